@@ -1,0 +1,437 @@
+"""The configuration file: TOML read with tomllib into frozen dataclasses, saved with tomli-w.
+
+Every field has a docstring-like comment in `FIELD_HELP`, which the README and the starter
+file reuse. Unknown keys, wrong types, missing required keys and bad paths are `ConfigError`s
+whose message names the file, the key (or line) and what was expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from primetui.errors import ConfigError
+from primetui.paths import config_path
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    """Which AWS account primetui talks to."""
+
+    profile: str | None = None
+    """The named profile in ~/.aws/config; none means the default credential chain."""
+    region: str = "us-east-2"
+    """The AWS region of the lab's resources."""
+    endpoint_url: str | None = None
+    """Send every AWS call here instead (moto, LocalStack, a VPC endpoint)."""
+    connect_timeout: float = 5.0
+    """Seconds to wait for an AWS endpoint to accept a connection."""
+    read_timeout: float = 30.0
+    """Seconds to wait for an AWS answer."""
+    max_attempts: int = 4
+    """Attempts per AWS call (standard retry mode)."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """One server reached over SSH (or `local` for this machine)."""
+
+    host: str
+    """Host name or address used to reach the server."""
+    user: str = "ubuntu"
+    """The SSH login user."""
+    port: int = 22
+    """The SSH port."""
+    key: Path | None = None
+    """The private key file; none uses the SSH agent and ~/.ssh defaults."""
+    known_hosts: Path = Path("~/.ssh/known_hosts")
+    """The known_hosts file that host keys are checked against (and saved to when accepted)."""
+    profile: str = "ubuntu"
+    """Host profile: ubuntu | al2023 | sandbox (package manager, nginx commands, paths)."""
+    instance: str | None = None
+    """The server's EC2 instance id, if any."""
+    sudo: bool = True
+    """Whether privileged commands need sudo on this host."""
+    connect_timeout: float = 10.0
+    """Seconds to wait for the SSH connection."""
+    command_timeout: float = 900.0
+    """Seconds a single remote command may run."""
+    paths: dict[str, str] = field(default_factory=dict)
+    """Overrides of the host profile's paths (letsencrypt, webroot, www_root, conf_d, nginx_prefix)."""
+
+
+@dataclass(frozen=True)
+class InstanceSettings:
+    """How instances are treated."""
+
+    protected: list[str] = field(default_factory=list)
+    """Names or ids that ask for the name to be typed before start/stop."""
+    protected_tags: dict[str, str] = field(default_factory=lambda: {"Environment": "prod"})
+    """Tags that mark an instance as protected."""
+
+
+@dataclass(frozen=True)
+class CertificateSettings:
+    """The domains whose TLS certificates primetui watches and renews."""
+
+    domains: list[str] = field(default_factory=list)
+    """Domains served over HTTPS."""
+    server: str = "prod"
+    """The server (a key of [servers]) where certbot runs."""
+    method: str = "webroot"
+    """webroot | standalone (stop the containers holding port 80 around the renewal)."""
+    webroot: str = "/var/www/certbot"
+    """The webroot nginx serves /.well-known/acme-challenge/ from."""
+    containers: list[str] = field(default_factory=list)
+    """Containers to stop and start again around a standalone renewal."""
+    warn_days: int = 21
+    """Days left at which a certificate is a warning."""
+    critical_days: int = 7
+    """Days left at which a certificate is critical."""
+    endpoints: dict[str, str] = field(default_factory=dict)
+    """Per-domain address to probe instead of the domain itself ("host:port")."""
+    ca_file: Path | None = None
+    """Extra CA bundle trusted when verifying served chains (e.g. a test CA)."""
+    acme_server: str | None = None
+    """A custom ACME directory URL passed to certbot with --server."""
+    certbot: str = "certbot"
+    """The certbot command on the server (may include --config-dir and friends)."""
+    timeout: float = 8.0
+    """Seconds each endpoint probe may take."""
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    """Encrypted backups of .env and config/."""
+
+    source: str = "~/prime"
+    """A local directory, or SERVER:/path on a configured server."""
+    include: list[str] = field(default_factory=lambda: [".env", ".env.*", "config/"])
+    """What to back up, relative to the source (globs allowed)."""
+    destination: Path = Path("~/secure-backups")
+    """Where the encrypted archives are written."""
+    name: str = "prime"
+    """Archive name prefix: NAME-backup-YYYY-MM-DD.tar.gz.gpg."""
+    keep: int = 8
+    """How many backups prune keeps."""
+    max_age_days: int = 7
+    """Warn when the newest backup is older than this."""
+    s3_bucket: str | None = None
+    """An S3 bucket that receives a copy of each backup."""
+
+
+@dataclass(frozen=True)
+class MaintenanceSettings:
+    """The maintenance-page wizard."""
+
+    domain: str = ""
+    """The site's domain."""
+    prod: str = "prod"
+    """The production server (a key of [servers])."""
+    instance_type: str = "t3.nano"
+    """The maintenance instance's type."""
+    admin_cidr: str = "0.0.0.0/32"
+    """The lab network allowed to SSH into the maintenance host."""
+    switch: str = "elastic-ip"
+    """How traffic moves: elastic-ip | route53."""
+    hosted_zone_id: str | None = None
+    """The Route 53 hosted zone, when switch = route53."""
+    contact: str = ""
+    """Contact shown on the maintenance page."""
+    addresses: dict[str, str] = field(default_factory=dict)
+    """Address overrides used to reach hosts and verify the switch (bastion, private, test)."""
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    """The terminal application itself."""
+
+    theme: str = "prime-dark"
+    """The theme's name (see themes/)."""
+    read_only: bool = False
+    """Turn every mutating action off."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole configuration file."""
+
+    aws: AwsSettings = field(default_factory=AwsSettings)
+    servers: dict[str, ServerSettings] = field(default_factory=dict)
+    instances: InstanceSettings = field(default_factory=InstanceSettings)
+    certificates: CertificateSettings = field(default_factory=CertificateSettings)
+    backups: BackupSettings = field(default_factory=BackupSettings)
+    maintenance: MaintenanceSettings = field(default_factory=MaintenanceSettings)
+    ui: UiSettings = field(default_factory=UiSettings)
+    path: Path | None = field(default=None, compare=False)
+    """Where these settings were read from (not a key in the file)."""
+    demo: bool = field(default=False, compare=False)
+    """True when running against the sandbox (not a key in the file)."""
+
+
+_CHOICES = {
+    ("servers", "profile"): ("ubuntu", "al2023", "sandbox"),
+    ("certificates", "method"): ("webroot", "standalone"),
+    ("maintenance", "switch"): ("elastic-ip", "route53"),
+}
+_NOT_KEYS = {"path", "demo"}
+
+
+def _type_name(tp: Any) -> str:
+    origin = get_origin(tp)
+    if origin in (Union, UnionType):
+        names = [_type_name(a) for a in get_args(tp) if a is not type(None)]
+        return " or ".join(names)
+    if origin is list:
+        return f"a list of {_type_name(get_args(tp)[0])}s"
+    if origin is dict:
+        return "a table"
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+            Path: "a path string"}.get(tp, getattr(tp, "__name__", str(tp)))
+
+
+class _Reader:
+    """Turns a parsed TOML document into `Settings`, failing with one sentence."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+
+    def fail(self, key: str, expected: str) -> ConfigError:
+        return ConfigError(f"{self.file}: {key}: expected {expected}.")
+
+    def value(self, key: str, raw: Any, tp: Any) -> Any:
+        origin = get_origin(tp)
+        if origin in (Union, UnionType):
+            inner = [a for a in get_args(tp) if a is not type(None)][0]
+            return self.value(key, raw, inner)
+        if dataclasses.is_dataclass(tp):
+            return self.section(key, raw, tp)
+        if origin is list:
+            if not isinstance(raw, list):
+                raise self.fail(key, _type_name(tp))
+            return [self.value(f"{key}[{i}]", v, get_args(tp)[0]) for i, v in enumerate(raw)]
+        if origin is dict:
+            if not isinstance(raw, dict):
+                raise self.fail(key, "a table")
+            vt = get_args(tp)[1]
+            return {k: self.value(f"{key}.{k}", v, vt) for k, v in raw.items()}
+        if tp is bool:
+            if not isinstance(raw, bool):
+                raise self.fail(key, "true or false")
+            return raw
+        if tp is int:
+            if isinstance(raw, bool) or not isinstance(raw, int):
+                raise self.fail(key, "an integer")
+            if raw < 0:
+                raise self.fail(key, "a number of zero or more")
+            return raw
+        if tp is float:
+            if isinstance(raw, bool) or not isinstance(raw, int | float) or raw <= 0:
+                raise self.fail(key, "a positive number")
+            return float(raw)
+        if tp is str:
+            if not isinstance(raw, str):
+                raise self.fail(key, "a string")
+            return raw
+        if tp is Path:
+            if not isinstance(raw, str) or not raw.strip() or "\0" in raw:
+                raise self.fail(key, "a path string")
+            return Path(raw).expanduser()
+        raise self.fail(key, _type_name(tp))  # pragma: no cover - every field type is above
+
+    def section(self, key: str, raw: Any, cls: type) -> Any:
+        if not isinstance(raw, dict):
+            raise self.fail(key, "a table")
+        hints = get_type_hints(cls)
+        fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in _NOT_KEYS}
+        for name in raw:
+            if name not in fields:
+                where = f"{key}.{name}" if key else name
+                known = ", ".join(sorted(fields))
+                raise ConfigError(f"{self.file}: unknown key '{where}' (expected one of: {known}).")
+        kwargs: dict[str, Any] = {}
+        for name, f in fields.items():
+            where = f"{key}.{name}" if key else name
+            if name in raw:
+                kwargs[name] = self.value(where, raw[name], hints[name])
+                choices = _CHOICES.get((key.split(".")[0], name))
+                if choices and kwargs[name] not in choices:
+                    raise self.fail(where, "one of " + ", ".join(choices))
+            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ConfigError(f"{self.file}: {where}: required key is missing.")
+        return cls(**kwargs)
+
+
+def parse_settings(text: str, file: Path) -> Settings:
+    """Parse TOML text into `Settings`; every problem is one `ConfigError` sentence."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        detail = str(err)
+        m = re.search(r"\(at line (\d+), column (\d+)\)", detail)
+        where = f"line {m.group(1)}, column {m.group(2)}" if m else "somewhere"
+        reason = re.sub(r"\s*\(at .*\)$", "", detail) or "invalid TOML"
+        raise ConfigError(f"{file}: {where}: not valid TOML ({reason[0].lower() + reason[1:]}).") from None
+    settings = _Reader(file).section("", doc, Settings)
+    _check_references(settings, file)
+    return dataclasses.replace(settings, path=file)
+
+
+def _check_references(s: Settings, file: Path) -> None:
+    for name, server in s.servers.items():
+        if not server.host.strip():
+            raise ConfigError(f"{file}: servers.{name}.host: expected a host name or address.")
+        if not 0 < server.port < 65536:
+            raise ConfigError(f"{file}: servers.{name}.port: expected a port between 1 and 65535.")
+        if server.key is not None and not server.key.is_file():
+            raise ConfigError(f"{file}: servers.{name}.key: expected an existing key file, "
+                              f"{server.key} does not exist.")
+    if s.certificates.domains and s.certificates.server not in s.servers and s.certificates.server != "local":
+        raise ConfigError(f"{file}: certificates.server: expected the name of a [servers] table, "
+                          f"'{s.certificates.server}' is not one.")
+    if s.certificates.critical_days > s.certificates.warn_days:
+        raise ConfigError(f"{file}: certificates.critical_days: expected at most warn_days "
+                          f"({s.certificates.warn_days}).")
+    if s.certificates.ca_file is not None and not s.certificates.ca_file.is_file():
+        raise ConfigError(f"{file}: certificates.ca_file: expected an existing file, "
+                          f"{s.certificates.ca_file} does not exist.")
+    if ":" in s.backups.source and not s.backups.source.startswith(("/", "~", ".")):
+        server = s.backups.source.split(":", 1)[0]
+        if server not in s.servers:
+            raise ConfigError(f"{file}: backups.source: expected a local path or SERVER:/path with "
+                              f"a configured server, '{server}' is not one.")
+    if s.backups.destination.exists() and not s.backups.destination.is_dir():
+        raise ConfigError(f"{file}: backups.destination: expected a directory, "
+                          f"{s.backups.destination} is a file.")
+
+
+def load_settings(explicit: str | os.PathLike[str] | None = None) -> Settings:
+    """Read the config file; `ConfigError` (exit code 2) on any problem."""
+    file = config_path(explicit)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: no configuration file; run 'primetui config init' to write one.") from None
+    except (OSError, UnicodeDecodeError) as err:
+        reason = getattr(err, "strerror", None) or "not UTF-8 text"
+        raise ConfigError(f"{file}: cannot be read ({reason}).") from None
+    return parse_settings(text, file)
+
+
+def to_document(settings: Settings) -> dict[str, Any]:
+    """The settings as a TOML-ready dict (None values dropped, paths as strings)."""
+
+    def plain(value: Any) -> Any:
+        if dataclasses.is_dataclass(value):
+            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                    if f.name not in _NOT_KEYS and getattr(value, f.name) is not None}
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        if isinstance(value, Path):
+            return str(value)
+        return value
+
+    return plain(settings)
+
+
+def save_settings(settings: Settings, file: Path) -> None:
+    """Write settings with tomli-w atomically (temp file, fsync, rename), mode 0600."""
+    write_document(to_document(settings), file)
+
+
+def write_document(doc: dict[str, Any], file: Path) -> None:
+    """Write a TOML document atomically with mode 0600."""
+    import tomli_w
+
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_name(f".{file.name}.tmp-{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(tomli_w.dumps(doc).encode())
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, file)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def save_theme(file: Path, theme: str) -> None:
+    """Remember the chosen theme in the config file, keeping every other key as written."""
+    try:
+        doc = tomllib.loads(file.read_text(encoding="utf-8")) if file.exists() else {}
+    except tomllib.TOMLDecodeError:
+        raise ConfigError(f"{file}: not valid TOML, so the theme was not saved.") from None
+    doc.setdefault("ui", {})["theme"] = theme
+    write_document(doc, file)
+
+
+STARTER = """\
+# primetui configuration. Every key is optional unless marked required.
+# Reference: README.md, "Configuration". Check it with: primetui config check
+
+[aws]
+# profile = "prime"            # a profile in ~/.aws/config; unset = default credentials
+region = "us-east-2"
+# endpoint_url = "http://127.0.0.1:5000"   # moto, LocalStack or a VPC endpoint
+
+# [servers.prod]
+# host = "prime.example.edu"   # required in each [servers.NAME]
+# user = "ubuntu"
+# key = "~/.ssh/prime-prod.pem"
+# profile = "ubuntu"           # ubuntu | al2023 | sandbox
+# instance = "i-0123456789abcdef0"
+
+[instances]
+protected = []
+protected_tags = { Environment = "prod" }
+
+[certificates]
+domains = []                   # e.g. ["prime.example.edu"]
+server = "prod"
+method = "webroot"             # or "standalone"
+webroot = "/var/www/certbot"
+containers = []                # stopped and started around a standalone renewal
+warn_days = 21
+critical_days = 7
+
+[backups]
+source = "~/prime"             # a local path, or "prod:/home/ubuntu/prime"
+include = [".env", ".env.*", "config/"]
+destination = "~/secure-backups"
+name = "prime"
+keep = 8
+max_age_days = 7
+
+[maintenance]
+domain = ""
+prod = "prod"
+instance_type = "t3.nano"
+admin_cidr = "203.0.113.0/24"
+switch = "elastic-ip"          # or "route53"
+
+[ui]
+theme = "prime-dark"
+read_only = false
+"""
+
+
+def write_starter(file: Path, *, force: bool = False) -> Path:
+    """Write the starter config (mode 0600); refuses to overwrite an existing file."""
+    if file.exists() and not force:
+        raise ConfigError(f"{file}: already exists; edit it, or remove it first.")
+    parse_settings(STARTER, file)  # the starter must always be valid
+    file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(STARTER)
+    return file
