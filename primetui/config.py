@@ -189,7 +189,8 @@ def _type_name(tp: Any) -> str:
         names = [_type_name(a) for a in get_args(tp) if a is not type(None)]
         return " or ".join(names)
     if origin is list:
-        return f"a list of {_type_name(get_args(tp)[0])}s"
+        item = _type_name(get_args(tp)[0]).removeprefix("a ").removeprefix("an ")
+        return f"a list of {item}s"
     if origin is dict:
         return "a table"
     return {str: "a string", int: "an integer", float: "a number", bool: "true or false",
@@ -265,6 +266,8 @@ class _Reader:
                     raise self.fail(where, "one of " + ", ".join(choices))
             elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 raise ConfigError(f"{self.file}: {where}: required key is missing.")
+            elif isinstance(f.default, Path):
+                kwargs[name] = f.default.expanduser()
         return cls(**kwargs)
 
 

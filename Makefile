@@ -1,0 +1,33 @@
+# Two commands do all the set-up: `make demo` and `make test`. Each builds .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint screenshots bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("primetui needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)  ## run the app against the local practice sandbox
+	$(BIN)/primetui --demo
+
+test: $(STAMP)  ## lint, then every test (unit, services, ui, e2e)
+	$(BIN)/ruff check primetui tests bench scripts
+	$(BIN)/pytest -q -ra
+
+lint: $(STAMP)
+	$(BIN)/ruff check primetui tests bench scripts
+
+screenshots: $(STAMP)  ## render screenshots/*.svg from the demo
+	$(BIN)/python scripts/screenshots.py
+
+bench: $(STAMP)  ## start-up time against a bare Textual app
+	$(BIN)/python bench/startup.py
+
+clean:
+	rm -rf $(VENV) dist build .pytest_cache .ruff_cache

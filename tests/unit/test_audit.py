@@ -1,0 +1,68 @@
+"""The audit log: append-only JSONL, mode 0600, readable back, no secrets."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+from primetui.core.plan import Plan, Step, StepContext, execute
+from primetui.errors import PrimeError
+from primetui.services.audit import AuditLog
+
+
+def _plan(fail: bool = False) -> Plan:
+    def ok(ctx: StepContext) -> None:
+        ctx.emit("hello")
+
+    def bad(ctx: StepContext) -> None:
+        raise PrimeError("The disk is full.")
+
+    return Plan(title="Practice", target="local", action="practice.run",
+                steps=[Step("Say hello", ["echo hello"], ok)]
+                + ([Step("Fail", ["false"], bad)] if fail else []))
+
+
+def test_each_run_appends_one_line_with_mode_0600(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "state" / "audit.jsonl")
+    plan = _plan()
+    log.record(plan, execute(plan))
+    log.record(plan, execute(plan))
+    lines = log.path.read_text().splitlines()
+    assert len(lines) == 2
+    assert stat.S_IMODE(log.path.stat().st_mode) == 0o600
+    first = json.loads(lines[0])
+    assert first["action"] == "practice.run" and first["outcome"] == "succeeded"
+    assert first["commands"] == ["echo hello"] and first["output_tail"] == ["hello"]
+
+
+def test_failed_run_is_recorded_with_its_sentence(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    plan = _plan(fail=True)
+    log.record(plan, execute(plan))
+    (entry,) = log.entries()
+    assert entry.outcome == "failed" and entry.error == "The disk is full."
+
+
+def test_redacted_strings_never_reach_the_file(tmp_path: Path) -> None:
+    secret = "correct horse battery staple"
+
+    def leaky(ctx: StepContext) -> None:
+        ctx.emit(f"password was {secret}")
+
+    plan = Plan("Leaky", "local", [Step("Leak", ["true"], leaky)])
+    log = AuditLog(tmp_path / "audit.jsonl")
+    log.record(plan, execute(plan), redact=(secret,))
+    assert secret not in log.path.read_text()
+    assert "[redacted]" in log.path.read_text()
+
+
+def test_damaged_lines_are_skipped_and_since_filters(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    plan = _plan()
+    result = execute(plan)
+    log.record(plan, result)
+    with open(log.path, "a") as out:
+        out.write("{not json\n")
+    assert len(log.entries()) == 1
+    assert log.entries(since=result.started + 3600) == []
