@@ -52,7 +52,24 @@ def build_parser() -> argparse.ArgumentParser:
     practice.add_argument("--dry-run", action="store_true", help="print the commands only")
     practice.add_argument("--yes", action="store_true", help="do not ask")
     practice.add_argument("--fail", action="store_true", help="include a failing step (to see undo)")
+    _register_areas(sub)
     return p
+
+
+def _register_areas(sub: argparse._SubParsersAction) -> None:
+    """Each area's commands, from primetui/commands/<area>.py when that module exists."""
+    import importlib
+
+    from primetui.commands import AREAS
+
+    for area in AREAS:
+        try:
+            module = importlib.import_module(f"primetui.commands.{area}")
+        except ModuleNotFoundError as err:
+            if err.name != f"primetui.commands.{area}":
+                raise
+            continue
+        module.register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -88,7 +105,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _audit_command(args)
     if args.command == "practice":
         return _practice_command(args)
+    if getattr(args, "handler", None) is not None:
+        return args.handler(args)
     return run_tui(args)
+
+
+def load_for_command(args: argparse.Namespace):
+    """The settings a subcommand runs with (`--config`, `--read-only` applied)."""
+    return _load(args)
 
 
 def _load(args: argparse.Namespace):
