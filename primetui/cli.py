@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from primetui import __version__
-from primetui.errors import ConfigError, PrimeError, UsageError
+from primetui.errors import PrimeError, UsageError
 from primetui.paths import config_path, state_dir
 
 
