@@ -1,0 +1,296 @@
+"""The AWS session: one boto3 session per profile and region, clients made once and reused.
+
+Every failure of a boto3 call becomes an `AwsError` whose message is one sentence saying
+what to do (`explain_aws_error`), never a traceback.
+
+Import rule: this module must stay importable without importing boto3 or botocore (the
+app imports it at start-up and start-up time is budgeted), so both are imported inside
+methods only. tests/unit/test_aws_errors.py checks this in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from primetui.config import AwsSettings
+from primetui.errors import AwsError, PrimeError
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+_EXPIRED = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
+_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
+           "UnauthorizedAccess", "AuthorizationError", "AuthorizationErrorException"}
+_BAD_KEYS = {"InvalidClientTokenId", "SignatureDoesNotMatch", "AuthFailure",
+             "InvalidAccessKeyId", "UnrecognizedClientException", "IncompleteSignature"}
+_THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded",
+              "TooManyRequestsException", "RequestThrottled", "RequestThrottledException",
+              "SlowDown", "ProvisionedThroughputExceededException"}
+_UNAVAILABLE = {"InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable"}
+# Access key ids, and long base64 runs (secret keys are 40 characters, tokens longer).
+_SECRETISH = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA|ABIA|ACCA)[A-Z0-9]{12,}\b"
+                        r"|(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40,}(?![A-Za-z0-9/+=])")
+
+
+@dataclass(frozen=True)
+class AccountIdentity:
+    """Who the credentials belong to, from STS GetCallerIdentity."""
+
+    account: str
+    arn: str
+    user_id: str
+    profile: str | None
+    region: str
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """What the header shows: profile, region, and the account id or why it is unknown."""
+
+    profile: str | None
+    region: str
+    account: str | None
+    error: str | None = None
+
+
+class AwsCallError(AwsError):
+    """An `AwsError` that also says what kind of failure it was, for code that reacts to it.
+
+    `kind` is one of: credentials, profile, expired, sso, denied, bad-keys, throttled,
+    unavailable, unreachable, region, invalid, service, other. `code` is AWS's error code
+    (e.g. "InvalidInstanceID.NotFound") when AWS answered.
+    """
+
+    def __init__(self, message: str, *, kind: str, action: str, code: str | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.action = action
+        self.code = code
+
+
+def _clean(text: str, limit: int = 240) -> str:
+    """One line, no secrets, no trailing period, at most `limit` characters."""
+    text = _SECRETISH.sub("[redacted]", " ".join(str(text).split())).rstrip(". ")
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _who(profile: str | None) -> str:
+    return f"profile '{profile}'" if profile else "the default credentials"
+
+
+def _login(profile: str | None) -> str:
+    return f"aws sso login --profile {profile}" if profile else "aws sso login"
+
+
+def _configure(profile: str | None) -> str:
+    return f"aws configure --profile {profile}" if profile else "aws configure"
+
+
+def _explain_client_error(err: Any, action: str, profile: str | None) -> AwsCallError:
+    """The sentence for an error AWS itself answered with (botocore ClientError)."""
+    error = err.response.get("Error", {}) if isinstance(err.response, dict) else {}
+    code = str(error.get("Code") or "Unknown")
+    message = _clean(error.get("Message") or "")
+    retries = (err.response.get("ResponseMetadata") or {}).get("RetryAttempts")
+    after = f"after {retries} retries" if retries else "after retrying"
+
+    def made(text: str, kind: str) -> AwsCallError:
+        return AwsCallError(text, kind=kind, action=action, code=code)
+
+    if code == "RequestExpired":
+        return made(f"AWS says the request or session token has expired (RequestExpired): "
+                    f"run '{_login(profile)}' or refresh the credentials, and check that "
+                    f"this computer's clock is right.", "expired")
+    if code in _EXPIRED:
+        return made(f"The AWS session token for {_who(profile)} has expired: "
+                    f"run '{_login(profile)}' or refresh it, then try again.", "expired")
+    if code in _DENIED:
+        return made(f"AWS denied {action} to {_who(profile)} ({code}): ask your AWS "
+                    f"administrator for the {action} permission.", "denied")
+    if code in _BAD_KEYS:
+        return made(f"AWS rejected the access key of {_who(profile)} ({code}): the key is "
+                    f"wrong or was deleted; run '{_configure(profile)}' with a valid key.",
+                    "bad-keys")
+    if code in _THROTTLED:
+        return made(f"AWS throttled {action} ({code}) {after}: try again in a minute.",
+                    "throttled")
+    if code in _UNAVAILABLE:
+        return made(f"AWS could not do {action} right now ({code}) {after}: "
+                    f"try again in a few minutes.", "unavailable")
+    detail = f": {message}" if message else ""
+    return made(f"AWS refused {action} ({code}){detail}.", "service")
+
+
+def explain_aws_error(err: BaseException, action: str, profile: str | None, *,
+                      endpoint_url: str | None = None) -> AwsCallError:
+    """Turn a botocore/boto3 failure into one sentence that says what to do.
+
+    `action` names what was attempted in IAM's words ("ec2:StopInstances"); `profile` is
+    the AWS profile in use (None: the default credential chain). Credentials never appear.
+    """
+    from botocore import exceptions as bx
+
+    def made(text: str, kind: str) -> AwsCallError:
+        return AwsCallError(text, kind=kind, action=action)
+
+    kwargs: dict[str, Any] = getattr(err, "kwargs", None) or {}
+    if isinstance(err, AwsCallError):
+        return err
+    if isinstance(err, bx.ClientError):
+        return _explain_client_error(err, action, profile)
+    if isinstance(err, bx.NoCredentialsError):
+        return made("No AWS credentials found: set aws.profile in the config "
+                    "or run 'aws configure'.", "credentials")
+    if isinstance(err, bx.ProfileNotFound):
+        name = kwargs.get("profile") or profile or "default"
+        return made(f"The AWS profile '{name}' is not in ~/.aws/config: fix aws.profile "
+                    f"in the config or run 'aws configure --profile {name}'.", "profile")
+    if isinstance(err, bx.PartialCredentialsError):
+        missing = kwargs.get("cred_var") or "a value"
+        return made(f"The AWS credentials of {_who(profile)} are incomplete ({missing} is "
+                    f"missing): run '{_configure(profile)}' to set both keys.", "credentials")
+    if isinstance(err, bx.SSOError | bx.TokenRetrievalError):
+        return made(f"The AWS SSO session for {_who(profile)} has expired or was never "
+                    f"started: run '{_login(profile)}'.", "sso")
+    if isinstance(err, bx.CredentialRetrievalError):
+        source = kwargs.get("provider") or "its credential source"
+        return made(f"AWS credentials for {_who(profile)} could not be obtained from "
+                    f"{source}: check that profile in ~/.aws/config.", "credentials")
+    if isinstance(err, bx.ProxyConnectionError):
+        return made(f"Cannot reach the proxy at {kwargs.get('proxy_url', '?')}: "
+                    f"check HTTPS_PROXY and NO_PROXY.", "unreachable")
+    if isinstance(err, bx.ConnectionError | bx.HTTPClientError):
+        url = str(kwargs.get("endpoint_url") or endpoint_url or "its endpoint").rstrip("/")
+        if isinstance(err, bx.ConnectTimeoutError):
+            why = "the connection timed out; check the network, aws.endpoint_url or AWS_ENDPOINT_URL"
+        elif isinstance(err, bx.ReadTimeoutError):
+            why = "it did not answer in time; try again or raise aws.read_timeout"
+        elif isinstance(err, bx.SSLError):
+            why = "its TLS certificate could not be verified; check AWS_CA_BUNDLE"
+        else:
+            why = "check the network connection, aws.endpoint_url or AWS_ENDPOINT_URL"
+        return made(f"Cannot reach AWS at {url}: {why}.", "unreachable")
+    if isinstance(err, bx.NoRegionError):
+        return made("No AWS region is set: set aws.region in the config.", "region")
+    if isinstance(err, bx.ParamValidationError):
+        report = _clean(str(kwargs.get("report") or err).splitlines()[0])
+        return made(f"Invalid parameters for {action}: {report}.", "invalid")
+    if isinstance(err, bx.WaiterError):
+        return made(f"Waiting on {action} failed: {_clean(kwargs.get('reason') or '')}.",
+                    "other")
+    return made(f"{action} failed: {_clean(str(err)) or type(err).__name__}.", "other")
+
+
+def _is_aws_failure(err: BaseException) -> bool:
+    """Whether an exception came from botocore or boto3 (and should be explained)."""
+    from boto3.exceptions import Boto3Error
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return isinstance(err, BotoCoreError | ClientError | Boto3Error)
+
+
+class AwsService:
+    """The AWS session for one profile: boto3 sessions and clients, made once and shared.
+
+    Thread-safe: screens call it from worker threads. Endpoint: `settings.endpoint_url`
+    when set, otherwise botocore's own choice (which honours AWS_ENDPOINT_URL).
+    """
+
+    def __init__(self, settings: AwsSettings) -> None:
+        self.settings = settings
+        self._lock = threading.RLock()
+        self._sessions: dict[str, Any] = {}
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._identity: AccountIdentity | None = None
+
+    @property
+    def profile(self) -> str | None:
+        """The profile in use: the configured one, else AWS_PROFILE, else None (default)."""
+        return self.settings.profile or os.environ.get("AWS_PROFILE") or None
+
+    @property
+    def region(self) -> str:
+        """The configured region."""
+        return self.settings.region
+
+    @contextmanager
+    def translating(self, action: str) -> Iterator[None]:
+        """Turn botocore/boto3 failures in the block into `AwsCallError` for `action`."""
+        try:
+            yield
+        except PrimeError:
+            raise
+        except Exception as err:
+            if not _is_aws_failure(err):
+                raise
+            raise explain_aws_error(err, action, self.profile,
+                                    endpoint_url=self.settings.endpoint_url) from err
+
+    def call(self, action: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run `fn(*args, **kwargs)` (a boto3 call) with its failures explained for `action`."""
+        with self.translating(action):
+            return fn(*args, **kwargs)
+
+    def session(self, region: str | None = None) -> Any:
+        """The boto3 Session for this profile and `region` (the configured one by default)."""
+        region = region or self.settings.region
+        with self._lock:
+            found = self._sessions.get(region)
+            if found is None:
+                import boto3
+
+                with self.translating("aws:CreateSession"):
+                    found = boto3.Session(profile_name=self.settings.profile,
+                                          region_name=region)
+                self._sessions[region] = found
+            return found
+
+    def client(self, name: str, region: str | None = None) -> Any:
+        """The boto3 client for service `name` ("ec2", "rds", …), made once and reused."""
+        region = region or self.settings.region
+        with self._lock:
+            found = self._clients.get((name, region))
+            if found is None:
+                from botocore.config import Config
+
+                s = self.settings
+                # total_max_attempts counts the first try; botocore's max_attempts does not.
+                retries = {"mode": "standard", "total_max_attempts": s.max_attempts}
+                config = Config(retries=retries, connect_timeout=s.connect_timeout,
+                                read_timeout=s.read_timeout)
+                extra = {"endpoint_url": s.endpoint_url} if s.endpoint_url else {}
+                with self.translating(f"{name}:CreateClient"):
+                    found = self.session(region).client(name, config=config, **extra)
+                self._clients[(name, region)] = found
+            return found
+
+    def identity(self, *, refresh: bool = False) -> AccountIdentity:
+        """Who the credentials belong to (STS GetCallerIdentity), remembered after the first call."""
+        if self._identity is not None and not refresh:
+            return self._identity
+        sts = self.client("sts")
+        answer = self.call("sts:GetCallerIdentity", sts.get_caller_identity)
+        self._identity = AccountIdentity(account=answer["Account"], arn=answer["Arn"],
+                                         user_id=answer["UserId"], profile=self.profile,
+                                         region=self.region)
+        return self._identity
+
+    def summary(self) -> AccountSummary:
+        """Profile, region and account id for the header; never raises (the error is kept)."""
+        try:
+            account: str | None = self.identity().account
+            error = None
+        except PrimeError as err:
+            account, error = None, str(err)
+        except Exception as err:  # the header must never take the screen down
+            log.debug("account summary failed", exc_info=True)
+            account, error = None, f"Could not read the AWS account ({type(err).__name__})."
+        return AccountSummary(profile=self.profile, region=self.region,
+                              account=account, error=error)
