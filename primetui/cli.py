@@ -275,6 +275,8 @@ def _run_demo(args: argparse.Namespace) -> int:
     finally:
         for sandbox in started:
             sandbox.stop()
+        if "primetui.sandbox.world" in sys.modules:  # also one still starting when the app closed
+            sys.modules["primetui.sandbox.world"].Sandbox.stop_all_started()
     return 0
 
 

@@ -6,11 +6,13 @@ the agent caches nothing: every backup or restore asks for its passphrase again.
 
 from __future__ import annotations
 
+import os
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from primetui.sandbox.tools import find_binary
+from primetui.sandbox import tools
 
 GPG_CONF = """\
 # primetui sandbox gpg home
@@ -40,13 +42,55 @@ class GpgHome:
         """The environment entry that points gpg at this home."""
         return {"GNUPGHOME": str(self.path)}
 
-    def stop(self) -> None:
-        """Kill every gpg daemon (agent, dirmngr, keyboxd) started for this home."""
-        gpgconf = find_binary("gpgconf")
+    def daemon_pids(self) -> list[int]:
+        """The gpg daemons (agent, dirmngr, keyboxd, scdaemon) running for this home."""
+        home = os.fsencode(self.path)
+        found = []
+        for entry in _proc_entries():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if os.path.basename(argv[0]) in _DAEMONS and home in argv and _alive(int(entry)):
+                found.append(int(entry))
+        return found
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Kill every gpg daemon started for this home and wait until they have exited."""
+        pids = self.daemon_pids()
+        gpgconf = tools.find_binary("gpgconf")
         if gpgconf and self.path.exists():
             subprocess.run([gpgconf, "--homedir", str(self.path), "--kill", "all"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            timeout=10, check=False)
+        deadline = time.monotonic() + timeout
+        while pids and time.monotonic() < deadline:
+            pids = [pid for pid in pids if _alive(pid)]
+            if pids:
+                time.sleep(0.02)
+        for pid in pids:
+            tools.stop_pid(pid, timeout=1)
+
+
+_DAEMONS = {b"gpg-agent", b"dirmngr", b"keyboxd", b"scdaemon"}
+
+
+def _proc_entries() -> list[str]:
+    try:
+        return [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process exists and is not a zombie waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2:][:1] != b"Z"
 
 
 def make_gpg_home(path: Path) -> GpgHome:

@@ -10,7 +10,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from primetui.sandbox.tools import find_binary
+from primetui.sandbox import tools
 
 FAKE = "FAKE-sandbox-value-not-a-secret"
 
@@ -104,7 +104,7 @@ def make_sample_project(path: Path) -> Path:
     # On purpose: the hygiene check should find a readable .env to warn about.
     (path / ".env").chmod(0o644)
     (path / ".env.production").chmod(0o600)
-    git = find_binary("git")
+    git = tools.find_binary("git")
     if git:
         env = {**os.environ, **_GIT_ENV}
         for args in (["init", "-q", "-b", "main"], ["add", "-A"],

@@ -42,7 +42,7 @@ def make_ca(common_name: str) -> tuple[Any, Any]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name).issuer_name(name).public_key(key.public_key())
@@ -74,7 +74,7 @@ def make_leaf(ca_key: Any, ca_cert: Any, names: list[str], not_after: dt.datetim
             alt.append(x509.IPAddress(ipaddress.ip_address(n)))
         except ValueError:
             alt.append(x509.DNSName(n))
-    not_before = min(dt.datetime.now(dt.timezone.utc), not_after) - dt.timedelta(days=1)
+    not_before = min(dt.datetime.now(dt.UTC), not_after) - dt.timedelta(days=1)
     cert = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
@@ -166,7 +166,7 @@ def start_tls_endpoint(domain: str, *, days_left: int = 4, port: int | None = No
     ca_key, ca_cert = make_ca(f"primetui sandbox CA for {domain}")
     ca_file = workdir / "ca.pem"
     ca_file.write_bytes(cert_pem(ca_cert))
-    not_after = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(
+    not_after = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(
         days=days_left, hours=1)
     leaf = write_leaf(workdir, ca_key, ca_cert, [domain], not_after, stem=domain)
 
