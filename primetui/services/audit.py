@@ -69,8 +69,8 @@ class AuditLog:
         return entry
 
     def _append(self, line: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         except OSError as err:
             raise PrimeError(f"Cannot write the audit log {self.path}: {err.strerror}.") from None

@@ -1,0 +1,131 @@
+"""Asks for a passphrase or sudo password, kept only until it is handed back."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+FORBIDDEN = ("\n", "\r", "\0")
+"""Characters gpg's passphrase pipe and sudo cannot take: refused, never passed on."""
+
+
+def strength_hint(value: str) -> str:
+    """A one-sentence hint about a new passphrase's length (the only thing we can judge)."""
+    if not value:
+        return "Four or more random words make a passphrase easy to type and hard to guess."
+    if len(value) < 12:
+        return "Short: use 12 or more characters, ideally several words."
+    if len(value) < 20:
+        return "Fair: a few more words make it much stronger."
+    return "Good length."
+
+
+def refusal(first: str, second: str | None) -> str:
+    """Why a typed value is refused, or "" when it is acceptable."""
+    if not first:
+        return "Type a password, or press escape to cancel."
+    if any(ch in first for ch in FORBIDDEN):
+        return "A password cannot contain a line break or a NUL character."
+    if second is not None and second != first:
+        return "The two entries differ; type the second one again."
+    return ""
+
+
+class PasswordDialog(ModalScreen[str | None]):
+    """Dismisses with the typed secret, or None on escape; the inputs are cleared first."""
+
+    DEFAULT_CSS = """
+    PasswordDialog {
+        align: center middle;
+    }
+    PasswordDialog > #password-box {
+        width: 72;
+        max-width: 90%;
+        height: auto;
+        padding: 1 2;
+        border: thick $primary;
+        background: $surface;
+    }
+    PasswordDialog #password-prompt {
+        text-style: bold;
+        margin-bottom: 1;
+    }
+    PasswordDialog #password-error {
+        color: $error;
+        height: auto;
+    }
+    PasswordDialog #password-hint, PasswordDialog #password-keys {
+        color: $text-muted;
+        height: auto;
+    }
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, prompt: str, *, confirm: bool = False, strength_hint: bool = False) -> None:
+        super().__init__()
+        self.prompt = prompt
+        self.confirm = confirm
+        self.show_strength = strength_hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="password-box"):
+            yield Static(self.prompt, id="password-prompt", markup=False)
+            yield Input(password=True, placeholder="password", id="password-input")
+            if self.confirm:
+                yield Input(password=True, placeholder="the same again", id="password-again")
+            if self.show_strength:
+                yield Static(strength_hint(""), id="password-hint", markup=False)
+            yield Static("", id="password-error", markup=False)
+            yield Static("enter accept · escape cancel", id="password-keys", markup=False)
+
+    def _inputs(self) -> list[Input]:
+        return list(self.query(Input))
+
+    @on(Input.Changed, "#password-input")
+    def _changed(self, event: Input.Changed) -> None:
+        if self.show_strength:
+            self.query_one("#password-hint", Static).update(strength_hint(event.value))
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        first = self.query_one("#password-input", Input)
+        problem = refusal(first.value, None)
+        if problem:
+            self._refuse(problem, first)
+            return
+        if self.confirm:
+            second = self.query_one("#password-again", Input)
+            if event.input is first:
+                second.focus()
+                return
+            problem = refusal(first.value, second.value)
+            if problem:
+                self._refuse(problem, second)
+                return
+        value = first.value
+        self._clear()
+        self.dismiss(value)
+
+    def _refuse(self, problem: str, field: Input) -> None:
+        """Say why in place, blank the field to type again and focus it."""
+        self.query_one("#password-error", Static).update(problem)
+        if field.id == "password-input":
+            self._clear()
+        else:
+            field.value = ""
+        field.focus()
+
+    def _clear(self) -> None:
+        """Blank every input so the secret does not outlive the dialog."""
+        for field in self._inputs():
+            field.value = ""
+
+    def action_cancel(self) -> None:
+        """Dismiss with None, leaving nothing typed behind."""
+        self._clear()
+        self.dismiss(None)

@@ -1,0 +1,260 @@
+"""`PlanScreen`: every mutating action goes through it — shown, confirmed, run live, undone.
+
+The plan is shown with its commands first; enter (or y) runs it, escape (or n) leaves without
+running anything. A protected target asks for its name to be typed; read-only mode refuses.
+The run happens in a thread worker through `Services.run_plan` (which writes the audit log);
+its events come back as messages, so the screen never freezes. x or ctrl+c asks the plan to
+stop between steps. After a failure the completed steps can be undone with u.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from primetui.core.plan import Plan, PlanEvent, PlanResult, StepState
+from primetui.errors import PrimeError
+from primetui.ui.dialogs.confirm import ConfirmDialog
+from primetui.ui.dialogs.type_name import TypeNameDialog
+from primetui.ui.widgets.plan_view import PlanView
+
+if TYPE_CHECKING:
+    from primetui.services.registry import Services
+
+READ_ONLY = "Read-only mode is on, so this plan, which changes things, cannot be run."
+
+
+def outcome_sentence(plan: Plan, result: PlanResult) -> str:
+    """How a run ended, in one sentence."""
+    if result.ok:
+        done = result.states.count(StepState.DONE)
+        skipped = result.states.count(StepState.SKIPPED)
+        extra = f", {skipped} already done" if skipped else ""
+        return f"Succeeded in {result.duration:.1f} s: {done} of {len(plan.steps)} steps done{extra}."
+    step = (result.failed_index or 0) + 1
+    if result.cancelled:
+        return f"Cancelled before step {step}; the steps after it were not run."
+    return f"Failed at step {step}: {result.error.rstrip('.')}."
+
+
+class PlanScreen(ModalScreen[PlanResult | None]):
+    """Shows a plan, asks, runs it with live output and dismisses with its `PlanResult`."""
+
+    DEFAULT_CSS = """
+    PlanScreen {
+        align: center middle;
+    }
+    PlanScreen > #plan-box {
+        width: 94%;
+        height: 90%;
+        padding: 0 1;
+        border: thick $primary;
+        background: $surface;
+    }
+    PlanScreen #plan-box.-protected {
+        border: thick $error;
+    }
+    """
+
+    BINDINGS = [
+        Binding("enter", "run", "Run"),
+        Binding("y", "run", "Run", show=False),
+        Binding("escape", "cancel", "Cancel"),
+        Binding("n", "cancel", "Cancel", show=False),
+        Binding("x", "stop", "Stop"),
+        Binding("ctrl+c", "stop", "Stop", show=False),
+        Binding("escape", "stop", "Stop", show=False),
+        Binding("u", "undo", "Undo completed steps"),
+        Binding("enter", "close", "Close"),
+        Binding("escape", "close", "Close", show=False),
+    ]
+
+    class Progress(Message):
+        """A step changed state or printed a line (posted from the worker thread)."""
+
+        def __init__(self, event: PlanEvent) -> None:
+            super().__init__()
+            self.event = event
+
+    def __init__(self, plan: Plan, services: Services, *, dry_run: bool = False) -> None:
+        super().__init__()
+        self.plan = plan
+        self.services = services
+        self.dry_run = dry_run
+        self.phase = "dry-run" if dry_run else "review"
+        """review → running → finished (→ undoing → finished); or dry-run."""
+        self.result: PlanResult | None = None
+        self.undo_result: PlanResult | None = None
+        self._stop = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="plan-box", classes="-protected" if self.plan.confirm_name else ""):
+            yield PlanView(self.plan, id="plan-view")
+        yield Footer()
+
+    @property
+    def view(self) -> PlanView:
+        """The plan view inside this screen."""
+        return self.query_one(PlanView)
+
+    def on_mount(self) -> None:
+        """Say what will happen before anything does."""
+        if self.dry_run:
+            self.view.set_note("Dry run: these are the commands; nothing will be run.")
+        elif self.read_only:
+            self.view.set_note(READ_ONLY)
+        elif self.plan.confirm_name:
+            self.view.set_note(f"{self.plan.confirm_name} is protected: you will be asked "
+                               f"to type its name.")
+        if not (self.dry_run or self.read_only):
+            self.view.write_line("Enter runs the plan; its output appears here.")
+
+    @property
+    def read_only(self) -> bool:
+        """Whether this plan is refused because the services are read-only."""
+        return bool(self.services.settings.ui.read_only and self.plan.mutating)
+
+    def _set_phase(self, phase: str) -> None:
+        self.phase = phase
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer each key only in the phase where it means something."""
+        phase = self.phase
+        if action in ("run", "cancel"):
+            return phase == "review"
+        if action == "stop":
+            return phase == "running"
+        if action == "close":
+            return phase in ("finished", "dry-run")
+        if action == "undo":
+            result = self.result
+            return (phase == "finished" and result is not None and not result.ok
+                    and self.undo_result is None and result.can_undo(self.plan))
+        return True
+
+    # Before the run ---------------------------------------------------------------------
+
+    def action_run(self) -> None:
+        """Run the plan, after the protected-name check; refused when read-only."""
+        if self.read_only:
+            self.view.set_outcome(READ_ONLY, "warning")
+            return
+        if self.plan.confirm_name:
+            self.app.push_screen(TypeNameDialog(self.plan.confirm_name, self.plan.title),
+                                 self._name_typed)
+            return
+        self._start()
+
+    def _name_typed(self, confirmed: bool | None) -> None:
+        if confirmed:
+            self._start()
+        else:
+            self.view.set_outcome("Not run: the name was not confirmed.", "warning")
+
+    def action_cancel(self) -> None:
+        """Leave without running anything."""
+        self.dismiss(None)
+
+    def _start(self) -> None:
+        self._set_phase("running")
+        self.view.clear_log()
+        self.view.set_outcome("Running… (x stops between steps)", "warning")
+        self._run_plan()
+
+    # The run ------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="plan", name="run-plan")
+    def _run_plan(self) -> PlanResult:
+        worker = get_current_worker()
+        return self.services.run_plan(
+            self.plan, self._post_event,
+            lambda: self._stop.is_set() or worker.is_cancelled)
+
+    def _post_event(self, event: PlanEvent) -> None:
+        self.post_message(self.Progress(event))
+
+    def on_plan_screen_progress(self, message: PlanScreen.Progress) -> None:
+        """Show a step's new state or an output line."""
+        event = message.event
+        if event.kind == "state" and event.state is not None:
+            self.view.set_state(event.index, event.state)
+        elif event.kind == "output":
+            self.view.write_line(event.text)
+
+    def action_stop(self) -> None:
+        """Ask the plan to stop before its next step."""
+        self._stop.set()
+        self.view.set_outcome("Stopping after the current step…", "warning")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place where runs and undos end, well or badly."""
+        worker = event.worker
+        if worker.group != "plan" or worker.node is not self:
+            return
+        if event.state is WorkerState.SUCCESS:
+            if worker.name == "run-plan":
+                self._finished(worker.result)
+            else:
+                self._undone(worker.result)
+        elif event.state is WorkerState.ERROR:
+            err = worker.error
+            text = str(err) if isinstance(err, PrimeError) else (
+                f"Unexpected error: {type(err).__name__}: {err}")
+            self._set_phase("finished")
+            self.view.set_outcome(text, "error")
+
+    def _finished(self, result: PlanResult) -> None:
+        self.result = result
+        self._set_phase("finished")
+        if result.ok:
+            self.view.set_outcome(outcome_sentence(self.plan, result), "ok")
+            return
+        self.view.set_outcome(outcome_sentence(self.plan, result),
+                              "warning" if result.cancelled else "error")
+        if result.can_undo(self.plan):
+            self.view.write_line("Press u to undo the steps this run completed.")
+
+    # Undo ---------------------------------------------------------------------------------
+
+    def action_undo(self) -> None:
+        """Offer to undo, newest first, the steps this run completed."""
+        assert self.result is not None
+        commands = [cmd for i in reversed(self.result.completed())
+                    for cmd in self.plan.steps[i].undo_commands]
+        detail = "\n".join(f"$ {cmd}" for cmd in commands) or "Each completed step is reversed."
+        self.app.push_screen(ConfirmDialog("Undo the steps this run completed?", detail),
+                             self._undo_confirmed)
+
+    def _undo_confirmed(self, yes: bool | None) -> None:
+        if not yes or self.result is None:
+            return
+        self._set_phase("undoing")
+        self.view.set_outcome("Undoing…", "warning")
+        self._undo_plan(self.result)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="plan", name="undo-plan")
+    def _undo_plan(self, result: PlanResult) -> PlanResult:
+        return self.services.undo_plan(self.plan, result, self._post_event)
+
+    def _undone(self, undo: PlanResult) -> None:
+        self.undo_result = undo
+        self._set_phase("finished")
+        count = undo.states.count(StepState.UNDONE)
+        if undo.ok:
+            self.view.set_outcome(f"Undone: {count} completed step(s) reversed.", "warning")
+        else:
+            self.view.set_outcome(undo.error, "error")
+
+    def action_close(self) -> None:
+        """Close, handing the run's result back to whoever opened the plan."""
+        self.dismiss(self.result)
