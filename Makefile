@@ -27,6 +27,7 @@ screenshots: $(STAMP)  ## render screenshots/*.svg from the demo
 	$(BIN)/python scripts/screenshots.py
 
 bench: $(STAMP)  ## start-up time against a bare Textual app
+	$(BIN)/python -m compileall -q primetui
 	$(BIN)/python bench/startup.py
 
 clean:

@@ -267,6 +267,12 @@ def _run_demo(args: argparse.Namespace) -> int:
             settings = dataclasses.replace(settings, ui=dataclasses.replace(settings.ui, read_only=True))
         return settings
 
+    def cancel() -> None:
+        world = sys.modules.get("primetui.sandbox.world")
+        if world is not None:
+            world.Sandbox.stop_all_started()
+
+    start.cancel = cancel  # type: ignore[attr-defined]
     from primetui.ui.app import make_app
 
     app = make_app(None, demo_starter=start, config_path=config_path(args.config))

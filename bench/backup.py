@@ -1,0 +1,157 @@
+"""Backup benchmark: primetui's create and restore against the runbook's own shell pipelines.
+
+Generates a project directory of mixed text and random data (200 MB by default) in a
+temporary directory, then alternates, run after run, between primetui's `backup create`
+plan (archive, encrypt, fsync, verify by decrypting and listing, rename) and the runbook's
+`tar czf - .env .env.* config/ | gpg -c > FILE`, and between primetui's restore (preview
+decrypt + check, staged decrypt + check, swap) and the runbook's `gpg -d FILE | tar xz`.
+Reports medians and the ratios; the budget is create ≤ 0.8× the runbook pipeline.
+Usage: python bench/backup.py [--size-mb 200] [--runs 3] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from primetui.config import BackupSettings, Settings  # noqa: E402
+from primetui.core.plan import execute  # noqa: E402
+from primetui.sandbox.gpg import make_gpg_home  # noqa: E402
+from primetui.services.backups import BackupService  # noqa: E402
+
+BUDGET = 0.8
+PASSPHRASE = "bench passphrase, not a secret"
+WORDS = [f"{w}{i}" for i, w in enumerate(
+    "server nginx config secret token region bucket instance backup restore cert".split() * 60)]
+
+
+def make_project(root: Path, size_mb: int) -> Path:
+    """A project: .env files, then config/ with 60 % text (configs, logs) and 40 % random data."""
+    rng = random.Random(7)
+    project = root / "prime"
+    (project / "config" / "data").mkdir(parents=True)
+    (project / ".env").write_text("DJANGO_SECRET_KEY=bench\nDATABASE_URL=postgres://x@db/prime\n")
+    (project / ".env.production").write_text("DEBUG=false\n")
+    total, target, i = 0, size_mb * 1_000_000, 0
+    while total < target:
+        if i % 5 < 3:
+            lines = (" ".join(rng.choices(WORDS, k=12)) + f" = {rng.random():.6f}\n"
+                     for _ in range(40_000))
+            data = "".join(lines).encode()
+            name = project / "config" / f"settings-{i}.conf"
+        else:
+            data = os.urandom(4_000_000)
+            name = project / "config" / "data" / f"blob-{i}.bin"
+        name.write_bytes(data)
+        total += len(data)
+        i += 1
+    return project
+
+
+def timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def shell(cmd: str, env: dict[str, str]) -> None:
+    subprocess.run(["bash", "-c", f"set -o pipefail; {cmd}"], check=True, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="primetui-bench-backup-"))
+    home = make_gpg_home(work / "gnupg")
+    try:
+        project = make_project(work, args.size_mb)
+        size = sum(f.stat().st_size for f in project.rglob("*") if f.is_file())
+        secret = work / "passphrase"
+        secret.write_text(PASSPHRASE + "\n")
+        secret.chmod(0o600)
+        env = {**os.environ, "GNUPGHOME": str(home.path)}
+        gpg = f"gpg --batch --pinentry-mode loopback --passphrase-file {secret}"
+        service = BackupService(Settings(backups=BackupSettings(
+            source=str(project), destination=work / "ours")), gnupghome=home.path,
+            state_file=work / "verified.json")
+        shell(f"{gpg} -c -o {work}/warmup.gpg {secret}", env)  # start the agent once
+
+        times: dict[str, list[float]] = {k: [] for k in ("ours_create", "runbook_create",
+                                                         "ours_restore", "runbook_restore")}
+        for run in range(args.runs):
+            runbook_file = work / f"runbook-{run}.tar.gz.gpg"
+
+            def ours_create() -> None:
+                result = execute(service.create_plan(PASSPHRASE))
+                assert result.ok, result.error
+
+            def runbook_create(runbook_file: Path = runbook_file) -> None:
+                shell(f"cd {project} && tar czf - .env .env.* config/ | {gpg} -c > {runbook_file}",
+                      env)
+
+            def ours_restore(run: int = run) -> None:
+                target = work / f"restored-ours-{run}"
+                newest = service.list_backups()[0].path
+                preview = service.preview_restore(newest, PASSPHRASE, target)
+                result = execute(service.restore_plan(preview, PASSPHRASE))
+                assert result.ok, result.error
+
+            def runbook_restore(run: int = run, runbook_file: Path = runbook_file) -> None:
+                target = work / f"restored-runbook-{run}"
+                target.mkdir()
+                shell(f"{gpg} -d {runbook_file} | tar xz -C {target}", env)
+
+            pairs = [("ours_create", ours_create), ("runbook_create", runbook_create)]
+            pairs += [("ours_restore", ours_restore), ("runbook_restore", runbook_restore)]
+            if run % 2:  # alternate who goes first
+                pairs = [pairs[1], pairs[0], pairs[3], pairs[2]]
+            for name, fn in pairs:
+                times[name].append(timed(fn))
+            for stale in work.glob("restored-*"):
+                shutil.rmtree(stale)
+            for old in (work / "ours").glob("*"):
+                old.unlink()
+            runbook_file.unlink()
+    finally:
+        home.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    med = {k: statistics.median(v) for k, v in times.items()}
+    report = {"size_bytes": size, "runs": args.runs, "cpus": os.cpu_count(),
+              "median_seconds": {k: round(v, 3) for k, v in med.items()},
+              "create_ratio": round(med["ours_create"] / med["runbook_create"], 3),
+              "restore_ratio": round(med["ours_restore"] / med["runbook_restore"], 3),
+              "budget_create_ratio": BUDGET}
+    report["within_budget"] = report["create_ratio"] <= BUDGET
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"{size / 1e6:.0f} MB, {args.runs} alternating runs, {os.cpu_count()} CPUs")
+        for k, v in med.items():
+            print(f"  {k:<16} median {v:7.2f} s   runs: {', '.join(f'{t:.2f}' for t in times[k])}")
+        print(f"  create  ratio {report['create_ratio']:.2f} (budget ≤ {BUDGET})"
+              f"  {'OK' if report['within_budget'] else 'OVER BUDGET'}")
+        print(f"  restore ratio {report['restore_ratio']:.2f} (no budget; restore decrypts twice: "
+              f"preview, then staged)")
+    return 0 if report["within_budget"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""What every part of the backup service shares: its errors, passphrase rules and file names.
+
+Light on purpose (no gnupg, no boto3): the UI's passphrase dialog uses `passphrase_problem`
+and `passphrase_hint`, and the CLI uses them before anything heavy is imported.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from primetui.errors import PrimeError
+
+
+class BackupError(PrimeError):
+    """A backup, verification, restore or prune could not be done."""
+
+
+class WrongPassphraseError(BackupError):
+    """gpg could not decrypt with the passphrase given."""
+
+
+class DamagedBackupError(BackupError):
+    """The encrypted file was changed, truncated, or is not a gpg file at all."""
+
+
+SUFFIX = ".tar.gz.gpg"
+_NAME_RE = re.compile(r"^(?P<name>.+?)-(?P<kind>backup|pre-restore)-(?P<date>\d{4}-\d{2}-\d{2})"
+                      r"(?:-(?P<time>\d{6}))?\.tar\.gz\.gpg$")
+TEMP_MARK = ".tmp-"
+
+
+@dataclass(frozen=True)
+class ParsedName:
+    """What a backup file's name says: prefix, kind and when it was made."""
+
+    prefix: str
+    kind: str  # "backup" or "pre-restore"
+    when: datetime
+
+
+def parse_name(filename: str) -> ParsedName | None:
+    """`prime-backup-2025-01-31.tar.gz.gpg` → its prefix, kind and date; None for other names."""
+    m = _NAME_RE.match(filename)
+    if m is None:
+        return None
+    stamp = m["date"] + (m["time"] or "000000")
+    try:
+        when = datetime.strptime(stamp, "%Y-%m-%d%H%M%S")
+    except ValueError:
+        return None
+    return ParsedName(m["name"], m["kind"], when)
+
+
+def backup_name(prefix: str, when: datetime, taken: set[str], kind: str = "backup") -> str:
+    """The runbook's `NAME-backup-YYYY-MM-DD.tar.gz.gpg`; the time is added when that is taken."""
+    day = f"{prefix}-{kind}-{when:%Y-%m-%d}{SUFFIX}"
+    if kind == "backup" and day not in taken:
+        return day
+    name = f"{prefix}-{kind}-{when:%Y-%m-%d-%H%M%S}{SUFFIX}"
+    n = 1
+    while name in taken:
+        n += 1
+        name = f"{prefix}-{kind}-{when:%Y-%m-%d-%H%M%S}-{n}{SUFFIX}"
+    return name
+
+
+def is_temp_name(filename: str) -> bool:
+    """Whether a file is an unfinished write (never listed, never pruned)."""
+    return filename.startswith(".") and TEMP_MARK in filename
+
+
+def temp_name(final: str) -> str:
+    """The hidden name an archive is written under until it is complete and verified."""
+    return f".{final}{TEMP_MARK}{os.getpid()}-{os.urandom(4).hex()}"
+
+
+def stale_temp(filename: str) -> bool:
+    """A temporary file whose writer is no longer running (killed mid-write)."""
+    if not is_temp_name(filename):
+        return False
+    pid_text = filename.rsplit(TEMP_MARK, 1)[1].split("-", 1)[0]
+    if not pid_text.isdigit():
+        return True
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def passphrase_problem(passphrase: str) -> str | None:
+    """Why a passphrase cannot be used (empty, line breaks, NUL), or None when it can."""
+    if not passphrase:
+        return "The passphrase is empty."
+    if any(ch in passphrase for ch in "\n\r\0"):
+        return "A passphrase cannot contain line breaks or NUL characters."
+    return None
+
+
+def check_passphrase(passphrase: str) -> None:
+    """Raise `BackupError` with the reason when a passphrase cannot be used."""
+    problem = passphrase_problem(passphrase)
+    if problem:
+        raise BackupError(problem)
+
+
+def passphrase_hint(passphrase: str) -> str:
+    """A short strength hint for the passphrase dialog and the prompt (never blocks)."""
+    classes = sum(bool(re.search(p, passphrase)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^\w]"))
+    words = len(passphrase.split())
+    if len(passphrase) >= 20 or (words >= 4 and len(passphrase) >= 16):
+        return "strong"
+    if len(passphrase) >= 12 and classes >= 3:
+        return "fair: a few more words would make it strong"
+    return "weak: use at least 4 random words or 20 characters"
+
+
+def owner_only(path: Path) -> bool:
+    """Whether a file is readable and writable by its owner only (no group or other bits)."""
+    return os.stat(path).st_mode & 0o077 == 0

@@ -1,0 +1,332 @@
+"""`PrimeApp` and `make_app`: the Textual shell shared by the CLI, the tests and the screenshots.
+
+Start-up is budgeted (a bare Textual app + 150 ms to the first frame), so this module imports
+only Textual and small primetui modules; services, the sandbox and the plan screen are
+imported when first needed, and the demo's practice world starts in a thread worker after
+the first frame is on screen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
+
+from primetui.errors import PrimeError
+from primetui.ui.messages import DemoProgress, OpenPlan, WorkFailed
+from primetui.ui.screens.main import MainScreen
+from primetui.ui.themes import choose_theme, load_themes, shipped_themes_dir
+
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+    from primetui.config import Settings
+    from primetui.core.plan import Plan, PlanResult
+    from primetui.services.registry import Services
+
+DemoStarter = Callable[[Callable[[str], None]], "Settings"]
+"""Starts the practice world, reporting progress sentences; returns its settings."""
+
+
+def _palette_provider() -> type[Provider]:
+    """The command palette's provider, imported when the palette first opens."""
+    from primetui.ui.commands import PrimeCommandsProvider
+
+    return PrimeCommandsProvider
+
+
+def error_sentence(err: BaseException | None) -> str:
+    """What a person sees for a failure: a PrimeError's own sentence, else a short summary."""
+    if isinstance(err, PrimeError):
+        return str(err)
+    name = type(err).__name__ if err is not None else "Error"
+    detail = str(err).strip().splitlines()[0] if err is not None and str(err).strip() else ""
+    return f"Unexpected error: {name}{': ' + detail if detail else ''}."
+
+
+class PrimeApp(App[str | None]):
+    """The shell: first-run screen or the tabs, themes, palette, keys, and worker failures."""
+
+    TITLE = "primetui"
+    CSS_PATH = "app.tcss"
+    COMMANDS = {_palette_provider}
+    BINDINGS = [
+        Binding("r", "refresh", "Refresh", tooltip="Read the account and the current tab again"),
+        Binding("question_mark", "toggle_keys", "Keys", key_display="?",
+                tooltip="Show or hide every key of this screen"),
+        Binding("q", "quit", "Quit", tooltip="Leave primetui"),
+        Binding("ctrl+c", "interrupt", "Quit", show=False),
+    ]
+
+    def __init__(self, settings: Settings | None = None, *, services: Services | None = None,
+                 demo_starter: DemoStarter | None = None, config_path: Path | None = None,
+                 theme_dirs: Sequence[Path] | None = None) -> None:
+        super().__init__()
+        if config_path is None:
+            from primetui.paths import config_path as default_config_path
+
+            config_path = default_config_path()
+        self.settings = settings
+        self.services = services
+        self.demo_starter = demo_starter
+        self.config_path = config_path
+        self._notes: list[tuple[str, str]] = []
+        """(message, severity) to notify once the app is running."""
+        self._load_themes(theme_dirs)
+
+    # -- themes ----------------------------------------------------------------------------
+
+    def _load_themes(self, theme_dirs: Sequence[Path] | None) -> None:
+        """Register the shipped themes (and the user's, next to the config); pick one."""
+        dirs = list(theme_dirs) if theme_dirs is not None else [
+            shipped_themes_dir(), self.config_path.parent / "themes"]
+        loaded = load_themes(dirs)
+        for theme in loaded.themes.values():
+            self.register_theme(theme)
+        self.project_themes = sorted(loaded.themes)
+        self._notes += [(problem, "error") for problem in loaded.problems]
+        self._apply_theme(self.settings.ui.theme if self.settings else None)
+
+    def _apply_theme(self, wanted: str | None) -> None:
+        """Use `wanted`, or fall back (with a notification) when it is not available."""
+        name, problem = choose_theme(wanted, self.available_themes)
+        if problem:
+            self._notes.append((problem, "warning"))
+            if self.is_running:
+                self._flush_notes()
+        self.theme = name
+
+    def action_use_theme(self, name: str) -> None:
+        """Switch theme (command palette) and remember it in the config file."""
+        if name not in self.available_themes:
+            self.notify(f"The theme '{name}' is not available.", severity="error")
+            return
+        self.theme = name
+        settings = self.settings
+        if settings is None or settings.path is None:
+            self.notify(f"Theme {name} (not saved: there is no config file yet).")
+            return
+        from primetui.config import save_theme
+
+        try:
+            save_theme(settings.path, name)
+        except (PrimeError, OSError) as err:
+            self.notify(error_sentence(err), severity="error")
+            return
+        ui = dataclasses.replace(settings.ui, theme=name)
+        self.settings = dataclasses.replace(settings, ui=ui)
+        self.notify(f"Theme {name}, saved in {settings.path}.")
+
+    # -- screens ---------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        """The first-run screen when there is nothing to show yet, else the shell."""
+        if self.settings is None and self.demo_starter is None:
+            from primetui.ui.screens.first_run import FirstRunScreen
+
+            return FirstRunScreen(self.config_path)
+        return MainScreen(self.settings, self.services)
+
+    @property
+    def shell(self) -> MainScreen | None:
+        """The shell, once it is on the screen stack."""
+        return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+
+    def on_mount(self) -> None:
+        """Draw the first frame first; then report what could not be loaded, start the demo."""
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        """Work that must not delay the first frame: notifications, the demo's start."""
+        self._flush_notes()
+        if self.demo_starter is not None and self.settings is None:
+            self._status("Starting the practice world…")
+            self.start_demo()
+
+    def _flush_notes(self) -> None:
+        """Notify what was noted before the app could show notifications."""
+        notes, self._notes = self._notes, []
+        for message, severity in notes:
+            self.notify(message, severity=severity, timeout=12)  # type: ignore[arg-type]
+
+    def _status(self, text: str, severity: str = "information") -> None:
+        """Put a line on the header's status line."""
+        if self.shell is not None:
+            self.shell.header.set_status(text, severity)
+
+    def install(self, settings: Settings, services: Services | None = None) -> None:
+        """Use new settings (demo ready, config written): services, theme, header and tabs."""
+        if services is None:
+            from primetui.services.registry import Services
+            from primetui.ui.prompter import UiPrompter
+
+            services = Services(settings, prompter=UiPrompter(self))
+        self.settings, self.services = settings, services
+        self._apply_theme(settings.ui.theme)
+        if self.shell is not None:
+            self.shell.services_changed(settings, services)
+        self.refresh_bindings()
+
+    # -- the demo --------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="demo", exit_on_error=False, name="demo-start")
+    def start_demo(self) -> Settings:
+        """Start the practice world (seconds of work) off the event loop."""
+        assert self.demo_starter is not None
+        settings = self.demo_starter(lambda text: self.post_message(DemoProgress(text)))
+        import primetui.services.registry  # noqa: F401  (imported here, not on the event loop)
+        import primetui.ui.prompter  # noqa: F401
+
+        return settings if settings.demo else dataclasses.replace(settings, demo=True)
+
+    def exit(self, result: str | None = None, return_code: int = 0,
+             message: object | None = None) -> None:
+        """Leave; a practice world still starting is told to stop, so quitting never waits."""
+        cancel = getattr(self.demo_starter, "cancel", None)
+        if callable(cancel) and any(w.group == "demo" and not w.is_finished for w in self.workers):
+            threading.Thread(target=cancel, name="demo-cancel", daemon=True).start()
+        super().exit(result, return_code, message)  # type: ignore[arg-type]
+
+    def on_demo_progress(self, message: DemoProgress) -> None:
+        """A progress sentence from the practice world goes on the status line."""
+        self._status(message.text)
+
+    # -- workers ---------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The app's own workers: the demo's start, well or badly."""
+        worker = event.worker
+        if worker.group == "demo" and event.state is WorkerState.SUCCESS:
+            self.install(worker.result)
+            self._status("")
+            self.notify("The practice world is ready: nothing you do here touches anything real.")
+        elif event.state is WorkerState.ERROR:
+            self.report_failure(worker.error, worker.group)
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        """A widget's worker failed (its StateChanged does not bubble, so it posts this)."""
+        self.report_failure(message.error, message.group)
+
+    def report_failure(self, error: BaseException | None, group: str) -> None:
+        """The one place where failures become a one-sentence notification, never a traceback."""
+        text = error_sentence(error)
+        if group == "demo":
+            text = f"The practice world could not start: {text}"
+            self._status(text, "error")
+        self.notify(text, severity="error", timeout=12)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide what makes no sense here: shell keys outside the shell, practice when read-only."""
+        on_modal = isinstance(self.screen, ModalScreen)
+        if action == "run_practice_plan":
+            settings = self.settings
+            return (self.services is not None and settings is not None
+                    and not settings.ui.read_only and self.shell is not None)
+        if action in ("refresh", "show_tab"):
+            return self.shell is not None and not on_modal
+        if action == "quit":
+            return not on_modal
+        return True
+
+    def action_show_tab(self, tab_id: str) -> None:
+        """Show a tab of the shell."""
+        if self.shell is not None:
+            if self.screen is not self.shell:
+                return
+            self.shell.action_show_tab(tab_id)
+
+    def action_refresh(self) -> None:
+        """`r`: read the account and the current tab again."""
+        if self.shell is not None:
+            self.shell.refresh_current()
+
+    def action_toggle_keys(self) -> None:
+        """`?`: show or hide the keys panel of the current screen."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def action_interrupt(self) -> None:
+        """ctrl+c: leave at once (a running plan's screen takes ctrl+c first, to stop it)."""
+        self.exit()
+
+    def action_open_demo(self) -> None:
+        """Leave with "demo": the CLI relaunches the shell against the practice world."""
+        self.exit("demo")
+
+    def action_write_starter(self) -> None:
+        """Write the starter config at the config path; from the first-run screen, go on into it."""
+        from primetui.config import load_settings, write_starter
+
+        try:
+            write_starter(self.config_path)
+            settings = load_settings(self.config_path)
+        except PrimeError as err:
+            self.notify(str(err), severity="error", timeout=12)
+            return
+        self.notify(f"Wrote a starter config to {self.config_path}; edit it to add your "
+                    "servers and domains.", timeout=12)
+        if self.shell is None:  # from the first-run screen: into the shell, on top of it
+            self.install(settings)
+            self.push_screen(MainScreen(self.settings, self.services))
+
+    def action_run_practice_plan(self) -> None:
+        """Show the practice plan (harmless: it writes a notice in a scratch folder)."""
+        if self.settings is None or not self.check_action("run_practice_plan", ()):
+            return
+        from primetui.services.practice import practice_plan
+
+        self.open_plan(practice_plan(self.settings))
+
+    def on_open_plan(self, message: OpenPlan) -> None:
+        """A tab asked for a plan to be shown and run."""
+        self.open_plan(message.plan)
+
+    def open_plan(self, plan: Plan) -> None:
+        """Push the plan screen; when it closes, the audit tab reads the log again."""
+        if self.services is None:
+            self.notify("Nothing can run until primetui is configured.", severity="warning")
+            return
+        from primetui.ui.screens.plan_screen import PlanScreen
+
+        self.push_screen(PlanScreen(plan, self.services), self._plan_closed)
+
+    def _plan_closed(self, result: PlanResult | None) -> None:
+        """A plan screen closed: its run is in the audit log now."""
+        if self.shell is not None:
+            self.shell.reload_tab("audit")
+
+
+def make_app(settings: Settings | None = None, *, services: Services | None = None,
+             demo_starter: DemoStarter | None = None, config_path: Path | None = None,
+             theme_dirs: Sequence[Path] | None = None) -> PrimeApp:
+    """The one way to build the app (CLI, tests, screenshots).
+
+    - `settings` given: the shell, with `services` (default: `Services(settings)` whose
+      prompter asks with dialogs).
+    - `demo_starter` given: the shell at once; the practice world starts in a worker and its
+      settings are installed when it is ready. If the starter has a `cancel()` attribute, it
+      is called (in a thread) when the app closes before the starter returns, because the
+      app's exit waits for its worker threads.
+    - neither: the first-run screen for `config_path`.
+    `theme_dirs` replaces the theme directories (shipped + the user's) — for tests.
+    """
+    app = PrimeApp(settings, services=services, demo_starter=demo_starter,
+                   config_path=config_path, theme_dirs=theme_dirs)
+    if settings is not None and services is None:
+        from primetui.services.registry import Services
+        from primetui.ui.prompter import UiPrompter
+
+        app.services = Services(settings, prompter=UiPrompter(app))
+    return app

@@ -1,0 +1,73 @@
+"""The command palette (ctrl+p): every action of the shell, found by typing part of its name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from primetui.ui.app import PrimeApp
+
+
+@dataclass(frozen=True)
+class PaletteCommand:
+    """One palette entry: its name, a line of help, and what it does."""
+
+    name: str
+    help: str
+    run: Callable[[], Any]
+
+
+def palette_commands(app: PrimeApp) -> list[PaletteCommand]:
+    """The commands that make sense right now (the shell's ones only once it is shown)."""
+    from primetui.ui.screens.tabs import TABS
+
+    commands: list[PaletteCommand] = []
+    act = app.run_action
+    if app.shell is not None:
+        commands += [PaletteCommand(f"Show {tab.title}", f"Switch to the {tab.title} tab "
+                                    f"(key {tab.key}).", partial(act, f"show_tab({tab.id!r})"))
+                     for tab in TABS]
+        commands.append(PaletteCommand("Refresh", "Read the account and the current tab "
+                                       "again (key r).", partial(act, "refresh")))
+        if app.check_action("run_practice_plan", ()):
+            commands.append(PaletteCommand(
+                "Run the practice plan", "See how a change is shown, confirmed, run and "
+                "undone; it only writes a notice in a scratch folder.",
+                partial(act, "run_practice_plan")))
+    else:
+        commands.append(PaletteCommand("Open the demo", "Quit this screen and open the "
+                                       "practice lab (key d).", partial(act, "open_demo")))
+    commands.append(PaletteCommand("Show keys", "Show or hide every key of this screen "
+                                   "(key ?).", partial(act, "toggle_keys")))
+    commands += [PaletteCommand(f"Theme: {name}", f"Use the {name} theme and remember it "
+                                "in the config.", partial(act, f"use_theme({name!r})"))
+                 for name in app.project_themes]
+    commands.append(PaletteCommand("Write a starter config", f"Write a commented starter "
+                                   f"config to {app.config_path}.", partial(act, "write_starter")))
+    commands.append(PaletteCommand("Quit", "Leave primetui (key q).", partial(act, "quit")))
+    return commands
+
+
+class PrimeCommandsProvider(Provider):
+    """Offers `palette_commands` to Textual's command palette."""
+
+    def _commands(self) -> list[PaletteCommand]:
+        return palette_commands(self.app)  # type: ignore[arg-type]
+
+    async def discover(self) -> Hits:
+        """Everything, in the order above, before anything is typed."""
+        for command in self._commands():
+            yield DiscoveryHit(command.name, command.run, help=command.help)
+
+    async def search(self, query: str) -> Hits:
+        """The commands whose names match what was typed, best first."""
+        matcher = self.matcher(query)
+        for command in self._commands():
+            score = matcher.match(command.name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(command.name), command.run, help=command.help)

@@ -1,0 +1,119 @@
+"""`MainScreen`: the shell — the account bar, the seven tabs on keys 1–7, the footer.
+
+Only the Overview tab is built for the first frame; every other tab's module is imported
+and mounted the first time its tab is shown, which keeps start-up fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from primetui.ui.screens.tabs import TABS
+from primetui.ui.screens.tabs.base import TabBody
+from primetui.ui.widgets.account_bar import AccountBar
+
+if TYPE_CHECKING:
+    from primetui.config import Settings
+    from primetui.services.registry import Services
+
+
+class MainScreen(Screen[None]):
+    """The tabs, the header and the footer; the app hands it settings and services."""
+
+    AUTO_FOCUS = None
+    BINDINGS = [
+        Binding(tab.key, f"show_tab({tab.id!r})", tab.title, show=False) for tab in TABS
+    ]
+
+    def __init__(self, settings: Settings | None, services: Services | None) -> None:
+        super().__init__(id="main")
+        self.settings = settings
+        self.services = services
+
+    def compose(self) -> ComposeResult:
+        """The header, one pane per tab (only the first filled), the footer."""
+        yield AccountBar(id="account-bar")
+        with TabbedContent(id="tabs", initial=TABS[0].id):
+            for i, tab in enumerate(TABS):
+                with TabPane(tab.label, id=tab.id):
+                    if i == 0:
+                        yield tab.load()(self.services)
+        yield Footer(id="footer")
+
+    @property
+    def header(self) -> AccountBar:
+        """The account bar."""
+        return self.query_one(AccountBar)
+
+    @property
+    def active_tab(self) -> str:
+        """The id of the tab being shown."""
+        return self.query_one(TabbedContent).active
+
+    def on_mount(self) -> None:
+        """Show what is known now; ask AWS for the account in the background."""
+        self.header.show_settings(self.settings)
+        if self.services is not None:
+            self.header.load_account(self.services)
+
+    def body(self, tab_id: str) -> TabBody | None:
+        """The body of a tab, if it has been shown (and so built) already."""
+        try:
+            return self.query_one(f"#{tab_id}-body", TabBody)
+        except NoMatches:
+            return None
+
+    def mounted_bodies(self) -> list[TabBody]:
+        """Every tab body built so far."""
+        return list(self.query(TabBody))
+
+    @on(TabbedContent.TabActivated)
+    async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        """Build a tab the first time it is shown, then give it the keyboard."""
+        tab_id = event.pane.id or ""
+        body = self.body(tab_id)
+        if body is None:
+            spec = next(tab for tab in TABS if tab.id == tab_id)
+            body = spec.load()(self.services)
+            await event.pane.mount(body)
+        body.focus_content()
+
+    def action_show_tab(self, tab_id: str) -> None:
+        """Show a tab (keys 1–7 and the command palette)."""
+        tabs = self.query_one(TabbedContent)
+        if tabs.active == tab_id:
+            body = self.body(tab_id)
+            if body is not None:
+                body.focus_content()
+        tabs.active = tab_id
+
+    def services_changed(self, settings: Settings | None, services: Services | None) -> None:
+        """New settings and services: the header and every built tab read them again."""
+        self.settings, self.services = settings, services
+        self.header.show_settings(settings)
+        if services is not None:
+            self.header.load_account(services)
+        for body in self.mounted_bodies():
+            body.set_services(services)
+        self.refresh_bindings()
+
+    def refresh_current(self) -> None:
+        """`r`: the account and the tab being shown, read again."""
+        if self.services is not None:
+            self.header.load_account(self.services)
+        body = self.body(self.active_tab)
+        if body is not None:
+            body.reload()
+
+    def reload_tab(self, tab_id: str) -> None:
+        """Read one tab's data again, if that tab has been built."""
+        body = self.body(tab_id)
+        if body is not None:
+            body.reload()

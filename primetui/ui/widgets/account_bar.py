@@ -1,0 +1,118 @@
+"""`AccountBar`: the header — AWS profile, region, account id, DEMO/READ-ONLY badges, a status line.
+
+The account id comes from `Services.account_summary()` in a thread worker, so a slow or
+unreachable endpoint never freezes the screen; its one-sentence error goes on the status line.
+The bar is one widget that renders its own lines (it is on the first frame, which is budgeted);
+its colours are component classes styled in app.tcss.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.worker import Worker, WorkerState
+
+from primetui.ui.messages import WorkFailed
+
+if TYPE_CHECKING:
+    from primetui.config import Settings
+    from primetui.services.aws import AccountSummary
+    from primetui.services.registry import Services
+
+
+class AccountBar(Widget):
+    """The header: which AWS account primetui is acting on, and in which mode."""
+
+    DEFAULT_CSS = """
+    AccountBar {
+        height: auto;
+        width: 1fr;
+    }
+    """
+    COMPONENT_CLASSES = {
+        "account-bar--app", "account-bar--name", "account-bar--value", "account-bar--unknown",
+        "account-bar--demo", "account-bar--read-only", "account-bar--information",
+        "account-bar--warning", "account-bar--error",
+    }
+
+    aws_profile: reactive[str] = reactive("—")
+    aws_region: reactive[str] = reactive("—")
+    account: reactive[str] = reactive("—")
+    """The account id, "…" while asking, or "unknown"."""
+    demo: reactive[bool] = reactive(False)
+    read_only: reactive[bool] = reactive(False)
+    status: reactive[str] = reactive("", layout=True)
+    """The status line's text ("" hides it)."""
+    severity: reactive[str] = reactive("information")
+
+    def _style(self, name: str):
+        return self.get_visual_style(f"account-bar--{name}")
+
+    def render(self) -> Content:
+        """The fields on the left, the badges on the right, the status line below."""
+        unknown = self.account == "unknown"
+        left = Content.assemble(
+            (" primetui ", self._style("app")),
+            (" profile ", self._style("name")), (self.aws_profile, self._style("value")),
+            ("  region ", self._style("name")), (self.aws_region, self._style("value")),
+            ("  account ", self._style("name")),
+            (self.account, self._style("unknown" if unknown else "value")))
+        badges = Content.assemble(
+            *([(" DEMO ", self._style("demo")), " "] if self.demo else []),
+            *([(" READ-ONLY ", self._style("read-only")), " "] if self.read_only else []))
+        gap = max(1, self.size.width - left.cell_length - badges.cell_length)
+        first = Content.assemble(left, " " * gap, badges)
+        if not self.status:
+            return first
+        status = Content.assemble((f" {self.status} ", self._style(self.severity)))
+        return Content("\n").join([first, status])
+
+    @property
+    def text(self) -> str:
+        """Everything the bar shows, as plain text."""
+        return self.render().plain
+
+    def show_settings(self, settings: Settings | None) -> None:
+        """Profile, region and badges from the settings; the account id is not known yet."""
+        if settings is None:
+            return
+        self.aws_profile = settings.aws.profile or "default"
+        self.aws_region = settings.aws.region
+        self.account = "…"
+        self.demo = settings.demo
+        self.read_only = settings.ui.read_only
+
+    def set_status(self, text: str, severity: str = "information") -> None:
+        """Show (or with "" hide) the status line; severity is information, warning or error."""
+        self.severity = severity if severity in ("information", "warning", "error") else "information"
+        self.status = text
+
+    def show_summary(self, summary: AccountSummary) -> None:
+        """The answer of the account worker: the account id, or why it is unknown."""
+        self.aws_profile = summary.profile or "default"
+        self.aws_region = summary.region
+        self.account = summary.account or "unknown"
+        if summary.error:
+            self.set_status(summary.error, "error")
+        elif self.severity == "error":
+            self.set_status("")
+
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False, name="account")
+    def load_account(self, services: Services) -> AccountSummary:
+        """Ask AWS who we are (STS), off the event loop."""
+        return services.account_summary()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Show the account once the worker answers; a failure goes up to the app."""
+        worker = event.worker
+        if worker.group != "account" or worker.node is not self:
+            return
+        if event.state is WorkerState.SUCCESS and worker.result is not None:
+            self.show_summary(worker.result)
+        elif event.state is WorkerState.ERROR:
+            self.account = "unknown"
+            self.post_message(WorkFailed(worker.error, worker.group))

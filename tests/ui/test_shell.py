@@ -1,0 +1,373 @@
+"""The shell: tabs on 1–7, keys, the command palette, the header, read-only, the demo start, quit."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from textual.app import App
+from textual.command import CommandPalette
+from textual.widgets import DataTable, HelpPanel, TabbedContent
+from textual.worker import WorkerFailed
+
+from primetui.config import AwsSettings, BackupSettings, Settings, UiSettings
+from primetui.errors import PrimeError
+from primetui.sandbox.tools import free_port
+from primetui.services.audit import AuditLog
+from primetui.services.practice import NOTICE
+from primetui.services.registry import Services
+from primetui.ui.app import PrimeApp, make_app
+from primetui.ui.commands import palette_commands
+from primetui.ui.screens.main import MainScreen
+from primetui.ui.screens.plan_screen import PlanScreen
+from primetui.ui.screens.tabs import TABS
+from primetui.ui.widgets.account_bar import AccountBar
+
+SIZE = (120, 36)
+MOTO_ACCOUNT = "123456789012"
+
+
+# -- helpers shared by the ui tests (imported by test_themes and test_first_run) ------------
+
+async def settle(app: App, pilot) -> None:
+    """Let messages flow, wait for every worker, then for the messages they posted."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def settle_after_failure(app: App, pilot) -> None:
+    """`settle`, for a test whose worker is meant to fail (wait() re-raises its error)."""
+    await pilot.pause()
+    try:
+        await app.workers.wait_for_complete()
+    except WorkerFailed:
+        pass
+    await pilot.pause()
+
+
+def notifications(app: App) -> list[str]:
+    """The messages of the notifications shown so far."""
+    return [n.message for n in app._notifications]
+
+
+async def run_palette(pilot, text: str) -> None:
+    """ctrl+p, type `text`, wait until a hit is highlighted, press enter."""
+    app = pilot.app
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    assert isinstance(app.screen, CommandPalette)
+    await pilot.press(*[{" ": "space", ":": "colon"}.get(ch, ch) for ch in text])
+    options = app.screen.query_one("CommandList")
+    for _ in range(200):  # the palette searches in a task: wait for its answer, not a clock
+        await pilot.pause()
+        if options.option_count and options.highlighted is not None:
+            break
+    assert options.option_count, f"the palette found nothing for {text!r}"
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+def write_audit(path: Path, count: int) -> None:
+    """`count` audit entries at fixed times (what AuditLog.record writes, line for line)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for i in range(count):
+        lines.append(json.dumps({
+            "when": 1_767_225_600 + 3600 * i, "user": "ada", "host": "lab-ws1",
+            "action": f"instances.{'stop' if i % 2 else 'start'}", "title": "t",
+            "target": f"i-0abc{i:04d}", "outcome": "succeeded" if i % 3 else "failed",
+            "duration": 1.5 + i, "commands": [], "error": "", "output_tail": []}))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def lab_settings(aws: AwsSettings, tmp_path: Path, *, read_only: bool = False,
+                 theme: str = "prime-dark") -> Settings:
+    """Settings for the tests: moto for AWS, the practice folder inside tmp_path."""
+    project = tmp_path / "project"
+    project.mkdir(exist_ok=True)
+    return Settings(aws=aws, backups=BackupSettings(source=str(project)),
+                    ui=UiSettings(theme=theme, read_only=read_only),
+                    path=tmp_path / "config.toml")
+
+
+def lab_app(settings: Settings, tmp_path: Path, **kwargs) -> PrimeApp:
+    """The app with its audit log in tmp_path."""
+    services = Services(settings, audit=AuditLog(tmp_path / "state" / "audit.jsonl"))
+    return make_app(settings, services=services, config_path=tmp_path / "config.toml", **kwargs)
+
+
+# -- tabs and keys ---------------------------------------------------------------------------
+
+async def test_number_keys_switch_tabs_and_give_the_tab_the_keyboard(aws_settings, tmp_path):
+    app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        tabs = app.screen.query_one(TabbedContent)
+        assert tabs.active == "overview"
+        for tab in reversed(TABS):
+            await pilot.press(tab.key)
+            await settle(app, pilot)
+            assert tabs.active == tab.id
+            body = app.screen.query_one(f"#{tab.id}-body")
+            assert app.focused is body or app.focused in body.query("*")
+
+
+async def test_footer_shows_the_current_tabs_own_keys(aws_settings, tmp_path):
+    app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        shown = {k: b.binding.description for k, b in app.active_bindings.items() if b.binding.show}
+        assert shown["s"] == "Start" and shown["x"] == "Stop"
+        assert "c" not in shown  # Backups' Create is not live on Instances
+        await pilot.press("5")
+        await settle(app, pilot)
+        shown = {k: b.binding.description for k, b in app.active_bindings.items() if b.binding.show}
+        assert shown["c"] == "Create" and "s" not in shown
+        assert {"r", "question_mark", "q"} <= set(shown)
+
+
+async def test_a_key_of_a_feature_still_to_come_says_so(aws_settings, tmp_path):
+    app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("4", "n")
+        await settle(app, pilot)
+        assert any("Renew the selected certificate is not available yet" in m
+                   for m in notifications(app))
+
+
+async def test_question_mark_shows_and_hides_every_key(aws_settings, tmp_path):
+    app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        panel = app.screen.query_one(HelpPanel)
+        keys = {k for k, _ in app.active_bindings.items()}
+        assert {"p", "r", "q", "1", "7"} <= keys and panel.is_mounted
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert not app.screen.query(HelpPanel)
+
+
+async def test_palette_command_switches_tabs(aws_settings, tmp_path):
+    app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await run_palette(pilot, "Backups")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.query_one(TabbedContent).active == "backups"
+
+
+async def test_palette_reaches_every_action(aws_settings, tmp_path):
+    app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        names = [c.name for c in palette_commands(app)]
+        assert [f"Show {t.title}" for t in TABS] == names[:7]
+        for name in ("Refresh", "Show keys", "Run the practice plan", "Theme: prime-dark",
+                     "Theme: prime-light", "Theme: prime-contrast", "Write a starter config",
+                     "Quit"):
+            assert name in names
+
+
+async def test_practice_plan_runs_from_the_overview_and_lands_in_the_audit_tab(aws_settings, tmp_path):
+    app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PlanScreen)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen.phase == "finished" and app.screen.result.ok
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert (tmp_path / "project" / "practice" / "notice.txt").read_text() == NOTICE + "\n"
+        await pilot.press("7")
+        await settle(app, pilot)
+        table = app.screen.query_one("#audit-table", DataTable)
+        assert table.row_count == 1
+        assert table.get_row_at(0)[2:5] == ["practice.notice", f"local: {tmp_path / 'project' / 'practice'}",
+                                            "succeeded"]
+
+
+# -- read-only, quit -------------------------------------------------------------------------
+
+async def test_read_only_shows_its_badge_and_hides_the_practice_plan(aws_settings, tmp_path):
+    app = lab_app(lab_settings(aws_settings, tmp_path, read_only=True), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        bar = app.screen.query_one(AccountBar)
+        assert bar.read_only and " READ-ONLY " in bar.text
+        assert not bar.demo and " DEMO " not in bar.text
+        assert "Run the practice plan" not in [c.name for c in palette_commands(app)]
+        assert "p" not in app.active_bindings
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("2")
+        await settle(app, pilot)
+        assert "s" not in app.active_bindings and "slash" in app.active_bindings
+
+
+@pytest.mark.parametrize("key", ["q", "ctrl+c"])
+async def test_q_and_ctrl_c_quit(aws_settings, tmp_path, key):
+    app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press(key)
+        await pilot.pause()
+        assert app._exit and app.return_value is None
+
+
+# -- the header ------------------------------------------------------------------------------
+
+async def test_header_shows_profile_region_and_the_account_id_from_aws(aws_settings, tmp_path):
+    app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        bar = app.screen.query_one(AccountBar)
+        text = bar.text
+        assert bar.account == MOTO_ACCOUNT and f"account {MOTO_ACCOUNT}" in text
+        assert "region us-east-2" in text and "profile default" in text
+        assert bar.status == ""
+
+
+async def test_unreachable_endpoint_is_one_sentence_in_the_header(aws_env, tmp_path):
+    aws = AwsSettings(endpoint_url=f"http://127.0.0.1:{free_port()}", max_attempts=1,
+                      connect_timeout=1.0, read_timeout=1.0)
+    app = lab_app(lab_settings(aws, tmp_path), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        bar = app.screen.query_one(AccountBar)
+        assert bar.account == "unknown" and "account unknown" in bar.text
+        status = bar.status
+        assert bar.severity == "error" and status in bar.text
+        assert status and "\n" not in status and "Traceback" not in status
+        assert status.endswith(".") and status.count(". ") == 0
+
+
+# -- failures --------------------------------------------------------------------------------
+
+async def test_a_failing_worker_becomes_one_sentence_notification(aws_settings, tmp_path):
+    settings = lab_settings(aws_settings, tmp_path)
+    broken = tmp_path / "audit-is-a-directory"
+    broken.mkdir()
+    app = make_app(settings, services=Services(settings, audit=AuditLog(broken)),
+                   config_path=tmp_path / "config.toml")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("7")
+        await settle_after_failure(app, pilot)
+        errors = [m for m in notifications(app) if m.startswith("Unexpected error:")]
+        assert errors == [errors[0]] and "IsADirectoryError" in errors[0] and "\n" not in errors[0]
+
+
+# -- the demo --------------------------------------------------------------------------------
+
+async def test_demo_shell_is_drawn_before_the_practice_world_is_ready(aws_settings, tmp_path):
+    release = threading.Event()
+    reached = threading.Event()
+    settings = lab_settings(aws_settings, tmp_path)
+
+    def starter(progress):
+        progress("Starting the fake AWS account (moto)…")
+        reached.set()
+        release.wait(10)
+        progress("The practice world is ready.")
+        return settings
+
+    app = make_app(None, demo_starter=starter, config_path=tmp_path / "config.toml")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen) and app.services is None
+        for _ in range(1000):  # the worker's thread starts once the loop runs: poll, bounded
+            if reached.is_set():
+                break
+            await pilot.pause(0.01)
+        assert reached.is_set()
+        await pilot.pause()
+        bar = app.screen.query_one(AccountBar)
+        assert bar.status == "Starting the fake AWS account (moto)…"
+        release.set()
+        await settle(app, pilot)
+        assert app.settings is not None and app.settings.demo and app.services is not None
+        assert bar.demo and " DEMO " in bar.text and bar.status == ""
+        assert bar.account == MOTO_ACCOUNT
+        assert "p" in app.active_bindings  # the overview now has services: practice is live
+
+
+async def test_quitting_while_the_practice_world_starts_tells_it_to_stop(tmp_path):
+    stop = threading.Event()
+    started = threading.Event()
+
+    def starter(progress):
+        started.set()
+        if stop.wait(10):
+            raise PrimeError("The practice world was stopped before it finished starting.")
+        return Settings()
+
+    starter.cancel = stop.set
+    app = make_app(None, demo_starter=starter, config_path=tmp_path / "config.toml")
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(1000):
+            if started.is_set():
+                break
+            await pilot.pause(0.01)
+        await pilot.press("q")
+        await pilot.pause()
+        assert app._exit
+    assert stop.is_set() and app.settings is None
+
+
+@pytest.mark.parametrize("error, sentence", [
+    (PrimeError("sshd could not be started."),
+     "The practice world could not start: sshd could not be started."),
+    (OSError("No space left on device"),
+     "The practice world could not start: Unexpected error: OSError: No space left on device."),
+])
+async def test_demo_start_failure_is_one_sentence(tmp_path, error, sentence):
+    def starter(progress):
+        raise error
+
+    app = make_app(None, demo_starter=starter, config_path=tmp_path / "config.toml")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle_after_failure(app, pilot)
+        assert app.screen.query_one(AccountBar).status == sentence
+        assert sentence in notifications(app)
+        assert app.services is None and isinstance(app.screen, MainScreen)
+
+
+# -- the audit tab ---------------------------------------------------------------------------
+
+async def test_audit_tab_lists_newest_first_and_r_reads_again(aws_settings, tmp_path, monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")
+    import time
+
+    time.tzset()
+    log = tmp_path / "state" / "audit.jsonl"
+    write_audit(log, 3)
+    app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("7")
+        await settle(app, pilot)
+        table = app.screen.query_one("#audit-table", DataTable)
+        assert table.row_count == 3
+        assert table.get_row_at(0) == ["2026-01-01 02:00:00", "ada@lab-ws1", "instances.start",
+                                       "i-0abc0002", "succeeded", "3.5 s"]
+        write_audit(log, 5)
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert table.row_count == 5 and table.get_row_at(0)[3] == "i-0abc0004"
+    monkeypatch.delenv("TZ")
+    time.tzset()
+

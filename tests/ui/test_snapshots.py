@@ -1,0 +1,77 @@
+"""SVG snapshots of the shell: every tab, the keys panel and the first-run screen.
+
+Theme prime-dark, 120x36, the header's account from the moto server, the audit log written
+with fixed times into tmp_path and shown in UTC, so every run draws the same picture.
+Review a diff before accepting it with `pytest --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import pytest
+
+from primetui.ui.app import make_app
+from primetui.ui.screens.tabs import TABS
+from tests.ui.test_shell import SIZE, lab_app, lab_settings, settle, write_audit
+
+FIRST_RUN_CONFIG = Path("/home/ada/.config/primetui/config.toml")
+"""Shown on the first-run screen; never written (the test only draws the screen)."""
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch):
+    """Local time is UTC for the test, so the audit tab's times do not depend on the machine."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def shell(aws_settings, tmp_path, utc):
+    """The shell on the moto account, with a small audit log."""
+    write_audit(tmp_path / "state" / "audit.jsonl", 6)
+    return lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+
+
+@pytest.mark.parametrize("tab", TABS, ids=lambda t: t.id)
+def test_tab_snapshot(snap_compare, shell, tab):
+    async def show(pilot) -> None:
+        await settle(pilot.app, pilot)
+        await pilot.press(tab.key)
+        await settle(pilot.app, pilot)
+
+    assert snap_compare(shell, terminal_size=SIZE, run_before=show)
+
+
+def test_keys_panel_snapshot(snap_compare, shell):
+    async def keys(pilot) -> None:
+        await settle(pilot.app, pilot)
+        await pilot.press("question_mark")
+        await settle(pilot.app, pilot)
+
+    assert snap_compare(shell, terminal_size=SIZE, run_before=keys)
+
+
+def test_read_only_demo_header_snapshot(snap_compare, aws_settings, tmp_path, utc):
+    settings = dataclasses.replace(lab_settings(aws_settings, tmp_path, read_only=True), demo=True)
+    app = lab_app(settings, tmp_path)
+
+    async def ready(pilot) -> None:
+        await settle(pilot.app, pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+def test_first_run_snapshot(snap_compare):
+    assert not FIRST_RUN_CONFIG.exists()
+    app = make_app(None, config_path=FIRST_RUN_CONFIG)
+
+    async def ready(pilot) -> None:
+        await settle(pilot.app, pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
