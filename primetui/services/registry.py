@@ -16,7 +16,11 @@ from primetui.services.audit import AuditLog
 
 if TYPE_CHECKING:
     from primetui.services.aws import AccountSummary, AwsService
+    from primetui.services.backups import BackupService
+    from primetui.services.certificates import CertificatesService
+    from primetui.services.instances import InstancesService
     from primetui.services.remote import Prompter, Runner
+    from primetui.services.schedules import SchedulesService
 
 
 class Services:
@@ -39,6 +43,34 @@ class Services:
         from primetui.services.aws import AwsService
 
         return AwsService(self.settings.aws)
+
+    @cached_property
+    def instances(self) -> InstancesService:
+        """EC2 and RDS instances, started and stopped as plans."""
+        from primetui.services.instances import InstancesService
+
+        return InstancesService(self.aws, self.settings.instances)
+
+    @cached_property
+    def schedules(self) -> SchedulesService:
+        """EventBridge Scheduler schedules, next runs and role checks."""
+        from primetui.services.schedules import SchedulesService
+
+        return SchedulesService(self.aws)
+
+    @cached_property
+    def backups(self) -> BackupService:
+        """Encrypted backups of .env and config/."""
+        from primetui.services.backups import BackupService
+
+        return BackupService.from_services(self)
+
+    @cached_property
+    def certificates(self) -> CertificatesService:
+        """Certificates seen from the endpoint and from certbot on the server."""
+        from primetui.services.certificates import CertificatesService
+
+        return CertificatesService.from_settings(self.settings, self.prompter)
 
     def account_summary(self) -> AccountSummary:
         """Profile, region and account id for the header; never raises."""
