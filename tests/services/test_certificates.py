@@ -9,12 +9,9 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import shlex
-import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -29,10 +26,9 @@ from tests.fixtures.sshd import FakePrompter, MustNotAsk
 from tests.services.test_certificates_world import (
     Lineage,
     cert_settings,
-    issue_and_serve,
     make_service,
+    served_lineage,
     server_settings,
-    unserve,
 )
 
 pytestmark = pytest.mark.services
@@ -41,13 +37,8 @@ DOMAIN = "www.renew.example.test"
 
 @pytest.fixture(scope="module")
 def lineage(nginx: NginxService, pebble: PebbleService) -> Iterator[Lineage]:
-    root = Path(tempfile.mkdtemp(prefix="primetui-certs-"))
-    issued = issue_and_serve(nginx, pebble, root, DOMAIN)
-    try:
+    with served_lineage(nginx, pebble, DOMAIN, "primetui-certs-") as issued:
         yield issued
-    finally:
-        unserve(nginx, issued)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -5,10 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,9 +19,8 @@ from primetui.services.cert_probe import probe_endpoint
 from tests.services.test_certificates_world import (
     Lineage,
     cert_settings,
-    issue_and_serve,
+    served_lineage,
     server_settings,
-    unserve,
 )
 
 pytestmark = pytest.mark.services
@@ -32,13 +29,8 @@ DOMAIN = "www.cli.example.test"
 
 @pytest.fixture(scope="module")
 def lineage(nginx: NginxService, pebble: PebbleService) -> Iterator[Lineage]:
-    root = Path(tempfile.mkdtemp(prefix="primetui-certs-cli-"))
-    issued = issue_and_serve(nginx, pebble, root, DOMAIN)
-    try:
+    with served_lineage(nginx, pebble, DOMAIN, "primetui-certs-cli-") as issued:
         yield issued
-    finally:
-        unserve(nginx, issued)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -12,11 +12,15 @@ from __future__ import annotations
 import dataclasses
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,6 +108,19 @@ def unserve(nginx: NginxService, lineage: Lineage) -> None:
     """Remove the lineage's TLS site from nginx again."""
     lineage.site.unlink(missing_ok=True)
     nginx.reload()
+
+
+@contextmanager
+def served_lineage(nginx: NginxService, pebble: PebbleService, domain: str,
+                   prefix: str) -> Iterator[Lineage]:
+    """A certificate issued by pebble and served by nginx, removed again afterwards."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    issued = issue_and_serve(nginx, pebble, root, domain)
+    try:
+        yield issued
+    finally:
+        unserve(nginx, issued)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def server_settings(base: ServerSettings, nginx: NginxService, lineage: Lineage,
