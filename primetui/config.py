@@ -104,6 +104,12 @@ class CertificateSettings:
     """The certbot command on the server (may include --config-dir and friends)."""
     timeout: float = 8.0
     """Seconds each endpoint probe may take."""
+    stop_command: str | None = None
+    """Standalone renewal: frees port 80 ({containers}, {port}); default `docker stop`."""
+    start_command: str | None = None
+    """Standalone renewal: gives port 80 back afterwards; default `docker start`."""
+    find_command: str | None = None
+    """Standalone renewal: shows what holds port 80; default `docker ps` and `ss -ltnp`."""
 
 
 @dataclass(frozen=True)

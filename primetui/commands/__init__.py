@@ -5,4 +5,4 @@ Each module here has `register(subparsers)` that adds its parser and sets `handl
 Modules import only argparse and light primetui modules at top level (start-up is budgeted).
 """
 
-AREAS = ("instances", "schedules", "certs", "backup", "maintenance", "check")
+AREAS = ("instances", "schedules", "certs", "backup", "maintenance", "check", "report")

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from primetui.services.aws import AccountSummary, AwsService
     from primetui.services.backups import BackupService
     from primetui.services.certificates import CertificatesService
+    from primetui.services.findings import FindingsService
     from primetui.services.instances import InstancesService
+    from primetui.services.maintenance import MaintenanceService
     from primetui.services.remote import Prompter, Runner
     from primetui.services.schedules import SchedulesService
 
@@ -71,6 +73,20 @@ class Services:
         from primetui.services.certificates import CertificatesService
 
         return CertificatesService.from_settings(self.settings, self.prompter)
+
+    @cached_property
+    def maintenance(self) -> MaintenanceService:
+        """The maintenance-page wizard: its plan, its saved progress, on and off."""
+        from primetui.services.maintenance import MaintenanceService
+
+        return MaintenanceService.from_services(self)
+
+    @cached_property
+    def findings(self) -> FindingsService:
+        """What needs attention now, from every area (Overview tab and `primetui check`)."""
+        from primetui.services.findings import FindingsService
+
+        return FindingsService(self)
 
     def account_summary(self) -> AccountSummary:
         """Profile, region and account id for the header; never raises."""

@@ -1,0 +1,145 @@
+"""`LiveTable`: a DataTable whose rows are keyed by id and replaced by diff, with a filter.
+
+A tab hands it every row it knows (`show`), as often as it likes; only the cells that
+changed are redrawn, rows that went away are removed, new rows are added, and the cursor
+stays on the same id. `set_filter` keeps the rows whose text contains the filter (any
+column, case-insensitive). Cells may be `str` or Rich `Text` (for colour).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+Cells = Sequence["RenderableType"]
+
+
+def cell_text(cell: object) -> str:
+    """The plain text of a cell, for filtering and comparing."""
+    return cell.plain if isinstance(cell, Text) else str(cell)
+
+
+def _same(a: object, b: object) -> bool:
+    """Whether two cells draw the same (Text compares its spans too)."""
+    if isinstance(a, Text) and isinstance(b, Text):
+        return a.plain == b.plain and a.style == b.style and a.spans == b.spans
+    return type(a) is type(b) and a == b
+
+
+class LiveTable(DataTable):
+    """Rows keyed by id, updated by diff; `columns` are (key, label) pairs."""
+
+    def __init__(self, columns: Sequence[tuple[str, str]], *, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
+        self._column_spec = tuple(columns)
+        self._all: dict[str, tuple] = {}
+        self._shown: dict[str, tuple] = {}
+        self._filter = ""
+
+    def on_mount(self) -> None:
+        """Columns first, so rows can be shown at once."""
+        for key, label in self._column_spec:
+            self.add_column(label, key=key)
+
+    @property
+    def column_keys(self) -> tuple[str, ...]:
+        """The columns' keys, in order."""
+        return tuple(key for key, _ in self._column_spec)
+
+    @property
+    def filter_text(self) -> str:
+        """The current filter ("" when none)."""
+        return self._filter
+
+    @property
+    def total(self) -> int:
+        """How many rows the table knows, filtered or not."""
+        return len(self._all)
+
+    @property
+    def selected_key(self) -> str | None:
+        """The id of the row under the cursor, if any."""
+        if not self._shown or self.cursor_row < 0:
+            return None
+        try:
+            row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        except CellDoesNotExist:
+            return None
+        return row_key.value
+
+    def show(self, rows: Mapping[str, Cells]) -> None:
+        """Every row, keyed by id, in the order to show; the table changes only where needed."""
+        self._all = {key: tuple(cells) for key, cells in rows.items()}
+        self._apply()
+
+    def set_filter(self, text: str) -> None:
+        """Keep only the rows containing `text` in any column (case-insensitive)."""
+        self._filter = text.strip().lower()
+        self._apply()
+
+    def _matches(self, cells: tuple) -> bool:
+        if not self._filter:
+            return True
+        return any(self._filter in cell_text(cell).lower() for cell in cells)
+
+    def _apply(self) -> None:
+        """Diff what should be shown against what is shown."""
+        wanted = {key: cells for key, cells in self._all.items() if self._matches(cells)}
+        selected = self.selected_key
+        same_keys = list(wanted) == list(self._shown)
+        with self.app.batch_update():
+            if same_keys:
+                self._update_cells(wanted)
+            elif set(self._shown) - set(wanted) and list(self._shown)[: len(wanted)] == list(
+                    wanted):
+                for key in list(self._shown)[len(wanted):]:
+                    self._remove(key)
+            else:
+                self._rebuild(wanted)
+            self._shown = wanted
+        if selected is not None and selected in wanted:
+            try:
+                self.move_cursor(row=self.get_row_index(selected), animate=False)
+            except RowDoesNotExist:
+                pass
+
+    def _update_cells(self, wanted: dict[str, tuple]) -> None:
+        """Same rows in the same order: redraw only the cells that changed."""
+        keys = self.column_keys
+        for row_key, cells in wanted.items():
+            old = self._shown[row_key]
+            for column, (before, after) in enumerate(zip(old, cells, strict=True)):
+                if not _same(before, after):
+                    self.update_cell(row_key, keys[column], after)
+
+    def _remove(self, key: str) -> None:
+        try:
+            self.remove_row(key)
+        except RowDoesNotExist:
+            pass
+
+    def _rebuild(self, wanted: dict[str, tuple]) -> None:
+        """Rows came, went or moved: keep the rows that stay in place, redo the rest."""
+        shown = list(self._shown)
+        prefix = 0
+        for old, new in zip(shown, wanted, strict=False):
+            if old != new:
+                break
+            prefix += 1
+        for key in shown[prefix:]:
+            self._remove(key)
+        kept = {key: wanted[key] for key in list(wanted)[:prefix]}
+        if kept:
+            saved, self._shown = self._shown, {k: self._shown[k] for k in kept}
+            self._update_cells(kept)
+            self._shown = saved
+        for key in list(wanted)[prefix:]:
+            self.add_row(*wanted[key], key=key)

@@ -1,0 +1,110 @@
+"""`LiveTable` and `TableTab`: rows replaced by diff, the cursor kept on its id, the filter."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+
+from primetui.ui.screens.tabs.table_tab import TableTab
+from primetui.ui.widgets.live_table import LiveTable
+
+COLUMNS = (("name", "Name"), ("state", "State"))
+
+
+class TableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield LiveTable(COLUMNS)
+
+
+class DemoTab(TableTab):
+    TAB_ID = "demo"
+    TITLE = "Demo"
+    COLUMNS = COLUMNS
+    BINDINGS = [TableTab.FILTER_BINDING, TableTab.CLEAR_FILTER_BINDING]
+
+
+class TabApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield DemoTab(None)
+
+
+def rows(*pairs: tuple[str, str, str]) -> dict[str, tuple[str, str]]:
+    return {key: (name, state) for key, name, state in pairs}
+
+
+async def test_changed_cell_is_updated_without_rebuilding_the_rows():
+    app = TableApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(LiveTable)
+        table.show(rows(("a", "web", "running"), ("b", "db", "stopped")))
+        await pilot.pause()
+        first_keys = list(table.rows)
+        table.show(rows(("a", "web", "stopping"), ("b", "db", "stopped")))
+        await pilot.pause()
+        assert list(table.rows) == first_keys
+        assert table.get_cell("a", "state") == "stopping"
+        assert table.row_count == 2
+
+
+async def test_rows_that_went_away_are_removed_and_new_ones_added():
+    app = TableApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(LiveTable)
+        table.show(rows(("a", "web", "running"), ("b", "db", "stopped")))
+        table.show(rows(("b", "db", "stopped"), ("c", "cache", "pending")))
+        await pilot.pause()
+        assert [key.value for key in table.rows] == ["b", "c"]
+        assert table.get_cell("c", "name") == "cache"
+
+
+async def test_cursor_stays_on_the_same_id_when_rows_move():
+    app = TableApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(LiveTable)
+        table.show(rows(("a", "web", "running"), ("b", "db", "stopped"), ("c", "x", "y")))
+        await pilot.pause()
+        table.move_cursor(row=1)
+        assert table.selected_key == "b"
+        table.show(rows(("z", "new", "pending"), ("a", "web", "running"), ("b", "db", "s"),
+                        ("c", "x", "y")))
+        await pilot.pause()
+        assert table.selected_key == "b"
+
+
+async def test_styled_cells_compare_by_style_too():
+    app = TableApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(LiveTable)
+        table.show({"a": ("web", Text("running", style="green"))})
+        table.show({"a": ("web", Text("running", style="red"))})
+        await pilot.pause()
+        assert table.get_cell("a", "state").style == "red"
+
+
+async def test_slash_filters_by_any_column_and_escape_clears():
+    app = TabApp()
+    async with app.run_test() as pilot:
+        tab = app.query_one(DemoTab)
+        tab.table.show(rows(("a", "web", "running"), ("b", "db", "stopped")))
+        tab.focus_content()
+        await pilot.press("slash", "s", "t", "o", "p")
+        await pilot.pause()
+        assert [key.value for key in tab.table.rows] == ["b"]
+        await pilot.press("enter")
+        assert app.focused is tab.table
+        await pilot.press("escape")
+        await pilot.pause()
+        assert [key.value for key in tab.table.rows] == ["a", "b"]
+        assert not tab.filter_input.has_class("-shown")
+
+
+async def test_filtered_table_still_takes_new_rows_that_match():
+    app = TabApp()
+    async with app.run_test() as pilot:
+        tab = app.query_one(DemoTab)
+        tab.table.show(rows(("a", "web", "running")))
+        tab.table.set_filter("db")
+        tab.table.show(rows(("a", "web", "running"), ("b", "db", "stopped")))
+        await pilot.pause()
+        assert [key.value for key in tab.table.rows] == ["b"]
+        assert tab.table.total == 2
