@@ -303,9 +303,11 @@ class PrimeApp(App[str | None]):
         self.push_screen(PlanScreen(plan, self.services), self._plan_closed)
 
     def _plan_closed(self, result: PlanResult | None) -> None:
-        """A plan screen closed: its run is in the audit log now."""
+        """A plan screen closed: its run is in the audit log, and the tab shown may have changed."""
         if self.shell is not None:
             self.shell.reload_tab("audit")
+            if self.shell.active_tab != "audit":
+                self.shell.reload_tab(self.shell.active_tab)
 
 
 def make_app(settings: Settings | None = None, *, services: Services | None = None,

@@ -11,6 +11,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
     from primetui.ui.app import PrimeApp
+    from primetui.ui.screens.tabs.base import TabBody
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ def palette_commands(app: PrimeApp) -> list[PaletteCommand]:
         commands += [PaletteCommand(f"Show {tab.title}", f"Switch to the {tab.title} tab "
                                     f"(key {tab.key}).", partial(act, f"show_tab({tab.id!r})"))
                      for tab in TABS]
+        commands += tab_commands(app)
         commands.append(PaletteCommand("Refresh", "Read the account and the current tab "
                                        "again (key r).", partial(act, "refresh")))
         if app.check_action("run_practice_plan", ()):
@@ -51,6 +53,59 @@ def palette_commands(app: PrimeApp) -> list[PaletteCommand]:
                                    f"config to {app.config_path}.", partial(act, "write_starter")))
     commands.append(PaletteCommand("Quit", "Leave primetui (key q).", partial(act, "quit")))
     return commands
+
+
+def tab_commands(app: PrimeApp) -> list[PaletteCommand]:
+    """Every shown key of every tab, as "<Tab>: <what it does>" (hidden when not allowed now).
+
+    Keys the tab refuses right now (read-only) are left out; a tab not shown yet is asked
+    through a body that is made but not mounted, and is built when its command runs.
+    """
+    from textual.binding import Binding
+
+    from primetui.ui.screens.tabs import TABS
+
+    shell = app.shell
+    if shell is None:
+        return []
+    commands = []
+    for tab in TABS:
+        body_class = tab.load()
+        body = shell.body(tab.id)
+        for binding in body_class.BINDINGS:
+            if not isinstance(binding, Binding) or not binding.show:
+                continue
+            name, _, args = binding.action.partition("(")
+            parameters = _literal_args(args)
+            if not _allowed(body or body_class(app.services), name, parameters):
+                continue
+            key = binding.key_display or binding.key
+            commands.append(PaletteCommand(
+                f"{tab.title}: {binding.description}",
+                f"{binding.tooltip or binding.description} (key {key} on the {tab.title} tab).",
+                partial(shell.run_tab_action, tab.id, binding.action)))
+    return commands
+
+
+def _allowed(body: TabBody, action: str, parameters: tuple[object, ...]) -> bool:
+    """Whether the tab allows the action now; a body not built yet answers from its settings."""
+    try:
+        return body.check_action(action, parameters) is not False
+    except Exception:  # noqa: BLE001 - an unbuilt body may need its widgets to answer
+        return not body.read_only
+
+
+def _literal_args(args: str) -> tuple[object, ...]:
+    """The parameters of an action string such as `planned('x', True)`."""
+    import ast
+
+    if not args.rstrip(")"):
+        return ()
+    try:
+        value = ast.literal_eval(f"({args.rstrip(')')},)")
+    except (ValueError, SyntaxError):
+        return ()
+    return tuple(value)
 
 
 class PrimeCommandsProvider(Provider):

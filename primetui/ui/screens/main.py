@@ -94,6 +94,17 @@ class MainScreen(Screen[None]):
                 body.focus_content()
         tabs.active = tab_id
 
+    async def run_tab_action(self, tab_id: str, action: str) -> None:
+        """Show a tab (building it if needed) and run one of its actions (command palette)."""
+        body = self.body(tab_id)
+        if body is None:
+            spec = next(tab for tab in TABS if tab.id == tab_id)
+            body = spec.load()(self.services)
+            await self.query_one(f"#{tab_id}", TabPane).mount(body)
+        self.query_one(TabbedContent).active = tab_id
+        body.focus_content()
+        await body.run_action(action)
+
     def services_changed(self, settings: Settings | None, services: Services | None) -> None:
         """New settings and services: the header and every built tab read them again."""
         self.settings, self.services = settings, services
