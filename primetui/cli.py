@@ -161,7 +161,8 @@ def _audit_command(args: argparse.Namespace) -> int:
         return 0
     for e in entries:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.when))
-        print(f"{when}  {e.user}@{e.host}  {e.action}  {e.target}  {e.outcome}  {e.duration:.1f}s")
+        outcome = e.outcome + (" (dry run)" if e.dry_run else "") + (" (demo)" if e.demo else "")
+        print(f"{when}  {e.user}@{e.host}  {e.action}  {e.target}  {outcome}  {e.duration:.1f}s")
         if e.error:
             print(f"    {e.error}")
     if not entries:

@@ -137,9 +137,9 @@ class MaintenanceSettings:
     """The maintenance-page wizard."""
 
     domain: str = ""
-    """The site's domain."""
+    """The site's domain (its certbot lineage on prod is copied to the maintenance host)."""
     prod: str = "prod"
-    """The production server (a key of [servers])."""
+    """The production server (a key of [servers]); its `instance` is the EC2 instance."""
     instance_type: str = "t3.nano"
     """The maintenance instance's type."""
     admin_cidr: str = "0.0.0.0/32"
@@ -150,8 +150,21 @@ class MaintenanceSettings:
     """The Route 53 hosted zone, when switch = route53."""
     contact: str = ""
     """Contact shown on the maintenance page."""
+    server: str = "maintenance"
+    """A [servers] entry used as the template to reach the maintenance host (user, key,
+    known_hosts, profile, paths); its host is the launched instance's address. Without
+    one: ec2-user, the wizard's own key pair, profile al2023."""
     addresses: dict[str, str] = field(default_factory=dict)
-    """Address overrides used to reach hosts and verify the switch (bastion, private, test)."""
+    """Address overrides ("host:port") used to reach hosts and verify the switch (a bastion,
+    a private address, the test environment). Keys: prod (SSH to prod), maintenance (SSH to
+    the maintenance host), maintenance_https (its HTTPS, probed before the switch), verify
+    (where DOMAIN's HTTPS is probed after the switch), listen_http and listen_https (what
+    the maintenance nginx listens on; default 80 and 443)."""
+
+
+MAINTENANCE_ADDRESS_KEYS = ("prod", "maintenance", "maintenance_https", "verify",
+                            "listen_http", "listen_https")
+"""The keys `maintenance.addresses` accepts."""
 
 
 @dataclass(frozen=True)
@@ -315,9 +328,23 @@ def _check_references(s: Settings, file: Path) -> None:
         if server not in s.servers:
             raise ConfigError(f"{file}: backups.source: expected a local path or SERVER:/path with "
                               f"a configured server, '{server}' is not one.")
+    _check_maintenance(s.maintenance, file)
     if s.backups.destination.exists() and not s.backups.destination.is_dir():
         raise ConfigError(f"{file}: backups.destination: expected a directory, "
                           f"{s.backups.destination} is a file.")
+
+
+def _check_maintenance(m: MaintenanceSettings, file: Path) -> None:
+    """`maintenance.addresses` keys and values, and the Route 53 zone when it is needed."""
+    for key, value in m.addresses.items():
+        if key not in MAINTENANCE_ADDRESS_KEYS:
+            raise ConfigError(f"{file}: unknown key 'maintenance.addresses.{key}' (expected one "
+                              f"of: {', '.join(MAINTENANCE_ADDRESS_KEYS)}).")
+        if not value.strip() or any(ch.isspace() for ch in value.strip()):
+            raise ConfigError(f"{file}: maintenance.addresses.{key}: expected host:port.")
+    if m.switch == "route53" and m.domain and not m.hosted_zone_id:
+        raise ConfigError(f"{file}: maintenance.hosted_zone_id: expected the hosted zone id "
+                          f"when switch = \"route53\".")
 
 
 def load_settings(explicit: str | os.PathLike[str] | None = None) -> Settings:

@@ -8,8 +8,11 @@ the system's sshd configuration is never touched. The server runs in the foregro
 
 from __future__ import annotations
 
+import contextlib
 import getpass
+import os
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +47,10 @@ class SshdService:
         if self._process is not None and self._process.poll() is not None:
             return
         stop_pid(self.pid)
+        # Connections still being served (a port probe, a session) are forked children in
+        # sshd's own process group; they would outlive the server by LoginGraceTime.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
         if self._process is not None:
             self._process.poll()
 

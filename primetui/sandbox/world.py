@@ -28,7 +28,9 @@ from primetui.config import Settings, load_settings, write_document
 from primetui.errors import MissingToolError, PrimeError
 from primetui.sandbox import tools
 from primetui.sandbox.acme import PebbleService, certbot_dirs, issue_certificate, start_pebble
+from primetui.sandbox.front_door import FrontDoor, seeded_eip_route, start_front_door
 from primetui.sandbox.gpg import GpgHome, make_gpg_home
+from primetui.sandbox.maintenance_host import MaintenanceHost, prepare_maintenance_host
 from primetui.sandbox.moto import MotoServer, dummy_aws_env, start_moto
 from primetui.sandbox.nginx import NginxService, start_nginx, tls_site
 from primetui.sandbox.project import make_sample_project
@@ -70,6 +72,8 @@ class Sandbox:
         self.pebble: PebbleService | None = None
         self.certificate: Path | None = None
         self.www_tls_port: int | None = None
+        self.maintenance_host: MaintenanceHost | None = None
+        self.front_door: FrontDoor | None = None
         self.le_dir = root / "letsencrypt"
         self.www_root = root / "www"
         self.ca_bundle = root / "ca-bundle.pem"
@@ -205,6 +209,24 @@ class Sandbox:
             site.unlink()  # never leave nginx a block that breaks its next reload
             raise
         self.certificate = live
+        self._prepare_maintenance()
+
+    def _prepare_maintenance(self) -> None:
+        """The maintenance wizard's practice: a second host (nginx not started until the
+        wizard starts it) and the front door that follows the Elastic IP. No process starts."""
+        assert self.www_tls_port is not None
+        self.maintenance_host = prepare_maintenance_host(self.root / "maintenance-host")
+        host = self.maintenance_host
+        prod = ("127.0.0.1", self.www_tls_port)
+        maintenance = ("127.0.0.1", host.https_port)
+        self.front_door = self._keep(start_front_door(lambda: self._eip_route(prod, maintenance)))
+
+    def _eip_route(self, prod: tuple[str, int],
+                   maintenance: tuple[str, int]) -> tuple[str, int] | None:
+        """Where the lab's Elastic IP leads now: prod's nginx or the maintenance host's."""
+        if self.moto is None or self.seed is None:
+            return None
+        return seeded_eip_route(self.moto.endpoint_url, REGION, self.seed, prod, maintenance)
 
     # -- what the application reads --------------------------------------------------
 
@@ -241,7 +263,9 @@ class Sandbox:
         assert self.moto is not None and self.tls is not None
         doc: dict[str, Any] = {"aws": {"region": REGION, "endpoint_url": self.moto.endpoint_url}}
         if self.sshd is not None:
-            paths = {"root": str(self.root)}
+            home = self.root / "prod-home"  # uploads land here, never in the real home
+            home.mkdir(exist_ok=True)
+            paths = {"root": str(self.root), "home": str(home)}
             if self.nginx is not None:
                 paths |= {"nginx_prefix": str(self.nginx.prefix), "webroot": str(self.nginx.webroot),
                           "www_root": str(self.www_root), "conf_d": str(self.nginx.conf_d)}
@@ -254,6 +278,11 @@ class Sandbox:
             if self.seed is not None:
                 server["instance"] = self.seed.prod_instance_id
             doc["servers"] = {"prod": server}
+            if self.maintenance_host is not None:
+                doc["servers"]["maintenance"] = {
+                    **{k: server[k] for k in ("host", "port", "user", "key", "known_hosts",
+                                              "profile", "sudo")},
+                    "paths": self.maintenance_host.paths()}
         bundle = self.tls.ca_file.read_bytes()
         endpoints = {DOMAIN: self.tls.address}
         certificates: dict[str, Any] = {
@@ -273,7 +302,15 @@ class Sandbox:
         doc["backups"] = {"source": str(self.project), "destination": str(self.root / "backups"),
                           "name": "prime"}
         if self.sshd is not None:
-            doc["maintenance"] = {"domain": DOMAIN, "prod": "prod", "admin_cidr": ADMIN_CIDR}
+            doc["maintenance"] = {"domain": DOMAIN, "prod": "prod", "admin_cidr": ADMIN_CIDR,
+                                  "contact": "it@prime.example.test"}
+        if self.sshd is not None and self.maintenance_host is not None and self.front_door:
+            # The certbot-issued domain, so that prod has a lineage to copy; the launched
+            # "t3.nano" is moto's, its SSH and HTTPS go to the practice host on loopback.
+            doc["maintenance"] |= {"domain": WWW_DOMAIN, "addresses": {
+                **self.maintenance_host.addresses(),
+                "maintenance": f"{self.sshd.host}:{self.sshd.port}",
+                "verify": self.front_door.address}}
         doc["ui"] = {"theme": "prime-dark"}
         return doc
 
@@ -290,6 +327,8 @@ class Sandbox:
         """Every server process this sandbox started (for checks that nothing is left)."""
         found = [self.sshd.pid] if self.sshd else []
         found += [self.nginx.pid] if self.nginx else []
+        pid = self.maintenance_host.nginx_pid() if self.maintenance_host else None
+        found += [pid] if pid else []
         return found + (list(self.pebble.pids) if self.pebble else [])
 
     # -- taking it down ----------------------------------------------------------------
@@ -300,7 +339,8 @@ class Sandbox:
             if self._stopped:
                 return
             self._stopped = True
-        parts = [p.stop for p in (self.nginx, self.pebble, self.sshd, self.tls) if p is not None]
+        parts = [p.stop for p in (self.front_door, self.maintenance_host, self.nginx,
+                                  self.pebble, self.sshd, self.tls) if p is not None]
         if self.moto is not None:
             parts += [self.moto.reset, self.moto.stop]
         if self.gpg is not None:

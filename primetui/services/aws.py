@@ -196,6 +196,26 @@ def _is_aws_failure(err: BaseException) -> bool:
     return isinstance(err, BotoCoreError | ClientError | Boto3Error)
 
 
+_LOADER: Any = None
+_LOADER_LOCK = threading.Lock()
+
+
+def _shared_loader() -> Any:
+    """One botocore data loader for every session: service models are read and parsed once.
+
+    Each new session would otherwise parse the large EC2/RDS JSON models again (about a
+    second per client on a busy machine); a reload, `check` or a test making fresh
+    services reuses what the first one read.
+    """
+    global _LOADER
+    with _LOADER_LOCK:
+        if _LOADER is None:
+            from botocore.loaders import create_loader
+
+            _LOADER = create_loader()
+        return _LOADER
+
+
 class AwsService:
     """The AWS session for one profile: boto3 sessions and clients, made once and shared.
 
@@ -245,9 +265,13 @@ class AwsService:
             found = self._sessions.get(region)
             if found is None:
                 import boto3
+                import botocore.session
 
                 with self.translating("aws:CreateSession"):
-                    found = boto3.Session(profile_name=self.settings.profile,
+                    core = botocore.session.get_session()
+                    core.register_component("data_loader", _shared_loader())
+                    found = boto3.Session(botocore_session=core,
+                                          profile_name=self.settings.profile,
                                           region_name=region)
                 self._sessions[region] = found
             return found

@@ -32,7 +32,13 @@ from primetui.services.backup_catalog import (
     sort_newest_first,
     status_of,
 )
-from primetui.services.backup_common import BackupError, backup_name, check_passphrase, stale_temp
+from primetui.services.backup_common import (
+    BackupError,
+    WrongPassphraseError,
+    backup_name,
+    check_passphrase,
+    stale_temp,
+)
 from primetui.services.backup_engine import decrypt_and_read, encrypt_to_temp, publish
 from primetui.services.backup_gpg import S2K_COUNT, GpgCipher
 from primetui.services.backup_hygiene import HygieneReport, check_hygiene, hygiene_plan
@@ -205,6 +211,8 @@ class BackupService:
         path = self.resolve(file)
         try:
             listing = decrypt_and_read(self.cipher, path, passphrase, limits=self.limits)
+        except WrongPassphraseError:
+            raise  # a typo says nothing about the file: it is not recorded as a failed check
         except PrimeError:
             self.verifications.record(path, False, 0, self.clock())
             raise

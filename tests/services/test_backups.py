@@ -14,6 +14,7 @@ import pytest
 
 from primetui.config import BackupSettings, Settings
 from primetui.core.plan import execute
+from primetui.errors import PrimeError
 from primetui.sandbox.gpg import GpgHome
 from primetui.services.backup_common import WrongPassphraseError
 from primetui.services.backups import BackupService
@@ -185,6 +186,16 @@ def test_verify_lists_every_member_with_a_checksum_and_records_it(
     assert service.list_backups()[0].last_verified == report.verified_at
     with pytest.raises(WrongPassphraseError, match="does not decrypt"):
         service.verify(path, "not the passphrase")
+    # a typo says nothing about the file: the last good check stands
+    assert service.list_backups()[0].verified_ok is True
+    assert service.list_backups()[0].last_verified == report.verified_at
+    with path.open("r+b") as damaged:
+        damaged.seek(-40, os.SEEK_END)
+        byte = damaged.read(1)
+        damaged.seek(-40, os.SEEK_END)
+        damaged.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(PrimeError):
+        service.verify(path, PASSPHRASE)
     assert service.list_backups()[0].verified_ok is False
 
 

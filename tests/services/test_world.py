@@ -51,7 +51,7 @@ def test_sandbox_config_is_accepted_by_load_settings(sandbox: Sandbox) -> None:
     assert (prod.host, prod.port, prod.profile) == ("127.0.0.1", sandbox.sshd.port, "sandbox")
     assert prod.instance == sandbox.seed.prod_instance_id
     assert set(prod.paths) == {"root", "nginx_prefix", "letsencrypt", "webroot", "www_root",
-                               "conf_d"}
+                               "conf_d", "home"}
     from primetui.services.host_profiles import profile_for
 
     profile = profile_for(prod)
@@ -140,7 +140,8 @@ def test_sandbox_without_nginx_records_it_and_writes_a_valid_config(
         assert settings.certificates.domains == [DOMAIN]
         assert settings.certificates.acme_server is None
         if sandbox.sshd is not None:
-            assert settings.servers["prod"].paths == {"root": str(sandbox.root)}
+            assert settings.servers["prod"].paths == {"root": str(sandbox.root),
+                                                     "home": str(sandbox.root / "prod-home")}
     finally:
         sandbox.stop()
 

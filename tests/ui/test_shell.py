@@ -88,7 +88,8 @@ def lab_settings(aws: AwsSettings, tmp_path: Path, *, read_only: bool = False,
     """Settings for the tests: moto for AWS, the practice folder inside tmp_path."""
     project = tmp_path / "project"
     project.mkdir(exist_ok=True)
-    return Settings(aws=aws, backups=BackupSettings(source=str(project)),
+    return Settings(aws=aws, backups=BackupSettings(source=str(project),
+                                                    destination=str(tmp_path / "backups")),
                     ui=UiSettings(theme=theme, read_only=read_only),
                     path=tmp_path / "config.toml")
 
@@ -131,14 +132,28 @@ async def test_footer_shows_the_current_tabs_own_keys(aws_settings, tmp_path):
         assert {"r", "question_mark", "q"} <= set(shown)
 
 
-async def test_a_key_of_a_feature_still_to_come_says_so(aws_settings, tmp_path):
+async def test_palette_runs_a_tab_key_on_a_tab_not_shown_yet(aws_settings, tmp_path):
     app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("4", "n")
+        assert app.shell.body("audit") is None
+        await run_palette(pilot, "Audit: Filter")
         await settle(app, pilot)
-        assert any("Renew the selected certificate is not available yet" in m
-                   for m in notifications(app))
+        body = app.shell.body("audit")
+        assert app.shell.active_tab == "audit" and body is not None
+        assert app.focused is body.filter_input
+
+
+async def test_palette_leaves_out_tab_keys_that_change_things_when_read_only(aws_settings,
+                                                                           tmp_path):
+    for read_only in (False, True):
+        app = lab_app(lab_settings(aws_settings, tmp_path, read_only=read_only), tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            names = {c.name for c in palette_commands(app)}
+        assert "Audit: Filter" in names and "Certificates: Details" in names
+        mutating = {"Backups: Create", "Certificates: Renew", "Instances: Start"}
+        assert (mutating & names) == (set() if read_only else mutating)
 
 
 async def test_question_mark_shows_and_hides_every_key(aws_settings, tmp_path):

@@ -15,6 +15,8 @@ import pytest
 
 from primetui.ui.app import make_app
 from primetui.ui.screens.tabs import TABS
+from tests.ui.backups_world import install_snapshot_backups
+from tests.ui.test_certificates_tab import install_snapshot_certificates
 from tests.ui.test_shell import SIZE, lab_app, lab_settings, settle, write_audit
 
 FIRST_RUN_CONFIG = Path("/home/ada/.config/primetui/config.toml")
@@ -39,7 +41,12 @@ def shell(aws_settings, tmp_path, utc):
 
 
 @pytest.mark.parametrize("tab", TABS, ids=lambda t: t.id)
-def test_tab_snapshot(snap_compare, shell, tab):
+def test_tab_snapshot(snap_compare, shell, tab, tmp_path):
+    if tab.id == "backups":
+        install_snapshot_backups(shell.services, tmp_path)
+    elif tab.id == "certificates":
+        install_snapshot_certificates(shell.services)
+
     async def show(pilot) -> None:
         await settle(pilot.app, pilot)
         await pilot.press(tab.key)

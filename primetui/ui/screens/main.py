@@ -36,6 +36,8 @@ class MainScreen(Screen[None]):
         super().__init__(id="main")
         self.settings = settings
         self.services = services
+        self._after_tab_shown: tuple[str, str] | None = None
+        """(tab id, action) the command palette asked for, run once that tab is shown."""
 
     def compose(self) -> ComposeResult:
         """The header, one pane per tab (only the first filled), the footer."""
@@ -84,6 +86,9 @@ class MainScreen(Screen[None]):
             body = spec.load()(self.services)
             await event.pane.mount(body)
         body.focus_content()
+        pending, self._after_tab_shown = self._after_tab_shown, None
+        if pending is not None and pending[0] == tab_id:
+            await body.run_action(pending[1])
 
     def action_show_tab(self, tab_id: str) -> None:
         """Show a tab (keys 1–7 and the command palette)."""
@@ -101,9 +106,13 @@ class MainScreen(Screen[None]):
             spec = next(tab for tab in TABS if tab.id == tab_id)
             body = spec.load()(self.services)
             await self.query_one(f"#{tab_id}", TabPane).mount(body)
-        self.query_one(TabbedContent).active = tab_id
-        body.focus_content()
-        await body.run_action(action)
+        tabs = self.query_one(TabbedContent)
+        if tabs.active == tab_id:
+            body.focus_content()
+            await body.run_action(action)
+        else:  # run it once the tab is shown, so the tab's own focus does not undo the action's
+            self._after_tab_shown = (tab_id, action)
+            tabs.active = tab_id
 
     def services_changed(self, settings: Settings | None, services: Services | None) -> None:
         """New settings and services: the header and every built tab read them again."""

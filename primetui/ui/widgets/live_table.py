@@ -105,11 +105,27 @@ class LiveTable(DataTable):
             else:
                 self._rebuild(wanted)
             self._shown = wanted
+            self._measure_now()
         if selected is not None and selected in wanted:
             try:
                 self.move_cursor(row=self.get_row_index(selected), animate=False)
             except RowDoesNotExist:
                 pass
+
+    def _measure_now(self) -> None:
+        """Size the columns for the new cells now rather than when the app next goes idle.
+
+        DataTable measures on idle, so a frame (or a screenshot) drawn between a worker's
+        rows and that idle shows header-wide columns; `show` is called once per load, so
+        measuring here costs the same work once. Mirrors `DataTable._on_idle`.
+        """
+        if self._updated_cells:
+            updated, self._updated_cells = self._updated_cells.copy(), set()
+            self._update_column_widths(updated)
+        if self._require_update_dimensions:
+            self._require_update_dimensions = False
+            new_rows, self._new_rows = self._new_rows.copy(), set()
+            self._update_dimensions(new_rows)
 
     def _update_cells(self, wanted: dict[str, tuple]) -> None:
         """Same rows in the same order: redraw only the cells that changed."""

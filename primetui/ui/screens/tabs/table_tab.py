@@ -51,6 +51,8 @@ class TableTab(TabBody):
     def __init__(self, services) -> None:
         super().__init__(services)
         self._poll: Timer | None = None
+        self.polling = False
+        """True while `reload()` runs for a poll rather than for a person (`r`, a plan)."""
 
     def compose(self) -> ComposeResult:
         """The status line, the filter (hidden until `/`) and the table."""
@@ -128,7 +130,11 @@ class TableTab(TabBody):
         if self.app.screen is not self.screen or not self.display_visible():
             self.poll_after(1.0)
             return
-        self.reload()
+        self.polling = True
+        try:
+            self.reload()
+        finally:
+            self.polling = False
 
     def display_visible(self) -> bool:
         """Whether this tab is the one being shown."""
