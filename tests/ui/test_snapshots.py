@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from primetui.config import Settings
 from primetui.ui.app import make_app
 from primetui.ui.screens.tabs import TABS
 from tests.ui.backups_world import install_snapshot_backups
@@ -21,6 +22,8 @@ from tests.ui.test_shell import SIZE, lab_app, lab_settings, settle, write_audit
 
 FIRST_RUN_CONFIG = Path("/home/ada/.config/primetui/config.toml")
 """Shown on the first-run screen; never written (the test only draws the screen)."""
+SNAPSHOT_BACKUPS = "/srv/lab/secure-backups"
+"""The backup destination the pictures name; it does not exist, so there is no backup yet."""
 
 
 @pytest.fixture
@@ -37,7 +40,14 @@ def utc(monkeypatch: pytest.MonkeyPatch):
 def shell(aws_settings, tmp_path, utc):
     """The shell on the moto account, with a small audit log."""
     write_audit(tmp_path / "state" / "audit.jsonl", 6)
-    return lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+    return lab_app(snapshot_settings(aws_settings, tmp_path), tmp_path)
+
+
+def snapshot_settings(aws_settings, tmp_path: Path, **kwargs) -> Settings:
+    """`lab_settings` whose backup destination (named by the Overview) is not in tmp_path."""
+    settings = lab_settings(aws_settings, tmp_path, **kwargs)
+    backups = dataclasses.replace(settings.backups, destination=SNAPSHOT_BACKUPS)
+    return dataclasses.replace(settings, backups=backups)
 
 
 @pytest.mark.parametrize("tab", TABS, ids=lambda t: t.id)
@@ -65,7 +75,8 @@ def test_keys_panel_snapshot(snap_compare, shell):
 
 
 def test_read_only_demo_header_snapshot(snap_compare, aws_settings, tmp_path, utc):
-    settings = dataclasses.replace(lab_settings(aws_settings, tmp_path, read_only=True), demo=True)
+    settings = dataclasses.replace(snapshot_settings(aws_settings, tmp_path, read_only=True),
+                                   demo=True)
     app = lab_app(settings, tmp_path)
 
     async def ready(pilot) -> None:
