@@ -437,6 +437,8 @@ server = "prod"
 method = "webroot"             # or "standalone"
 webroot = "/var/www/certbot"
 containers = []                # stopped and started around a standalone renewal
+# stop_command = "docker stop {containers}"    # how a standalone renewal frees port 80
+# start_command = "docker start {containers}"  # and gives it back, even after a failure
 warn_days = 21
 critical_days = 7
 
@@ -453,7 +455,9 @@ domain = ""
 prod = "prod"
 instance_type = "t3.nano"
 admin_cidr = "203.0.113.0/24"
-switch = "elastic-ip"          # or "route53"
+switch = "elastic-ip"          # or "route53" (then hosted_zone_id = "Z…")
+# contact = "it@example.edu"   # shown on the maintenance page
+# addresses = { maintenance = "10.0.0.12:22", verify = "203.0.113.10:443" }  # host:port overrides
 
 [ui]
 theme = "prime-dark"
