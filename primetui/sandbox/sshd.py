@@ -88,9 +88,14 @@ def start_sshd(workdir: Path, *, users: list[str] | None = None,
         if attempt == attempts - 1:
             raise PrimeError(f"sshd did not start on {_HOST}:{chosen}: {_last_log_line(workdir)}.")
     known_hosts = workdir / "known_hosts"
-    key_type, key_b64 = (host_key.with_suffix(".pub")).read_text().split()[:2]
-    known_hosts.write_text(f"[{_HOST}]:{chosen} {key_type} {key_b64}\n")
-    known_hosts.chmod(0o644)
+    try:
+        key_type, key_b64 = (host_key.with_suffix(".pub")).read_text().split()[:2]
+        known_hosts.write_text(f"[{_HOST}]:{chosen} {key_type} {key_b64}\n")
+        known_hosts.chmod(0o644)
+    except BaseException:
+        # the sandbox was stopped (its folder removed) while sshd started: leave nothing behind
+        stop_pid(process.pid)
+        raise
     return SshdService(port=chosen, client_key=client_key, known_hosts=known_hosts,
                        host_key_pub=host_key.with_suffix(".pub"), pid=process.pid,
                        workdir=workdir, users=names, _process=process)
