@@ -49,6 +49,13 @@ def _openssl(domain: str, address: str) -> str:
             f" | openssl x509 -noout -serial -enddate")
 
 
+LOCK_HELD = "Another instance of Certbot is already running"
+LOCK_RETRIES = 3
+"""How many times a renewal waits for a lock held by another certbot run before it fails."""
+LOCK_WAIT = 5.0
+"""Seconds between those tries (a status read holds the lock for about a second)."""
+
+
 class _Renewal:
     """The steps of one renewal, sharing the runner, the report and the stopped containers."""
 
@@ -169,7 +176,14 @@ class _Renewal:
 
     def renew(self, ctx: StepContext) -> None:
         cmd = self.certbot_command()
-        result = self.runner.run(cmd, sudo=self.profile.sudo, warn=True, on_line=ctx.emit)
+        for attempt in range(LOCK_RETRIES + 1):
+            result = self.runner.run(cmd, sudo=self.profile.sudo, warn=True, on_line=ctx.emit)
+            held = LOCK_HELD in result.stdout + result.stderr
+            if not held or attempt == LOCK_RETRIES or ctx.is_cancelled():
+                break
+            # a short read (`certbot certificates` from a status check) holds certbot's lock
+            ctx.emit(f"certbot's lock is held by another run; trying again in {LOCK_WAIT:.0f} s.")
+            time.sleep(LOCK_WAIT)
         summary = parse_renew_output(result.stdout + "\n" + result.stderr, result.exit_code,
                                      host=self.runner.host)
         self.report.certbot, self.report.outcome = summary, summary.outcome

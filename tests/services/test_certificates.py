@@ -10,6 +10,7 @@ import dataclasses
 import fcntl
 import shlex
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 
@@ -20,6 +21,7 @@ from primetui.core.plan import PlanEvent, StepState, execute
 from primetui.errors import HostKeyUnknownError
 from primetui.sandbox.acme import PebbleService
 from primetui.sandbox.nginx import NginxService
+from primetui.services import cert_renew
 from primetui.services.cert_probe import ProbeState, probe_endpoint
 from primetui.services.cert_server import DEPLOY_HOOK_NAME
 from tests.fixtures.sshd import FakePrompter, MustNotAsk
@@ -127,18 +129,47 @@ def test_dry_run_changes_nothing(service, lineage) -> None:
     assert renewal.report.summary().startswith("Dry run succeeded")
 
 
-def test_held_certbot_lock_fails_with_one_sentence(service, lineage) -> None:
+def test_held_certbot_lock_fails_with_one_sentence(service, lineage, monkeypatch) -> None:
+    monkeypatch.setattr(cert_renew, "LOCK_WAIT", 0.1)
     served_before = served_serial(lineage)
     renewal = service.renew_plan(DOMAIN)
     with open(lineage.le_dir / "config" / ".certbot.lock", "a") as lock:
         fcntl.lockf(lock, fcntl.LOCK_EX)
-        result, _ = run(renewal.plan)
+        result, lines = run(renewal.plan)
+    assert sum("trying again" in line for line in lines) == cert_renew.LOCK_RETRIES
     assert not result.ok
     assert result.error == (f"certbot is already running on {service.runner.host} (another run "
                             "holds its lock); try again when it has finished.")
     assert result.states[result.failed_index] is StepState.FAILED
     assert renewal.report.outcome is RenewOutcome.FAILED
     assert served_serial(lineage) == served_before
+
+
+def test_renewal_waits_for_a_lock_released_by_a_short_certbot_run(service, lineage,
+                                                                  monkeypatch) -> None:
+    monkeypatch.setattr(cert_renew, "LOCK_WAIT", 2.0)
+    served_before = served_serial(lineage)
+    renewal = service.renew_plan(DOMAIN)
+    lock = open(lineage.le_dir / "config" / ".certbot.lock", "a")  # noqa: SIM115
+    fcntl.lockf(lock, fcntl.LOCK_EX)
+    waiting = threading.Event()
+
+    def on_event(event: PlanEvent) -> None:
+        if event.kind == "output" and "trying again" in event.text:
+            waiting.set()
+
+    runner = threading.Thread(target=lambda: results.append(execute(renewal.plan, on_event)))
+    results: list = []
+    runner.start()
+    try:
+        assert waiting.wait(timeout=120)
+    finally:
+        lock.close()  # what a status read does when it finishes
+    runner.join(timeout=180)
+    (result,) = results
+    assert result.ok, result.error
+    assert renewal.report.outcome is RenewOutcome.RENEWED
+    assert served_serial(lineage) != served_before
 
 
 def test_renewed_but_not_reloaded_is_flagged_as_a_mismatch(service, lineage, nginx) -> None:
