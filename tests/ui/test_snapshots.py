@@ -18,6 +18,7 @@ from primetui.ui.app import make_app
 from primetui.ui.screens.tabs import TABS
 from tests.ui.backups_world import install_snapshot_backups
 from tests.ui.test_certificates_tab import install_snapshot_certificates
+from tests.ui.test_instances_tab import freeze_lab
 from tests.ui.test_shell import SIZE, lab_app, lab_settings, settle, write_audit
 
 FIRST_RUN_CONFIG = Path("/home/ada/.config/primetui/config.toml")
@@ -51,11 +52,13 @@ def snapshot_settings(aws_settings, tmp_path: Path, **kwargs) -> Settings:
 
 
 @pytest.mark.parametrize("tab", TABS, ids=lambda t: t.id)
-def test_tab_snapshot(snap_compare, shell, tab, tmp_path):
+def test_tab_snapshot(snap_compare, shell, tab, tmp_path, moto_server):
     if tab.id == "backups":
         install_snapshot_backups(shell.services, tmp_path)
     elif tab.id == "certificates":
         install_snapshot_certificates(shell.services)
+    elif tab.id in ("instances", "schedules"):
+        freeze_lab(shell, moto_server.endpoint_url)
 
     async def show(pilot) -> None:
         await settle(pilot.app, pilot)

@@ -1,0 +1,249 @@
+"""Benchmark: the largest event-loop stall while the Instances tab loads and refreshes 1,000
+EC2 instances (budget: under 100 ms).
+
+A moto server runs in its own process (as AWS would be remote, its work must not compete
+with the TUI for the GIL); the lab account is seeded and 1,000 more instances launched in
+batches, half stopped. The app runs headless at 120x36; a task in its event loop sleeps
+5 ms at a time and records how late each wake-up is. Each run opens the Instances tab (the
+first load) and then refreshes it several times, with about 50 instances started or
+stopped before each refresh, waiting each time until the table shows the change. The
+figure is each run's largest stall; the median over the runs is reported. Each run is its
+own process, as a person's session is.
+
+`--page-size N` tries the change proposed for InstancesService: botocore parses each
+describe_instances answer in one C call that holds the GIL (150-200 ms for 1,000
+instances here), so the page size bounds the stall it causes. moto pages by reservation
+(AWS by instance); the instances are launched 20 per reservation, so 5 ≈ 100 instances.
+
+    .venv/bin/python bench/tui_stall.py --runs 5                 # the service as it is
+    .venv/bin/python bench/tui_stall.py --runs 5 --page-size 5   # with 100-instance pages
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from primetui.sandbox.moto import dummy_aws_env  # noqa: E402
+from primetui.sandbox.seed import AMI, seed_lab_account  # noqa: E402
+from primetui.sandbox.tools import free_port, stop_pid, wait_for_port  # noqa: E402
+
+BUDGET = 0.100
+TICK = 0.005
+
+
+def ec2_client(endpoint: str):
+    import boto3
+
+    return boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-2",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def launch(endpoint: str, count: int, batch: int = 20) -> list[str]:
+    """Launch `count` instances in reservations of `batch`, half of each stopped; their ids.
+
+    moto pages describe_instances by reservation (AWS pages by instance), so small
+    reservations let a page size bound the size of each answer the way AWS would.
+    """
+    ec2, ids = ec2_client(endpoint), []
+    for start in range(0, count, batch):
+        n = min(batch, count - start)
+        tags = [{"Key": "Name", "Value": f"bench-{start // 100:02d}"},
+                {"Key": "Environment", "Value": "bench"}]
+        launched = [i["InstanceId"] for i in ec2.run_instances(
+            ImageId=AMI, InstanceType="t3.micro", MinCount=n, MaxCount=n,
+            TagSpecifications=[{"ResourceType": "instance", "Tags": tags}])["Instances"]]
+        ec2.stop_instances(InstanceIds=launched[: n // 2])
+        ids += launched
+    return ids
+
+
+def paged_service(services, page_size: int):
+    """The Instances service as it is, but asking describe_instances for `page_size` per page.
+
+    This is the change proposed for InstancesService: botocore parses each answer's XML in
+    one C call that holds the GIL (~150-200 ms for 1,000 instances on this machine), which
+    stalls the TUI's event loop however the table is drawn; smaller pages bound that call.
+    """
+    from primetui.services.instances import _LIVE_EC2, InstancesService
+
+    class PagedInstancesService(InstancesService):
+        def ec2_instances(self):
+            ec2, rows = self.aws.client("ec2"), []
+            with self.aws.translating("ec2:DescribeInstances"):
+                pages = ec2.get_paginator("describe_instances").paginate(
+                    Filters=[{"Name": "instance-state-name", "Values": _LIVE_EC2}],
+                    PaginationConfig={"PageSize": page_size})
+                for page in pages:
+                    for reservation in page.get("Reservations", []):
+                        owner = reservation.get("OwnerId", "")
+                        rows.extend(self._ec2_row(i, owner) for i in reservation["Instances"])
+            return sorted(rows, key=lambda i: (i.name.lower(), i.id))
+
+    return PagedInstancesService(services.aws, services.settings.instances)
+
+
+class StallMeter:
+    """Sleeps TICK at a time in the event loop and keeps the largest lateness seen."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._task: asyncio.Task | None = None
+
+    async def _run(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(TICK)
+            self.worst = max(self.worst, time.perf_counter() - before - TICK)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def take(self) -> float:
+        """The worst stall since the last `take`, and start again from zero."""
+        worst, self.worst = self.worst, 0.0
+        return worst
+
+    def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+
+
+async def one_run(endpoint: str, ids: list[str], refreshes: int, tmp: Path, run: int,
+                  page_size: int = 0) -> dict:
+    """Open the tab, then refresh it `refreshes` times with states changed in between."""
+    from primetui.config import AwsSettings, Settings, UiSettings
+    from primetui.services.audit import AuditLog
+    from primetui.services.registry import Services
+    from primetui.ui.app import make_app
+    from primetui.ui.screens.tabs.instances import InstancesTab
+
+    settings = Settings(aws=AwsSettings(endpoint_url=endpoint, region="us-east-2"),
+                        ui=UiSettings(theme="prime-dark"), path=tmp / "config.toml")
+    services = Services(settings, audit=AuditLog(tmp / "audit.jsonl"))
+    if page_size:
+        services.instances = paged_service(services, page_size)
+    app = make_app(settings, services=services, config_path=tmp / "config.toml")
+    ec2 = ec2_client(endpoint)
+    meter = StallMeter()
+    total = len(ids) + 3
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        meter.start()
+        await asyncio.sleep(0.2)
+        idle = meter.take()
+
+        started = time.perf_counter()
+        await pilot.press("2")
+        tab = app.screen.query_one(InstancesTab)
+        while tab.table.row_count < total:
+            await asyncio.sleep(0.02)  # not pilot.pause: it forces a redraw of the screen
+        await asyncio.sleep(0.2)
+        load = meter.take()
+        load_time = time.perf_counter() - started
+
+        refresh = []
+        for r in range(refreshes):
+            chosen = ids[(run * 7 + r * 53) % 50::20][:50]
+            states = {i["InstanceId"]: i["State"]["Name"] for res in (await asyncio.to_thread(
+                ec2.describe_instances, InstanceIds=chosen))["Reservations"] for i in res["Instances"]}
+            to_stop = [i for i, s in states.items() if s == "running"]
+            to_start = [i for i, s in states.items() if s == "stopped"]
+            if to_stop:
+                await asyncio.to_thread(ec2.stop_instances, InstanceIds=to_stop)
+            if to_start:
+                await asyncio.to_thread(ec2.start_instances, InstanceIds=to_start)
+            meter.take()
+            expected = {i: ("stopped" if i in to_stop else "running") for i in states}
+            tab.reload()
+            while any(tab.instances.get(i) is None or tab.instances[i].state != s
+                      for i, s in expected.items()):
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.2)  # the frames that draw the change
+            refresh.append(meter.take())
+        meter.stop()
+    return {"idle": idle, "load": load, "load_time": load_time, "refresh": refresh}
+
+
+def child(args: argparse.Namespace) -> int:
+    """One run in a fresh process (a person runs one app per process: its heap, caches and
+    collector start clean); prints its figures as JSON."""
+    os.environ.update(dummy_aws_env(args.child, "us-east-2"))
+    ids = Path(args.ids).read_text().split()
+    with tempfile.TemporaryDirectory(prefix="primetui-stall-") as tmp:
+        got = asyncio.run(one_run(args.child, ids, args.refreshes, Path(tmp), args.run,
+                                  args.page_size))
+    print(json.dumps(got))
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--instances", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--refreshes", type=int, default=4)
+    parser.add_argument("--page-size", type=int, default=0,
+                        help="describe_instances page size to try (moto counts reservations "
+                             "of 20 instances); 0: the service as it is")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--ids", help=argparse.SUPPRESS)
+    parser.add_argument("--run", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args)
+
+    port = free_port()
+    moto = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1",
+                             "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        if not wait_for_port(port, 30):
+            raise SystemExit("the moto server did not start")
+        endpoint = f"http://127.0.0.1:{port}"
+        os.environ.update(dummy_aws_env(endpoint, "us-east-2"))
+        seed_lab_account(endpoint)
+        ids = launch(endpoint, args.instances)
+        print(f"{len(ids)} instances launched (+3 of the lab account); {args.runs} runs, "
+              f"{args.refreshes} refreshes each, page size "
+              f"{args.page_size or 'as the service asks (1000)'}")
+        worst_per_run = []
+        with tempfile.TemporaryDirectory(prefix="primetui-stall-") as tmp:
+            ids_file = Path(tmp) / "ids"
+            ids_file.write_text("\n".join(ids))
+            for run in range(args.runs):
+                done = subprocess.run(
+                    [sys.executable, __file__, "--child", endpoint, "--ids", str(ids_file),
+                     "--run", str(run), "--refreshes", str(args.refreshes),
+                     "--page-size", str(args.page_size)],
+                    capture_output=True, text=True, timeout=900)
+                if done.returncode != 0:
+                    raise SystemExit(f"run {run + 1} failed: {done.stderr.strip()[-2000:]}")
+                got = json.loads(done.stdout.strip().splitlines()[-1])
+                worst = max(got["load"], *got["refresh"])
+                worst_per_run.append(worst)
+                print(f"run {run + 1}: idle {got['idle'] * 1000:.0f} ms, first load "
+                      f"{got['load'] * 1000:.0f} ms (rows shown in {got['load_time']:.1f} s), "
+                      f"refreshes " + ", ".join(f"{v * 1000:.0f}" for v in got["refresh"])
+                      + f" ms; worst {worst * 1000:.0f} ms")
+        median = statistics.median(worst_per_run)
+        print(f"largest stall, median of {args.runs} runs: {median * 1000:.0f} ms "
+              f"(budget: under {BUDGET * 1000:.0f} ms)")
+        return 0 if median < BUDGET else 1
+    finally:
+        stop_pid(moto.pid)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,416 @@
+"""The Instances tab (Pilot) against a moto server seeded with the lab's account: the table,
+start and stop through the plan screen, protection, read-only, AWS errors, filter, details.
+
+Also `freeze_lab`, which makes the Instances and Schedules snapshots draw the same picture
+on every run (ids, addresses and clocks fixed).
+"""
+
+from __future__ import annotations
+
+import gc
+import urllib.request
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from textual.app import App
+from textual.widgets import Static
+
+from primetui.config import AwsSettings
+from primetui.core.plan import StepState
+from primetui.sandbox.seed import SeedResult, seed_lab_account
+from primetui.services.aws import AwsService
+from primetui.services.instances import InstancesService
+from primetui.services.schedules import SchedulesService
+from primetui.ui.app import PrimeApp
+from primetui.ui.dialogs.type_name import TypeNameDialog
+from primetui.ui.screens.instance_details import InstanceDetailsScreen
+from primetui.ui.screens.plan_screen import PlanScreen
+from primetui.ui.screens.tabs.instances import InstancesTab
+from primetui.ui.widgets.live_table import cell_text
+from primetui.ui.widgets.plan_view import PlanView
+from tests.services.test_instances import inject_errors, rewrite_answers
+from tests.ui.test_shell import (
+    SIZE,
+    lab_app,
+    lab_settings,
+    notifications,
+    settle,
+    settle_after_failure,
+)
+
+FROZEN_NOW = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)
+"""The snapshots' clock: Friday 07:00 in Detroit."""
+KEYS = {"-": "minus", "/": "slash", ".": "full_stop", ":": "colon", " ": "space", ",": "comma"}
+
+
+# -- helpers shared with test_schedules_tab and the snapshots -------------------------------
+
+def fast_services(app: PrimeApp, now: Callable[[], datetime] | None = None) -> None:
+    """Plans wait by polling every 50 ms instead of every 5 s (moto changes state at once)."""
+    services = app.services
+    extra = {"now": now} if now else {}
+    services.instances = InstancesService(services.aws, services.settings.instances,
+                                          poll_interval=0.05, rds_poll_interval=0.05, **extra)
+    if now:
+        services.schedules = SchedulesService(services.aws, now=now, local_tz=UTC)
+
+
+def freeze_lab(app: PrimeApp, endpoint_url: str) -> SeedResult:
+    """Seed moto with fixed random ids and fix every time the two tabs show (snapshots).
+
+    moto's ids and addresses come from its random generator, seeded here after a reset;
+    launch and event times come from moto's clock, so AWS's answers are rewritten through
+    botocore's hooks; the schedules' next runs and weekly hours are computed at FROZEN_NOW.
+    """
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    for path in ("/moto-api/reset", "/moto-api/seed?a=42"):
+        with opener.open(urllib.request.Request(f"{endpoint_url}{path}", data=b"",
+                                                method="POST"), timeout=10) as answer:
+            answer.read()
+    lab = seed_lab_account(endpoint_url)
+    fast_services(app, lambda: FROZEN_NOW)
+    aws = app.services.aws
+    launched = FROZEN_NOW - timedelta(hours=5)
+
+    def launch_times(parsed: dict[str, Any]) -> None:
+        for reservation in parsed.get("Reservations", []):
+            for instance in reservation.get("Instances", []):
+                instance["LaunchTime"] = launched
+
+    def event_times(parsed: dict[str, Any]) -> None:
+        for event in parsed.get("Events", []):
+            event["Date"] = launched
+
+    rewrite_answers(aws.client("ec2"), "DescribeInstances", launch_times)
+    rewrite_answers(aws.client("rds"), "DescribeEvents", event_times)
+    return lab
+
+
+def tab(app: App) -> InstancesTab:
+    return app.screen.query_one(InstancesTab)
+
+
+def cells(app: App) -> dict[str, dict[str, str]]:
+    """The table as {name: {column: text}}."""
+    table = tab(app).table
+    keys = table.column_keys
+    rows = {}
+    for row_key in table.rows:
+        row = [cell_text(c) for c in table.get_row(row_key)]
+        rows[row[0]] = dict(zip(keys, row, strict=True))
+    return rows
+
+
+def text_of(widget: Static) -> str:
+    """The plain text a Static shows."""
+    content = widget.content
+    return content.plain if hasattr(content, "plain") else str(content)
+
+
+async def type_text(pilot, text: str) -> None:
+    await pilot.press(*[KEYS.get(ch, ch) for ch in text])
+
+
+async def until(app: App, pilot, condition: Callable[[], bool], what: str) -> None:
+    """Let the app work until `condition` holds (each round waits for the workers)."""
+    for _ in range(100):
+        if condition():
+            return
+        await pilot.pause(0.05)
+        await settle(app, pilot)
+    raise AssertionError(f"never happened: {what}")
+
+
+async def select_row(app: App, pilot, name: str) -> None:
+    table = tab(app).table
+    row = next(k for k in table.rows if cell_text(table.get_row(k)[0]) == name)
+    table.move_cursor(row=table.get_row_index(row))
+    await pilot.pause()
+
+
+async def run_plan(app: App, pilot, name: str | None = None) -> PlanScreen:
+    """On the plan screen: run it (typing the protected name if asked) and wait for the end."""
+    screen = app.screen
+    assert isinstance(screen, PlanScreen)
+    await pilot.press("enter")
+    await pilot.pause()
+    if name is not None:
+        assert isinstance(app.screen, TypeNameDialog)
+        await type_text(pilot, name)
+        await pilot.press("enter")
+    await until(app, pilot, lambda: screen.phase == "finished", "the plan finished")
+    return screen
+
+
+# -- fixtures -------------------------------------------------------------------------------
+
+@pytest.fixture
+def lab(aws_settings, moto_server) -> SeedResult:
+    return seed_lab_account(moto_server.endpoint_url)
+
+
+@pytest.fixture(scope="module")
+def shared_aws(moto_server) -> AwsService:
+    """One AWS session for the module's apps (making boto3 clients is the slow part); a test
+    that hooks into AWS's answers makes its own with `own_aws=True`."""
+    return AwsService(AwsSettings(endpoint_url=moto_server.endpoint_url, region="us-east-2"))
+
+
+@pytest.fixture
+def make_app(aws_settings, tmp_path, shared_aws) -> Callable[..., PrimeApp]:
+    def make(*, read_only: bool = False, own_aws: bool = False) -> PrimeApp:
+        app = lab_app(lab_settings(aws_settings, tmp_path, read_only=read_only), tmp_path)
+        if not own_aws:
+            app.services.aws = shared_aws
+        fast_services(app)
+        return app
+
+    return make
+
+
+async def open_tab(app: App, pilot) -> InstancesTab:
+    await settle(app, pilot)
+    await pilot.press("2")
+    await settle(app, pilot)
+    return tab(app)
+
+
+# -- the table ------------------------------------------------------------------------------
+
+async def test_table_lists_ec2_and_rds_with_state_address_schedules_and_protection(make_app, lab):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        body = await open_tab(app, pilot)
+        rows = cells(app)
+        assert list(rows) == ["prime-prod", "prime-staging", "prime-db"]
+        prod, staging, db = rows["prime-prod"], rows["prime-staging"], rows["prime-db"]
+        assert (prod["kind"], prod["type"], prod["state"], prod["protected"]) == (
+            "EC2", "t3.medium", "running", "yes")
+        assert prod["address"].startswith(lab.public_ip + " / ") and prod["id"] == lab.prod_instance_id
+        assert (staging["state"], staging["protected"], staging["since"]) == ("stopped", "", "")
+        assert (db["kind"], db["type"], db["state"]) == ("RDS", "db.t3.micro", "available")
+        assert db["address"].startswith("prime-db.") and db["address"].endswith(":5432")
+        # weekdays 07:00 → 20:00 in Detroit: 65 hours of the week's 168
+        assert prod["schedules"] == "65 h/168 · prime-start-mornings +1"
+        assert set(body.table.rows) == {lab.prod_instance_id, lab.staging_instance_id, "prime-db"}
+        assert gc.isenabled()  # the collector is paused during a first load only
+        assert text_of(body.query_one("#instances-status", Static)).startswith(
+            "3 instances (2 EC2, 1 RDS), 2 running.")
+
+
+async def test_slash_filters_the_rows_by_any_column(make_app, lab):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(app, pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "rds")
+        await pilot.pause()
+        assert list(cells(app)) == ["prime-db"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(cells(app)) == 3
+
+
+async def test_rows_are_updated_in_place_when_a_state_changes(make_app, lab):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        body = await open_tab(app, pilot)
+        await select_row(app, pilot, "prime-staging")
+        app.services.aws.client("ec2").start_instances(InstanceIds=[lab.staging_instance_id])
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert cells(app)["prime-staging"]["state"] == "running"
+        assert body.table.selected_key == lab.staging_instance_id  # the cursor stayed on it
+
+
+async def test_a_transition_state_is_watched_every_few_seconds(make_app, lab):
+    app = make_app(own_aws=True)
+
+    def stopping(parsed: dict[str, Any]) -> None:
+        for reservation in parsed.get("Reservations", []):
+            for instance in reservation["Instances"]:
+                if instance["InstanceId"] == lab.prod_instance_id:
+                    instance["State"] = {"Code": 64, "Name": "stopping"}
+
+    rewrite_answers(app.services.aws.client("ec2"), "DescribeInstances", stopping)
+    async with app.run_test(size=SIZE) as pilot:
+        body = await open_tab(app, pilot)
+        assert cells(app)["prime-prod"]["state"] == "stopping"
+        status = text_of(body.query_one("#instances-status", Static))
+        assert "Watching prime-prod every 3 s." in status
+
+
+# -- start and stop -------------------------------------------------------------------------
+
+async def test_stopping_protected_prod_asks_for_its_name_and_stops_it(make_app, lab):
+    app = make_app()
+    ec2 = app.services.aws.client("ec2")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(app, pilot)
+        await select_row(app, pilot, "prime-prod")
+        await pilot.press("x")
+        await pilot.pause()
+        view = app.screen.query_one(PlanView)
+        assert f"aws ec2 stop-instances --instance-ids {lab.prod_instance_id}" in str(
+            app.screen.plan.steps[0].commands)
+        assert app.screen.plan.confirm_name == "prime-prod"
+        screen = await run_plan(app, pilot, name="prime-prod")
+        assert screen.result.ok and view.outcome_text.startswith("Succeeded")
+        state = ec2.describe_instances(InstanceIds=[lab.prod_instance_id])[
+            "Reservations"][0]["Instances"][0]["State"]["Name"]
+        assert state == "stopped"
+        await pilot.press("enter")  # close the plan screen
+        await until(app, pilot, lambda: cells(app)["prime-prod"]["state"] == "stopped",
+                    "the table shows prod stopped")
+
+
+async def test_starting_staging_runs_the_plan_without_typing_a_name(make_app, lab):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(app, pilot)
+        await select_row(app, pilot, "prime-staging")
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.screen.plan.confirm_name is None
+        screen = await run_plan(app, pilot)
+        assert screen.result.states == [StepState.DONE, StepState.SKIPPED] or screen.result.ok
+        await pilot.press("enter")
+        await until(app, pilot, lambda: cells(app)["prime-staging"]["state"] == "running",
+                    "the table shows staging running")
+
+
+async def test_stopping_rds_shows_the_date_aws_starts_it_again(make_app, lab):
+    app = make_app(own_aws=True)
+    restart = datetime(2026, 3, 13, 15, 0, tzinfo=UTC)
+
+    def aws_restart_time(parsed: dict[str, Any]) -> None:  # moto does not model it
+        for db in parsed.get("DBInstances", []):
+            if db["DBInstanceStatus"] == "stopped":
+                db["AutomaticRestartTime"] = restart
+
+    rewrite_answers(app.services.aws.client("rds"), "DescribeDBInstances", aws_restart_time)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(app, pilot)
+        await select_row(app, pilot, "prime-db")
+        await pilot.press("x")
+        await pilot.pause()
+        titles = [step.title for step in app.screen.plan.steps]
+        assert "AWS starts it again by itself after 7 days, on " in titles[0]
+        await run_plan(app, pilot, name="prime-db")
+        await pilot.press("enter")
+        expected = f"auto-start {restart.astimezone():%b %d %H:%M}"
+        await until(app, pilot, lambda: cells(app)["prime-db"]["since"] == expected,
+                    "the table shows the automatic restart date")
+        assert cells(app)["prime-db"]["state"] == "stopped"
+
+
+async def test_starting_a_running_instance_says_so_and_opens_no_plan(make_app, lab):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(app, pilot)
+        await select_row(app, pilot, "prime-prod")
+        await pilot.press("s")
+        await pilot.pause()
+        assert not isinstance(app.screen, PlanScreen)
+        assert "prime-prod is already running; nothing to do." in notifications(app)
+
+
+async def test_read_only_hides_start_and_stop_and_refuses_them(make_app, lab):
+    app = make_app(read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        body = await open_tab(app, pilot)
+        shown = {k for k, b in app.active_bindings.items() if b.binding.show}
+        assert "s" not in shown and "x" not in shown and "slash" in shown
+        await select_row(app, pilot, "prime-staging")
+        await pilot.press("s", "x")
+        await pilot.pause()
+        assert not isinstance(app.screen, PlanScreen)
+        body.action_start()  # as the command palette would call it
+        await pilot.pause()
+        assert not isinstance(app.screen, PlanScreen)
+        assert "Read-only mode is on: instances cannot be started or stopped." in notifications(app)
+
+
+# -- failures -------------------------------------------------------------------------------
+
+async def test_an_aws_error_is_one_sentence_and_the_table_keeps_its_rows(make_app, lab):
+    app = make_app(own_aws=True)
+    async with app.run_test(size=SIZE) as pilot:
+        body = await open_tab(app, pilot)
+        inject_errors(app.services.aws.client("ec2"), "DescribeInstances", times=1,
+                      code="UnauthorizedOperation", status=403)
+        await pilot.press("r")
+        await settle_after_failure(app, pilot)
+        errors = [n for n in notifications(app) if "ec2:DescribeInstances" in n]
+        assert len(errors) == 1 and "\n" not in errors[0] and errors[0].endswith(".")
+        assert len(cells(app)) == 3
+        assert "The last reading failed" in text_of(body.query_one("#instances-status", Static))
+        await pilot.press("r")  # the error has passed: the tab still works
+        await settle(app, pilot)
+        assert text_of(body.query_one("#instances-status", Static)).startswith("3 instances")
+
+
+# -- details --------------------------------------------------------------------------------
+
+async def test_enter_shows_tags_inbound_rules_storage_and_launch_time_of_ec2_and_rds(make_app, lab):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(app, pilot)
+        await select_row(app, pilot, "prime-prod")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, InstanceDetailsScreen) and screen.details is not None
+        text = text_of(screen.query_one("#instance-details-body", Static))
+        for expected in ("Environment = prod", f"{lab.security_group_id}  prime-web",
+                         "tcp 22 from 203.0.113.0/24  (SSH from the lab network)",
+                         "tcp 443 from 0.0.0.0/0", "Launched: ", "8 GiB", "AMI: "):
+            assert expected in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, InstanceDetailsScreen)
+        await select_row(app, pilot, "prime-db")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        text = text_of(app.screen.query_one("#instance-details-body", Static))
+        assert "Engine: postgres" in text and "storage  prime-db  20 GiB" in text
+
+
+async def test_fast_table_draws_the_same_picture_as_live_table():
+    from rich.segment import Segment
+    from rich.text import Text
+
+    from primetui.ui.screens.tabs.instances_table import FastLiveTable
+    from primetui.ui.widgets.live_table import LiveTable
+
+    columns = (("name", "Name"), ("state", "State"), ("note", "Note"))
+    rows = {f"i-{n}": (Text(f"web-{n}"), Text("running" if n % 2 else "stopped",
+                                              style="green" if n % 2 else "bold red"),
+                       Text("" if n % 3 else "[not markup]")) for n in range(40)}
+
+    class Both(App[None]):
+        def compose(self):
+            yield LiveTable(columns, id="plain")
+            yield FastLiveTable(columns, id="fast")
+
+    def picture(table) -> list[list[tuple[str, object]]]:
+        return [[(s.text, s.style) for s in Segment.simplify(list(table.render_line(y)))]
+                for y in range(table.size.height)]
+
+    app = Both()
+    async with app.run_test(size=(60, 30)) as pilot:
+        plain, fast = app.query_one("#plain", LiveTable), app.query_one("#fast", FastLiveTable)
+        for table in (plain, fast):
+            table.show(rows)
+            table.move_cursor(row=3)
+        app.set_focus(None)  # the focused table would draw its cursor in another colour
+        await pilot.pause()
+        assert plain.size == fast.size and picture(plain) == picture(fast)
+        changed = dict(rows, **{"i-5": (Text("web-5"), Text("stopping", style="yellow"), Text(""))})
+        for table in (plain, fast):
+            table.show(changed)
+        await pilot.pause()
+        assert picture(plain) == picture(fast)
+        assert any("stoppin" in text for line in picture(fast) for text, _ in line)
