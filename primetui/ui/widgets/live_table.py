@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual._two_way_dict import TwoWayDict
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
 Cells = Sequence["RenderableType"]
+MANY_REMOVED = 50
+"""More rows than this gone at once: the table is refilled rather than emptied row by row."""
 
 
 def cell_text(cell: object) -> str:
@@ -63,6 +66,11 @@ class LiveTable(DataTable):
     def total(self) -> int:
         """How many rows the table knows, filtered or not."""
         return len(self._all)
+
+    @property
+    def shown_keys(self) -> list[str]:
+        """The ids of the rows shown, top to bottom."""
+        return [row.key.value for row in self.ordered_rows]
 
     @property
     def selected_key(self) -> str | None:
@@ -134,7 +142,7 @@ class LiveTable(DataTable):
             old = self._shown[row_key]
             for column, (before, after) in enumerate(zip(old, cells, strict=True)):
                 if not _same(before, after):
-                    self.update_cell(row_key, keys[column], after)
+                    self.update_cell(row_key, keys[column], after, update_width=True)
 
     def _remove(self, key: str) -> None:
         try:
@@ -143,19 +151,30 @@ class LiveTable(DataTable):
             pass
 
     def _rebuild(self, wanted: dict[str, tuple]) -> None:
-        """Rows came, went or moved: keep the rows that stay in place, redo the rest."""
-        shown = list(self._shown)
-        prefix = 0
-        for old, new in zip(shown, wanted, strict=False):
-            if old != new:
-                break
-            prefix += 1
-        for key in shown[prefix:]:
+        """Rows came, went or moved: remove the gone, update the kept, add the new, reorder once."""
+        gone = [key for key in self._shown if key not in wanted]
+        if len(gone) > MANY_REMOVED:  # remove_row renumbers every row: start afresh instead
+            self.clear()
+            for key, cells in wanted.items():
+                self.add_row(*cells, key=key)
+            return
+        for key in gone:
             self._remove(key)
-        kept = {key: wanted[key] for key in list(wanted)[:prefix]}
-        if kept:
-            saved, self._shown = self._shown, {k: self._shown[k] for k in kept}
-            self._update_cells(kept)
-            self._shown = saved
-        for key in list(wanted)[prefix:]:
-            self.add_row(*wanted[key], key=key)
+        kept = {key: cells for key, cells in wanted.items() if key in self._shown}
+        saved, self._shown = self._shown, {key: self._shown[key] for key in kept}
+        self._update_cells(kept)
+        self._shown = saved
+        for key, cells in wanted.items():
+            if key not in kept:
+                self.add_row(*cells, key=key)
+        self._reorder(list(wanted))
+
+    def _reorder(self, keys: list[str]) -> None:
+        """Show the rows in the order of `keys` (what `DataTable.sort` does, by our order)."""
+        current = sorted(self.rows, key=lambda row_key: self._row_locations.get(row_key))
+        if [row_key.value for row_key in current] == keys:
+            return
+        by_value = {row_key.value: row_key for row_key in self.rows}
+        self._row_locations = TwoWayDict({by_value[key]: i for i, key in enumerate(keys)})
+        self._update_count += 1
+        self.refresh()

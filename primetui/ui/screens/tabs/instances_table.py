@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gc
 
-from rich.cells import set_cell_size
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -53,7 +53,7 @@ class FastLiveTable(LiveTable):
         row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
         key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor,
-               self._update_count, self._pseudo_class_state)
+               self._update_count, self._pseudo_class_state, width)
         cache = self._cell_render_cache
         if key in cache:
             return cache[key]
@@ -69,11 +69,13 @@ class FastLiveTable(LiveTable):
         outer += component_style
         style = cell.style if isinstance(cell.style, Style) else Style.parse(cell.style or "none")
         pad = self.cell_padding
-        body = set_cell_size(cell.plain, max(0, width - 2 * pad))
-        segments = [Segment(body, outer + style + post_style)]
-        if pad:
-            space = Segment(" " * pad, outer + post_style)
-            segments = [space, *segments, space]
+        inner = max(0, width - 2 * pad)
+        body = set_cell_size(cell.plain, inner).rstrip(" ") if cell.plain.strip() else ""
+        fill = inner - cell_len(body)  # Rich pads a cell without the text's own style
+        segments = [Segment(body, outer + style + post_style)] if body else []
+        if pad or fill:
+            segments = [Segment(" " * pad, outer + post_style), *segments,
+                        Segment(" " * (fill + pad), outer + post_style)]
         lines = [segments]
         cache[key] = lines
         return lines
