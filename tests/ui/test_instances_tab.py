@@ -57,6 +57,10 @@ def fast_services(app: PrimeApp, now: Callable[[], datetime] | None = None) -> N
         services.schedules = SchedulesService(services.aws, now=now, local_tz=UTC)
 
 
+FIXED_ADDRESSES = {"prime-prod": 20, "prime-staging": 21}
+"""The last octet each seeded instance shows in the snapshots."""
+
+
 def freeze_lab(app: PrimeApp, endpoint_url: str) -> SeedResult:
     """Seed moto with fixed random ids and fix every time the two tabs show (snapshots).
 
@@ -75,9 +79,16 @@ def freeze_lab(app: PrimeApp, endpoint_url: str) -> SeedResult:
     launched = FROZEN_NOW - timedelta(hours=5)
 
     def launch_times(parsed: dict[str, Any]) -> None:
+        # addresses too: moto draws them from a generator other requests may have advanced
         for reservation in parsed.get("Reservations", []):
-            for instance in reservation.get("Instances", []):
+            for n, instance in enumerate(reservation.get("Instances", []), start=10):
                 instance["LaunchTime"] = launched
+                name = next((t["Value"] for t in instance.get("Tags", [])
+                             if t["Key"] == "Name"), "")
+                number = FIXED_ADDRESSES.get(name, n)
+                instance["PrivateIpAddress"] = f"10.0.1.{number}"
+                if instance.get("PublicIpAddress"):
+                    instance["PublicIpAddress"] = f"198.51.100.{number}"
 
     def event_times(parsed: dict[str, Any]) -> None:
         for event in parsed.get("Events", []):
