@@ -92,6 +92,8 @@ def main() -> int:
                 from primetui.services.practice import practice_plan
 
                 services.run_plan(practice_plan(settings))  # a real entry for the audit tab
+                # a real backup for the Backups tab (the passphrase lives only in this process)
+                services.run_plan(services.backups.create_plan("screenshot practice passphrase"))
             render(settings, services, config, args.out)
         finally:
             if sandbox is not None:
