@@ -141,7 +141,7 @@ class World:
         return found["Addresses"][0].get("InstanceId")
 
 
-def _server(sshd: SshdService, paths: dict[str, str], instance: str | None = None) -> ServerSettings:
+def server_settings(sshd: SshdService, paths: dict[str, str], instance: str | None = None) -> ServerSettings:
     return ServerSettings(host=sshd.host, port=sshd.port, user=getpass.getuser(),
                           key=sshd.client_key, known_hosts=sshd.known_hosts, profile="sandbox",
                           sudo=False, instance=instance, paths=paths, connect_timeout=5.0,
@@ -161,8 +161,8 @@ def make_world(aws_settings: AwsSettings, sshd: SshdService, prod: Prod,
                  "verify": door.address}
     settings = Settings(
         aws=aws_settings,
-        servers={"prod": _server(sshd, prod.paths(), seed.prod_instance_id),
-                 "maintenance": _server(sshd, host.paths())},
+        servers={"prod": server_settings(sshd, prod.paths(), seed.prod_instance_id),
+                 "maintenance": server_settings(sshd, host.paths())},
         certificates=CertificateSettings(ca_file=prod.ca_file),
         maintenance=MaintenanceSettings(domain=DOMAIN, prod="prod", admin_cidr=ADMIN_CIDR,
                                         contact="it@lab.example.edu", addresses=addresses))
