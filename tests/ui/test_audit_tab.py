@@ -28,14 +28,9 @@ from tests.ui.test_shell import (
 
 
 @pytest.fixture(autouse=True)
-def utc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def utc_and_private_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, utc):
     """UTC local time and a private XDG state dir."""
-    monkeypatch.setenv("TZ", "UTC")
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def audit_path(tmp_path: Path) -> Path:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import time
 
 import pytest
 from textual.widgets import DataTable, Static
@@ -390,17 +389,10 @@ async def test_read_only_hygiene_report_offers_no_fix(
     assert stat.S_IMODE((sample_project / ".env").stat().st_mode) == 0o644
 
 
-@pytest.fixture
-def _utc_for_snapshot_world(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 async def test_snapshot_world_shows_fixed_rows_and_ages(aws_settings, tmp_path,
-                                                        _utc_for_snapshot_world):
+                                                        utc):
     app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
     install_snapshot_backups(app.services, tmp_path)
     async with app.run_test(size=SIZE) as pilot:

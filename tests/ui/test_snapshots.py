@@ -8,7 +8,6 @@ Review a diff before accepting it with `pytest --snapshot-update`.
 from __future__ import annotations
 
 import dataclasses
-import time
 from pathlib import Path
 
 import pytest
@@ -27,14 +26,6 @@ SNAPSHOT_BACKUPS = "/srv/lab/secure-backups"
 """The backup destination the pictures name; it does not exist, so there is no backup yet."""
 
 
-@pytest.fixture
-def utc(monkeypatch: pytest.MonkeyPatch):
-    """Local time is UTC for the test, so the audit tab's times do not depend on the machine."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.fixture

@@ -25,14 +25,7 @@ from primetui.services.findings_model import (
 MONDAY_NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch):
-    """Local time is UTC, so the times in the findings are the same on every machine."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 def finding(severity: str, area: str = "backups", title: str = "t") -> Finding:

@@ -23,14 +23,6 @@ DAY = 86400
 NOW = 1_772_800_000.0  # 2026-03-06 12:26:40 UTC
 
 
-@pytest.fixture
-def utc(monkeypatch: pytest.MonkeyPatch):
-    """Local time is UTC, so the report's times are the same on every machine."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def entry(when: float, action: str, outcome: str = "succeeded", **extra: object) -> AuditEntry:
