@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from primetui.config import CertificateSettings, ServerSettings, Settings
 from primetui.core.certbot import CertbotCertificate, Urgency, classify, find_mismatches
 from primetui.core.plan import Plan
-from primetui.errors import PrimeError
+from primetui.errors import HostKeyUnknownError, PrimeError
 from primetui.services.cert_models import PortCommands, RenewPlan, RenewRequest
 from primetui.services.cert_probe import EndpointProbe, ProbeState, probe_endpoints
 from primetui.services.cert_renew import build_renew_plan
@@ -71,6 +71,8 @@ class CertificatesOverview:
     server: ServerCertificates | None
     server_error: str | None
     checked_at: datetime
+    host_key_unknown: bool = False
+    """certbot's side was not read because the server's host key is not known (or refused)."""
 
     @property
     def worst(self) -> Urgency:
@@ -152,9 +154,11 @@ class CertificatesService:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="certbot-status") as pool:
             server_job = pool.submit(self.server_certificates)
             probes = self.probe()
-            server, error = None, None
+            server, error, unknown = None, None, False
             try:
                 server = server_job.result()
+            except HostKeyUnknownError as err:
+                error, unknown = str(err), True
             except PrimeError as err:
                 error = str(err)
         rows = []
@@ -163,7 +167,8 @@ class CertificatesService:
             conf = server.conf(on_disk.name) if server and on_disk else None
             rows.append(judge(domain, probe, on_disk, conf.authenticator if conf else None,
                               self.settings))
-        return CertificatesOverview(tuple(by_urgency(rows)), server, error, datetime.now(UTC))
+        return CertificatesOverview(tuple(by_urgency(rows)), server, error, datetime.now(UTC),
+                                    unknown)
 
     # -- plans ---------------------------------------------------------------------------
 

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import getpass
-import shutil
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,12 +23,11 @@ from primetui.core.maintenance_page import PageOptions
 from primetui.core.plan import PlanResult, execute
 from primetui.sandbox.front_door import FrontDoor, Route, start_front_door
 from primetui.sandbox.seed import ADMIN_CIDR, seed_lab_account
-from primetui.sandbox.sshd import SshdService, start_sshd
-from primetui.sandbox.tools import find_binary
+from primetui.sandbox.sshd import SshdService
 from primetui.services.aws import AwsService
 from primetui.services.maintenance import OffOptions, OnOptions
 from primetui.services.maintenance_verify import fetch
-from tests.fixtures.common import require_binary
+from tests.fixtures.sshd import private_sshd
 from tests.services.maintenance_world import (
     DOMAIN,
     World,
@@ -52,16 +48,8 @@ ON = OnOptions(page=PageOptions(message="Moving the lab to new storage.", return
 @pytest.fixture(scope="module")
 def maintenance_sshd() -> Iterator[SshdService]:
     """A second private sshd on loopback, standing in for the maintenance instance's SSH."""
-    require_binary(find_binary("sshd") or "sshd", find_binary("ssh-keygen") or "ssh-keygen")
-    workdir = Path(tempfile.mkdtemp(prefix="primetui-maint-sshd-"))  # 0755: see fixtures/sshd
-    try:
-        service = start_sshd(workdir, users=[getpass.getuser()])
-        try:
-            yield service
-        finally:
-            service.stop()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    with private_sshd("primetui-maint-sshd-") as service:
+        yield service
 
 
 def a_record(aws: AwsSettings, zone_id: str) -> tuple[str | None, int | None]:

@@ -19,13 +19,8 @@ if TYPE_CHECKING:
     from primetui.services.registry import Services
 
 
-def host_key_refused(error: str | None) -> bool:
-    """Whether certbot's side failed on an unknown host key (the runner's sentence for it)."""
-    return bool(error) and error.startswith("The host key of ") and " is not known " in error
-
-
 def endpoints_only(settings: CertificateSettings, service: CertificatesService | None,
-                   error: str | None) -> CertificatesOverview:
+                   error: str | None, *, host_key_unknown: bool = False) -> CertificatesOverview:
     """The endpoints alone (certbot's side unread, for the reason `error`), most urgent first."""
     from primetui.services.cert_probe import probe_endpoints
     from primetui.services.certificates import CertificatesOverview, by_urgency, judge
@@ -36,7 +31,8 @@ def endpoints_only(settings: CertificateSettings, service: CertificatesService |
         targets = [(d, settings.endpoints.get(d, f"{d}:443")) for d in settings.domains]
         probes = probe_endpoints(targets, timeout=settings.timeout, ca_file=settings.ca_file)
     rows = [judge(p.domain, p, None, None, settings) for p in probes]
-    return CertificatesOverview(tuple(by_urgency(rows)), None, error, datetime.now(UTC))
+    return CertificatesOverview(tuple(by_urgency(rows)), None, error, datetime.now(UTC),
+                                host_key_unknown)
 
 
 def read_overview(services: Services, ask_server: bool,
@@ -52,7 +48,9 @@ def read_overview(services: Services, ask_server: bool,
         return None
     if service is not None and ask_server:
         return service.overview()
-    return endpoints_only(settings, service, error or kept_error)
+    # not asked only after the person refused the host key: that is still the reason
+    return endpoints_only(settings, service, error or kept_error,
+                          host_key_unknown=service is not None and not ask_server)
 
 
 def already_on(auto: AutoRenewal) -> str:

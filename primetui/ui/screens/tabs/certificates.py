@@ -24,7 +24,6 @@ from primetui.errors import PrimeError
 from primetui.ui.messages import OpenPlan, WorkFailed
 from primetui.ui.screens.certificate_loading import (
     already_on,
-    host_key_refused,
     read_overview,
 )
 from primetui.ui.screens.certificate_rows import COLUMNS, row_cells, status_line
@@ -133,7 +132,7 @@ class CertificatesTab(TableTab):
             return
         self._draw()
         error = overview.server_error
-        self._refused = host_key_refused(error)
+        self._refused = overview.host_key_unknown
         if error and error != self._notified_error:
             self.notify(error, title="Certificates", severity="error", timeout=12)
         self._notified_error = error
@@ -146,7 +145,7 @@ class CertificatesTab(TableTab):
         self.table.show({d.domain: row_cells(d, overview.server, overview.checked_at, styles)
                          for d in overview.domains})
         text, severity = status_line(overview)
-        if host_key_refused(overview.server_error):
+        if overview.host_key_unknown:
             text += " Press r to be asked about the host key again."
         self.set_status(text, severity)
 
