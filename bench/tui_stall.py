@@ -10,13 +10,11 @@ stopped before each refresh, waiting each time until the table shows the change.
 figure is each run's largest stall; the median over the runs is reported. Each run is its
 own process, as a person's session is.
 
-`--page-size N` tries the change proposed for InstancesService: botocore parses each
-describe_instances answer in one C call that holds the GIL (150-200 ms for 1,000
-instances here), so the page size bounds the stall it causes. moto pages by reservation
-(AWS by instance); the instances are launched 20 per reservation, so 5 ≈ 100 instances.
+Each instance is launched by its own run_instances call, as a lab launches them: moto pages
+describe_instances by reservation (AWS by instance), so with one instance per reservation
+the tab's page size means the same here as on AWS.
 
-    .venv/bin/python bench/tui_stall.py --runs 5                 # the service as it is
-    .venv/bin/python bench/tui_stall.py --runs 5 --page-size 5   # with 100-instance pages
+    .venv/bin/python bench/tui_stall.py --runs 5
 """
 
 from __future__ import annotations
@@ -50,48 +48,18 @@ def ec2_client(endpoint: str):
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
-def launch(endpoint: str, count: int, batch: int = 20) -> list[str]:
-    """Launch `count` instances in reservations of `batch`, half of each stopped; their ids.
-
-    moto pages describe_instances by reservation (AWS pages by instance), so small
-    reservations let a page size bound the size of each answer the way AWS would.
-    """
+def launch(endpoint: str, count: int) -> list[str]:
+    """Launch `count` instances, one per reservation, every other one stopped; their ids."""
     ec2, ids = ec2_client(endpoint), []
-    for start in range(0, count, batch):
-        n = min(batch, count - start)
-        tags = [{"Key": "Name", "Value": f"bench-{start // 100:02d}"},
+    for n in range(count):
+        tags = [{"Key": "Name", "Value": f"bench-{n // 100:02d}"},
                 {"Key": "Environment", "Value": "bench"}]
-        launched = [i["InstanceId"] for i in ec2.run_instances(
-            ImageId=AMI, InstanceType="t3.micro", MinCount=n, MaxCount=n,
+        ids += [i["InstanceId"] for i in ec2.run_instances(
+            ImageId=AMI, InstanceType="t3.micro", MinCount=1, MaxCount=1,
             TagSpecifications=[{"ResourceType": "instance", "Tags": tags}])["Instances"]]
-        ec2.stop_instances(InstanceIds=launched[: n // 2])
-        ids += launched
+    for start in range(0, count, 200):
+        ec2.stop_instances(InstanceIds=ids[start:start + 200:2])
     return ids
-
-
-def paged_service(services, page_size: int):
-    """The Instances service as it is, but asking describe_instances for `page_size` per page.
-
-    This is the change proposed for InstancesService: botocore parses each answer's XML in
-    one C call that holds the GIL (~150-200 ms for 1,000 instances on this machine), which
-    stalls the TUI's event loop however the table is drawn; smaller pages bound that call.
-    """
-    from primetui.services.instances import _LIVE_EC2, InstancesService
-
-    class PagedInstancesService(InstancesService):
-        def ec2_instances(self):
-            ec2, rows = self.aws.client("ec2"), []
-            with self.aws.translating("ec2:DescribeInstances"):
-                pages = ec2.get_paginator("describe_instances").paginate(
-                    Filters=[{"Name": "instance-state-name", "Values": _LIVE_EC2}],
-                    PaginationConfig={"PageSize": page_size})
-                for page in pages:
-                    for reservation in page.get("Reservations", []):
-                        owner = reservation.get("OwnerId", "")
-                        rows.extend(self._ec2_row(i, owner) for i in reservation["Instances"])
-            return sorted(rows, key=lambda i: (i.name.lower(), i.id))
-
-    return PagedInstancesService(services.aws, services.settings.instances)
 
 
 class StallMeter:
@@ -120,8 +88,7 @@ class StallMeter:
             self._task.cancel()
 
 
-async def one_run(endpoint: str, ids: list[str], refreshes: int, tmp: Path, run: int,
-                  page_size: int = 0) -> dict:
+async def one_run(endpoint: str, ids: list[str], refreshes: int, tmp: Path, run: int) -> dict:
     """Open the tab, then refresh it `refreshes` times with states changed in between."""
     from primetui.config import AwsSettings, Settings, UiSettings
     from primetui.services.audit import AuditLog
@@ -132,8 +99,6 @@ async def one_run(endpoint: str, ids: list[str], refreshes: int, tmp: Path, run:
     settings = Settings(aws=AwsSettings(endpoint_url=endpoint, region="us-east-2"),
                         ui=UiSettings(theme="prime-dark"), path=tmp / "config.toml")
     services = Services(settings, audit=AuditLog(tmp / "audit.jsonl"))
-    if page_size:
-        services.instances = paged_service(services, page_size)
     app = make_app(settings, services=services, config_path=tmp / "config.toml")
     ec2 = ec2_client(endpoint)
     meter = StallMeter()
@@ -184,8 +149,7 @@ def child(args: argparse.Namespace) -> int:
     os.environ.update(dummy_aws_env(args.child, "us-east-2"))
     ids = Path(args.ids).read_text().split()
     with tempfile.TemporaryDirectory(prefix="primetui-stall-") as tmp:
-        got = asyncio.run(one_run(args.child, ids, args.refreshes, Path(tmp), args.run,
-                                  args.page_size))
+        got = asyncio.run(one_run(args.child, ids, args.refreshes, Path(tmp), args.run))
     print(json.dumps(got))
     return 0
 
@@ -195,9 +159,6 @@ def main() -> int:
     parser.add_argument("--instances", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--refreshes", type=int, default=4)
-    parser.add_argument("--page-size", type=int, default=0,
-                        help="describe_instances page size to try (moto counts reservations "
-                             "of 20 instances); 0: the service as it is")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--ids", help=argparse.SUPPRESS)
     parser.add_argument("--run", type=int, default=0, help=argparse.SUPPRESS)
@@ -216,8 +177,7 @@ def main() -> int:
         seed_lab_account(endpoint)
         ids = launch(endpoint, args.instances)
         print(f"{len(ids)} instances launched (+3 of the lab account); {args.runs} runs, "
-              f"{args.refreshes} refreshes each, page size "
-              f"{args.page_size or 'as the service asks (1000)'}")
+              f"{args.refreshes} refreshes each")
         worst_per_run = []
         with tempfile.TemporaryDirectory(prefix="primetui-stall-") as tmp:
             ids_file = Path(tmp) / "ids"
@@ -225,8 +185,7 @@ def main() -> int:
             for run in range(args.runs):
                 done = subprocess.run(
                     [sys.executable, __file__, "--child", endpoint, "--ids", str(ids_file),
-                     "--run", str(run), "--refreshes", str(args.refreshes),
-                     "--page-size", str(args.page_size)],
+                     "--run", str(run), "--refreshes", str(args.refreshes)],
                     capture_output=True, text=True, timeout=900)
                 if done.returncode != 0:
                     raise SystemExit(f"run {run + 1} failed: {done.stderr.strip()[-2000:]}")

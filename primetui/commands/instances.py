@@ -72,10 +72,11 @@ def _instance_json(instance: Any) -> dict[str, Any]:
 def list_command(args: argparse.Namespace) -> int:
     """Print every instance (with the schedules acting on it)."""
     from primetui.core.instances import attach_schedules
+    from primetui.services.instances import WHOLE_PAGES
     from primetui.services.schedules import SchedulesService
 
     services, service = _services(args)
-    instances = service.list()
+    instances = service.list(page_size=WHOLE_PAGES)  # nothing to keep drawing: fewest calls
     schedules_error = None
     try:
         schedules_service = SchedulesService(services.aws)

@@ -125,6 +125,28 @@ def test_list_shows_ec2_and_rds_rows_with_addresses_and_states(service: Instance
     assert prod.arn == f"arn:aws:ec2:us-east-2:{lab.account_id}:instance/{lab.prod_instance_id}"
 
 
+def test_listing_reads_pages_of_100_unless_asked_for_whole_pages(service: InstancesService,
+                                                                 aws: AwsService) -> None:
+    """Small answers keep botocore's GIL-holding parse short for the screen; the command
+    line asks for pages of 1,000. One instance per reservation, as moto pages reservations."""
+    from primetui.sandbox.seed import AMI
+    from primetui.services.instances import PAGE_SIZE, WHOLE_PAGES
+
+    ec2 = aws.client("ec2")
+    before = len([i for i in service.list() if i.kind == EC2])
+    for _ in range(2 * PAGE_SIZE + 5 - before):
+        ec2.run_instances(ImageId=AMI, InstanceType="t3.nano", MinCount=1, MaxCount=1)
+    asked: list[int] = []
+    ec2.meta.events.register("before-parameter-build.ec2.DescribeInstances",
+                             lambda params, **_: asked.append(params.get("MaxResults")))
+    listed = hooked(service, aws).list()
+    assert len([i for i in listed if i.kind == EC2]) == 2 * PAGE_SIZE + 5
+    assert asked == [PAGE_SIZE] * 3
+    asked.clear()
+    assert len(hooked(service, aws).list(page_size=WHOLE_PAGES)) == len(listed)
+    assert asked == [WHOLE_PAGES]
+
+
 def test_instances_tagged_environment_prod_are_protected(service: InstancesService) -> None:
     rows = by_name(service.list())
     assert rows["prime-prod"].protected and rows["prime-db"].protected

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import urllib.request
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -206,7 +207,7 @@ async def test_table_lists_ec2_and_rds_with_state_address_schedules_and_protecti
         # weekdays 07:00 → 20:00 in Detroit: 65 hours of the week's 168
         assert prod["schedules"] == "65 h/168 · prime-start-mornings +1"
         assert set(body.table.rows) == {lab.prod_instance_id, lab.staging_instance_id, "prime-db"}
-        assert gc.isenabled()  # the collector is paused during a first load only
+        assert gc.isenabled()  # the collector is paused only while a listing is read
         assert text_of(body.query_one("#instances-status", Static)).startswith(
             "3 instances (2 EC2, 1 RDS), 2 running.")
 
@@ -425,3 +426,66 @@ async def test_fast_table_draws_the_same_picture_as_live_table():
         await pilot.pause()
         assert picture(plain) == picture(fast)
         assert any("stopping" in text for line in picture(fast) for text, _ in line)  # widened
+
+
+class _Node:
+    """A plain object the garbage collector tracks."""
+
+
+def test_the_collector_waits_for_a_listing_then_frees_its_cycles_and_freezes_once(monkeypatch):
+    from primetui.ui.screens.tabs.instances_table import HeapQuieter
+
+    monkeypatch.setattr(HeapQuieter, "paused", False)
+    monkeypatch.setattr(HeapQuieter, "frozen", False)
+    try:
+        HeapQuieter.pause()
+        assert not gc.isenabled()
+        cycle = _Node()
+        cycle.me = cycle
+        gone = weakref.ref(cycle)
+        del cycle
+        kept = _Node()
+        HeapQuieter.settle()
+        assert gc.isenabled() and gone() is None  # the listing's cycles are freed at once
+        assert not any(o is kept for o in gc.get_objects())  # frozen: out of later passes
+        frozen = gc.get_freeze_count()
+        HeapQuieter.pause()
+        later = _Node()
+        HeapQuieter.settle()
+        assert gc.get_freeze_count() <= frozen  # frozen once: later rows stay collectable
+        assert any(o is later for o in gc.get_objects())
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+def test_a_handoff_gives_its_value_once():
+    from primetui.ui.screens.tabs.instances_table import Handoff
+
+    handoff = Handoff(["rows"])
+    assert handoff.take() == ["rows"]
+    with pytest.raises(LookupError):
+        handoff.take()
+
+
+def test_a_refresh_keeps_the_objects_of_rows_that_did_not_change():
+    from dataclasses import replace
+
+    from primetui.core.instances import EC2, Instance
+    from primetui.ui.screens.tabs.instances import Listing, rows_and_cells
+
+    colours = {"success": "green", "error": "red", "warning": "yellow"}
+    first = [Instance(id=f"i-{n}", name=f"web-{n}", kind=EC2, type="t3.nano", state="running")
+             for n in range(3)]
+    rows, cells = rows_and_cells(first, colours, None)
+    before = Listing(rows, cells, None, 0.0, "", colours)
+    again = [replace(i) for i in first]
+    again[1] = replace(again[1], state="stopped")
+    rows2, cells2 = rows_and_cells(again, colours, before)
+    assert rows2[0] is rows[0] and cells2["i-0"] is cells["i-0"]
+    assert rows2[2] is rows[2] and cells2["i-2"] is cells["i-2"]
+    assert rows2[1] is again[1] and cell_text(cells2["i-1"][3]) == "stopped"
+    other = dict(colours, success="blue")  # another theme: every cell is made again
+    rows3, cells3 = rows_and_cells(again, other, Listing(rows2, cells2, None, 0.0, "", colours))
+    assert all(cells3[key] is not cells2[key] for key in cells2)
+    assert str(cells3["i-0"][3].style) == "blue"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.widgets import DataTable
 
 from primetui.ui.screens.tabs.table_tab import TableTab
 from primetui.ui.widgets.live_table import LiveTable
@@ -124,6 +125,37 @@ async def test_rows_reordered_and_removed_from_the_middle_keep_their_cells():
         many_gone = order[::7]
         table.show({key: (f"n{key}", "t") for key in many_gone})
         assert table.shown_keys == many_gone
+
+
+def content_widths(table: DataTable) -> dict[str, int]:
+    return {column.key.value: column.content_width for column in table.columns.values()}
+
+
+async def test_columns_are_as_wide_as_datatable_makes_them_for_the_same_cells():
+    """New rows and changed cells (widening, narrowing when the widest cell shrank; plain,
+    Text and markup cells) are measured by LiveTable itself: the widths match DataTable's."""
+    app = TableApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(LiveTable)
+        before = {str(i): (f"web-{i}", Text("running", style="green")) for i in range(300)}
+        before["7"] = ("a-rather-long-instance-name", Text("shutting-down", style="red"))
+        table.show(before)
+        await pilot.pause()
+        after = dict(before)
+        after["7"] = ("db", Text("stopped", style="red"))  # the widest cell of both columns
+        after["8"] = ("[b]x[/b]", "pending")  # markup: measured as the text it shows
+        table.show(after)
+        await pilot.pause()
+        reference = DataTable()
+        await app.mount(reference)
+        for key, label in COLUMNS:
+            reference.add_column(label, key=key)
+        for key, cells in after.items():
+            reference.add_row(*cells, key=key)
+        await pilot.pause()
+        assert content_widths(table) == content_widths(reference)
+        assert content_widths(table)["name"] == len("web-299")
+        assert content_widths(table)["state"] == len("running")
 
 
 async def test_a_longer_value_widens_its_column():

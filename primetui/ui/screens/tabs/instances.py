@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState
 from primetui.core.instances import RDS, Instance, attach_schedules
 from primetui.errors import PrimeError
 from primetui.ui.messages import OpenPlan, WorkFailed
-from primetui.ui.screens.tabs.instances_table import FastLiveTable, HeapQuieter
+from primetui.ui.screens.tabs.instances_table import FastLiveTable, Handoff, HeapQuieter
 from primetui.ui.screens.tabs.table_tab import TableTab
 from primetui.ui.widgets.live_table import LiveTable
 
@@ -61,6 +61,8 @@ class Listing:
     schedules: tuple[tuple[Schedule, ...], dict[str, float | None]] | None
     schedules_read: float
     note: str = ""
+    colours: Mapping[str, str] = field(default_factory=dict)
+    """The theme colours the cells were made with."""
 
 
 def short_endpoint(endpoint: str) -> str:
@@ -107,6 +109,29 @@ def instance_cells(instance: Instance, colours: Mapping[str, str]) -> tuple[Text
             Text(address), since, Text(schedules_cell(instance)), Text(instance.id))
 
 
+def rows_and_cells(instances: list[Instance], colours: Mapping[str, str],
+                   before: Listing | None) -> tuple[tuple[Instance, ...], dict[str, tuple[Text, ...]]]:
+    """The rows and their cells, keeping the previous reading's objects where nothing changed.
+
+    Reused rows are not new objects for the garbage collector to walk (a 1,000-row
+    listing is ~30,000 of them; a refresh usually changes a few rows), and the table sees
+    the very same cells.
+    """
+    same_colours = before is not None and before.colours == colours
+    old_rows = {i.id: i for i in before.instances} if same_colours and before else {}
+    rows: list[Instance] = []
+    cells: dict[str, tuple[Text, ...]] = {}
+    for instance in instances:
+        old = old_rows.get(instance.id)
+        if old is not None and old == instance and before is not None:
+            rows.append(old)
+            cells[old.id] = before.cells[old.id]
+        else:
+            rows.append(instance)
+            cells[instance.id] = instance_cells(instance, colours)
+    return tuple(rows), cells
+
+
 class InstancesTab(TableTab):
     """EC2 and RDS, their state live, started and stopped as plans."""
 
@@ -136,6 +161,7 @@ class InstancesTab(TableTab):
         self._last_error: str | None = None
         self._generation = 0
         self._known: set[str] = set()
+        self._listing: Listing | None = None
 
     def compose(self) -> ComposeResult:
         """TableTab's widgets, with the table that draws plain cells fast (1,000 rows)."""
@@ -153,7 +179,7 @@ class InstancesTab(TableTab):
     def set_services(self, services) -> None:
         """New services: forget the old account's rows and schedules."""
         self.instances, self._schedules, self._schedules_read = {}, None, 0.0
-        self._known = set()
+        self._known, self._listing = set(), None
         self._generation += 1
         super().set_services(services)
 
@@ -171,12 +197,13 @@ class InstancesTab(TableTab):
                    (("success", "green"), ("error", "red"), ("warning", "yellow"))}
         stale = time.monotonic() - self._schedules_read > SCHEDULES_EVERY or self._schedules is None
         HeapQuieter.pause()
-        self.load_instances(colours, None if stale else self._schedules, self._schedules_read)
+        self.load_instances(colours, None if stale else self._schedules, self._schedules_read,
+                            self._listing)
 
     @work(thread=True, exclusive=True, group="instances", exit_on_error=False, name="instances")
     def load_instances(self, colours: dict[str, str],
                        schedules: tuple[tuple[Schedule, ...], dict[str, float | None]] | None,
-                       schedules_read: float) -> Listing:
+                       schedules_read: float, before: Listing | None) -> Handoff[Listing]:
         """The rows and their cells (AWS calls and formatting, off the event loop)."""
         assert self.services is not None
         instances = self.services.instances.list()
@@ -190,8 +217,8 @@ class InstancesTab(TableTab):
                 note = f"Schedules could not be read: {err}"
         if schedules is not None:
             instances = attach_schedules(instances, *schedules)
-        cells = {i.id: instance_cells(i, colours) for i in instances}
-        return Listing(tuple(instances), cells, schedules, schedules_read, note)
+        rows, cells = rows_and_cells(instances, colours, before)
+        return Handoff(Listing(rows, cells, schedules, schedules_read, note, colours))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Show what the worker read; a failure is one notification and the rows stay."""
@@ -201,12 +228,13 @@ class InstancesTab(TableTab):
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             HeapQuieter.settle()
         if event.state is WorkerState.SUCCESS:
-            self._loaded(worker.result)
+            self._loaded(worker.result.take())
         elif event.state is WorkerState.ERROR:
             self._failed(worker.error)
 
     def _loaded(self, listing: Listing) -> None:
         self._last_error = None
+        self._listing = listing
         self.instances = {i.id: i for i in listing.instances}
         self._schedules, self._schedules_read = listing.schedules, listing.schedules_read
         self._generation += 1

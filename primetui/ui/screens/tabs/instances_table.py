@@ -14,6 +14,7 @@ labels, spans, wrapped rows) goes the usual way. The output is the same picture.
 from __future__ import annotations
 
 import gc
+from typing import Generic, TypeVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -21,6 +22,8 @@ from rich.style import Style
 from rich.text import Text
 
 from primetui.ui.widgets.live_table import LiveTable
+
+T = TypeVar("T")
 
 
 def _unlink(cache) -> None:
@@ -82,28 +85,57 @@ class FastLiveTable(LiveTable):
 
 
 class HeapQuieter:
-    """Keeps the garbage collector's full passes short once the instances are known.
+    """Keeps the garbage collector from freezing the screen while instances are read.
 
-    With boto3's service models and 1,000 rows alive, a full collection walks millions of
-    objects and holds the GIL for 200-500 ms, in whichever thread triggers it: the screen
-    freezes. So the collector is paused during the first listing, and what is alive after
-    it (long-lived: models, clients, rows) is frozen out of its sight; later passes only
-    walk what is new. Done once per process; nothing is freed late except cycles that
-    were already garbage at that moment.
+    A collection of the oldest generation walks every object it tracks while holding the
+    GIL, in whichever thread triggers it: with boto3's service models and 1,000 rows alive
+    that froze the screen for 50-500 ms, most often in the middle of a listing (the worker
+    allocates a page of parsed XML at a time). So the collector is paused while a listing
+    is read, and when it ends the young objects are collected (the cycles the listing made
+    are freed; a few milliseconds). After the first listing, what is alive (models,
+    clients, the app's widgets) is also frozen out of sight of later passes, which then walk
+    only what came after: the current rows and the screen's caches. Freezing once, not
+    after every listing, bounds what it can keep: a cycle among frozen objects that becomes
+    garbage later is never freed (about 10,000 small objects, once).
     """
 
-    state = "idle"
-    """idle → paused (first load running) → done."""
+    paused = False
+    frozen = False
 
     @classmethod
     def pause(cls) -> None:
-        if cls.state == "idle" and gc.isenabled():
+        """A listing starts: no collection until it ends."""
+        if not cls.paused and gc.isenabled():
             gc.disable()
-            cls.state = "paused"
+            cls.paused = True
 
     @classmethod
     def settle(cls) -> None:
-        if cls.state == "paused":
-            gc.freeze()
+        """A listing ended (or its tab went away): free its cycles, resume collecting."""
+        if cls.paused:
+            cls.paused = False
+            gc.collect(0)
+            if not cls.frozen:
+                gc.freeze()
+                cls.frozen = True
             gc.enable()
-            cls.state = "done"
+
+
+class Handoff(Generic[T]):
+    """A worker's result that the tab takes out once, so the finished Worker keeps nothing.
+
+    A Textual Worker and its asyncio Task refer to each other (through the task's context),
+    so a finished worker is freed only by the garbage collector; a listing left in it
+    would keep 1,000 rows (25,000 objects) alive for the collector to walk, or, once
+    frozen, for good.
+    """
+
+    def __init__(self, value: T) -> None:
+        self._value: T | None = value
+
+    def take(self) -> T:
+        """The value; afterwards the handoff is empty."""
+        value, self._value = self._value, None
+        if value is None:
+            raise LookupError("the result was already taken")
+        return value
