@@ -117,15 +117,17 @@ def rows_and_cells(instances: list[Instance], colours: Mapping[str, str],
     listing is ~30,000 of them; a refresh usually changes a few rows), and the table sees
     the very same cells.
     """
-    same_colours = before is not None and before.colours == colours
-    old_rows = {i.id: i for i in before.instances} if same_colours and before else {}
+    old_rows: dict[str, Instance] = {}
+    old_cells: dict[str, tuple[Text, ...]] = {}
+    if before is not None and before.colours == colours:  # another theme: every cell anew
+        old_rows, old_cells = {i.id: i for i in before.instances}, before.cells
     rows: list[Instance] = []
     cells: dict[str, tuple[Text, ...]] = {}
     for instance in instances:
         old = old_rows.get(instance.id)
-        if old is not None and old == instance and before is not None:
+        if old is not None and old == instance:
             rows.append(old)
-            cells[old.id] = before.cells[old.id]
+            cells[old.id] = old_cells[old.id]
         else:
             rows.append(instance)
             cells[instance.id] = instance_cells(instance, colours)
