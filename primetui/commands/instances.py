@@ -71,16 +71,19 @@ def _instance_json(instance: Any) -> dict[str, Any]:
 
 def list_command(args: argparse.Namespace) -> int:
     """Print every instance (with the schedules acting on it)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from primetui.core.instances import attach_schedules
-    from primetui.services.instances import WHOLE_PAGES
     from primetui.services.schedules import SchedulesService
 
     services, service = _services(args)
-    instances = service.list(page_size=WHOLE_PAGES)  # nothing to keep drawing: fewest calls
+    schedules_service = SchedulesService(services.aws)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the schedules while the instances come
+        reading = pool.submit(schedules_service.list, role_checks=False)
+        instances = service.list(page_size=None)  # nothing to keep drawing: the fewest calls
     schedules_error = None
     try:
-        schedules_service = SchedulesService(services.aws)
-        schedules = schedules_service.list(role_checks=False)
+        schedules = reading.result()
         instances = attach_schedules(instances, schedules, schedules_service.running_hours(schedules))
     except PrimeError as err:  # the instances are still worth showing
         schedules_error = str(err)

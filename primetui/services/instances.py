@@ -42,8 +42,6 @@ PAGE_SIZE = 100
 """EC2 instances per describe_instances answer, unless asked otherwise. botocore parses each
 answer in one call that holds the GIL (150-200 ms for 1,000 instances), which freezes a
 screen drawn by another thread; pages of 100 bound that to a few milliseconds."""
-WHOLE_PAGES = 1000
-"""describe_instances' largest page: the fewest round trips, for a command that only prints."""
 
 
 class InstanceNotFoundError(UsageError):
@@ -69,28 +67,32 @@ class InstancesService:
 
     # ------------------------------------------------------------------ listing
 
-    def list(self, *, page_size: int = PAGE_SIZE) -> list[Instance]:
+    def list(self, *, page_size: int | None = PAGE_SIZE) -> list[Instance]:
         """Every EC2 instance (not terminated) and RDS DB instance, EC2 first, by name.
 
-        `page_size`: EC2 instances per describe_instances answer (5-1000; see PAGE_SIZE).
+        `page_size`: EC2 instances per describe_instances answer (5-1000; see PAGE_SIZE), or
+        None for answers as large as AWS makes them (no MaxResults, as the aws CLI asks: the
+        fewest calls, for a command that draws nothing while it waits).
         """
         with ThreadPoolExecutor(max_workers=2) as pool:
             ec2 = pool.submit(self.ec2_instances, page_size=page_size)
             rds = pool.submit(self.rds_instances)
             return ec2.result() + rds.result()
 
-    def ec2_instances(self, *, page_size: int = PAGE_SIZE) -> list[Instance]:
+    def ec2_instances(self, *, page_size: int | None = PAGE_SIZE) -> list[Instance]:
         """The EC2 instances, as rows sorted by name."""
         ec2 = self.aws.client("ec2")
         rows: list[Instance] = []
         with self.aws.translating("ec2:DescribeInstances"):
+            # terminated instances are left out here rather than by a filter, which makes
+            # the server check every instance (the aws CLI's describe-instances asks none)
             pages = ec2.get_paginator("describe_instances").paginate(
-                Filters=[{"Name": "instance-state-name", "Values": _LIVE_EC2}],
-                PaginationConfig={"PageSize": page_size})
+                PaginationConfig={"PageSize": page_size} if page_size else {})
             for page in pages:
                 for reservation in page.get("Reservations", []):
                     owner = reservation.get("OwnerId", "")
-                    rows.extend(self._ec2_row(i, owner) for i in reservation.get("Instances", []))
+                    rows.extend(self._ec2_row(i, owner) for i in reservation.get("Instances", [])
+                                if i.get("State", {}).get("Name") in _LIVE_EC2)
         return sorted(rows, key=lambda i: (i.name.lower(), i.id))
 
     def _ec2_row(self, raw: dict[str, Any], owner: str) -> Instance:

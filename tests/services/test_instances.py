@@ -125,12 +125,13 @@ def test_list_shows_ec2_and_rds_rows_with_addresses_and_states(service: Instance
     assert prod.arn == f"arn:aws:ec2:us-east-2:{lab.account_id}:instance/{lab.prod_instance_id}"
 
 
-def test_listing_reads_pages_of_100_unless_asked_for_whole_pages(service: InstancesService,
-                                                                 aws: AwsService) -> None:
+def test_listing_reads_pages_of_100_unless_asked_for_whole_answers(service: InstancesService,
+                                                                   aws: AwsService) -> None:
     """Small answers keep botocore's GIL-holding parse short for the screen; the command
-    line asks for pages of 1,000. One instance per reservation, as moto pages reservations."""
+    line asks as the aws CLI does (no MaxResults). One instance per reservation, as moto
+    pages reservations."""
     from primetui.sandbox.seed import AMI
-    from primetui.services.instances import PAGE_SIZE, WHOLE_PAGES
+    from primetui.services.instances import PAGE_SIZE
 
     ec2 = aws.client("ec2")
     before = len([i for i in service.list() if i.kind == EC2])
@@ -143,8 +144,20 @@ def test_listing_reads_pages_of_100_unless_asked_for_whole_pages(service: Instan
     assert len([i for i in listed if i.kind == EC2]) == 2 * PAGE_SIZE + 5
     assert asked == [PAGE_SIZE] * 3
     asked.clear()
-    assert len(hooked(service, aws).list(page_size=WHOLE_PAGES)) == len(listed)
-    assert asked == [WHOLE_PAGES]
+    assert len(hooked(service, aws).list(page_size=None)) == len(listed)
+    assert asked and set(asked) == {None}  # moto answers 100 reservations at a time
+
+
+def test_terminated_instances_are_not_listed(service: InstancesService, aws: AwsService) -> None:
+    from primetui.sandbox.seed import AMI
+
+    ec2 = aws.client("ec2")
+    gone = ec2.run_instances(ImageId=AMI, InstanceType="t3.nano", MinCount=1, MaxCount=1)
+    gone_id = gone["Instances"][0]["InstanceId"]
+    ec2.terminate_instances(InstanceIds=[gone_id])
+    assert ec2.describe_instances(InstanceIds=[gone_id])["Reservations"]  # AWS still shows it
+    assert gone_id not in {i.id for i in service.list()}
+    assert {"prime-prod", "prime-staging", "prime-db"} <= set(by_name(service.list()))
 
 
 def test_instances_tagged_environment_prod_are_protected(service: InstancesService) -> None:
