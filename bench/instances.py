@@ -6,7 +6,7 @@ events and every schedule (with next runs) to fill in each row. The lab account 
 too, so that work is real. The aws CLI comes from its own virtualenv (it pins botocore):
 
     python3 -m venv /tmp/awscli-venv && /tmp/awscli-venv/bin/pip install awscli
-    .venv/bin/python bench/instances.py --aws /tmp/awscli-venv/bin/aws --runs 7
+    .venv/bin/python bench/instances.py --aws /tmp/awscli-venv/bin/aws --runs 21
 """
 
 from __future__ import annotations
