@@ -95,8 +95,10 @@ class HeapQuieter:
     are freed; a few milliseconds). After the first listing, what is alive (models,
     clients, the app's widgets) is also frozen out of sight of later passes, which then walk
     only what came after: the current rows and the screen's caches. Freezing once, not
-    after every listing, bounds what it can keep: a cycle among frozen objects that becomes
-    garbage later is never freed (about 10,000 small objects, once).
+    after every listing (which kept ~700 objects per refresh), bounds what it can keep: a
+    cycle among frozen objects that becomes garbage later is never freed (measured: 2,400
+    objects after one refresh, 2,200-6,700 after ten; mostly render caches and widgets that
+    existed at the first listing).
     """
 
     paused = False
