@@ -26,10 +26,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from primetui.backups.service import BackupService  # noqa: E402
 from primetui.config import BackupSettings, Settings  # noqa: E402
-from primetui.core.plan import execute  # noqa: E402
+from primetui.plans.plan import execute  # noqa: E402
 from primetui.sandbox.gpg import make_gpg_home  # noqa: E402
-from primetui.services.backups import BackupService  # noqa: E402
 
 BUDGET = 0.8
 PASSPHRASE = "bench passphrase, not a secret"

@@ -30,8 +30,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from primetui.certificates.probe import ProbeState, probe_endpoint, probe_endpoints  # noqa: E402
 from primetui.sandbox.tls import cert_pem, make_ca, write_leaf  # noqa: E402
-from primetui.services.cert_probe import ProbeState, probe_endpoint, probe_endpoints  # noqa: E402
 
 BUDGET = 2.0
 

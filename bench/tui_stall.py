@@ -91,10 +91,10 @@ class StallMeter:
 async def one_run(endpoint: str, ids: list[str], refreshes: int, tmp: Path, run: int) -> dict:
     """Open the tab, then refresh it `refreshes` times with states changed in between."""
     from primetui.config import AwsSettings, Settings, UiSettings
-    from primetui.services.audit import AuditLog
-    from primetui.services.registry import Services
+    from primetui.plans.audit import AuditLog
+    from primetui.registry import Services
     from primetui.ui.app import make_app
-    from primetui.ui.screens.tabs.instances import InstancesTab
+    from primetui.ui.tabs.instances.tab import InstancesTab
 
     settings = Settings(aws=AwsSettings(endpoint_url=endpoint, region="us-east-2"),
                         ui=UiSettings(theme="prime-dark"), path=tmp / "config.toml")

@@ -1,5 +1,5 @@
 """`python -m primetui` runs the same entry point as the console script."""
 
-from primetui.cli import main
+from primetui.cli.main import main
 
 raise SystemExit(main())

@@ -22,11 +22,11 @@ sys.path.insert(0, str(ROOT))
 
 from primetui.config import AwsSettings, Settings, UiSettings  # noqa: E402
 from primetui.errors import PrimeError  # noqa: E402
+from primetui.plans.audit import AuditLog  # noqa: E402
+from primetui.registry import Services  # noqa: E402
 from primetui.sandbox.tools import free_port  # noqa: E402
-from primetui.services.audit import AuditLog  # noqa: E402
-from primetui.services.registry import Services  # noqa: E402
 from primetui.ui.app import PrimeApp, make_app  # noqa: E402
-from primetui.ui.screens.tabs import TABS  # noqa: E402
+from primetui.ui.tabs import TABS  # noqa: E402
 
 SIZE = (120, 36)
 THEME = "prime-dark"
@@ -89,7 +89,7 @@ def main() -> int:
             settings = dataclasses.replace(settings, ui=dataclasses.replace(settings.ui, theme=THEME))
             services = Services(settings, audit=AuditLog(Path(scratch) / "audit.jsonl"))
             if sandbox is not None:
-                from primetui.services.practice import practice_plan
+                from primetui.plans.practice import practice_plan
 
                 services.run_plan(practice_plan(settings))  # a real entry for the audit tab
                 # a real backup for the Backups tab (the passphrase lives only in this process)

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from textual.command import Provider
 
     from primetui.config import Settings
-    from primetui.core.plan import Plan, PlanResult
-    from primetui.services.registry import Services
+    from primetui.plans.plan import Plan, PlanResult
+    from primetui.registry import Services
 
 DemoStarter = Callable[[Callable[[str], None]], "Settings"]
 """Starts the practice world, reporting progress sentences; returns its settings."""
@@ -38,7 +38,7 @@ DemoStarter = Callable[[Callable[[str], None]], "Settings"]
 
 def _palette_provider() -> type[Provider]:
     """The command palette's provider, imported when the palette first opens."""
-    from primetui.ui.commands import PrimeCommandsProvider
+    from primetui.ui.palette import PrimeCommandsProvider
 
     return PrimeCommandsProvider
 
@@ -165,7 +165,7 @@ class PrimeApp(App[str | None]):
     def install(self, settings: Settings, services: Services | None = None) -> None:
         """Use new settings (demo ready, config written): services, theme, header and tabs."""
         if services is None:
-            from primetui.services.registry import Services
+            from primetui.registry import Services
             from primetui.ui.prompter import UiPrompter
 
             services = Services(settings, prompter=UiPrompter(self))
@@ -182,7 +182,7 @@ class PrimeApp(App[str | None]):
         """Start the practice world (seconds of work) off the event loop."""
         assert self.demo_starter is not None
         settings = self.demo_starter(lambda text: self.post_message(DemoProgress(text)))
-        import primetui.services.registry  # noqa: F401  (imported here, not on the event loop)
+        import primetui.registry  # noqa: F401  (imported here, not on the event loop)
         import primetui.ui.prompter  # noqa: F401
 
         return settings if settings.demo else dataclasses.replace(settings, demo=True)
@@ -285,7 +285,7 @@ class PrimeApp(App[str | None]):
         """Show the practice plan (harmless: it writes a notice in a scratch folder)."""
         if self.settings is None or not self.check_action("run_practice_plan", ()):
             return
-        from primetui.services.practice import practice_plan
+        from primetui.plans.practice import practice_plan
 
         self.open_plan(practice_plan(self.settings))
 
@@ -327,7 +327,7 @@ def make_app(settings: Settings | None = None, *, services: Services | None = No
     app = PrimeApp(settings, services=services, demo_starter=demo_starter,
                    config_path=config_path, theme_dirs=theme_dirs)
     if settings is not None and services is None:
-        from primetui.services.registry import Services
+        from primetui.registry import Services
         from primetui.ui.prompter import UiPrompter
 
         app.services = Services(settings, prompter=UiPrompter(app))

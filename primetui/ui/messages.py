@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from primetui.core.plan import Plan
+    from primetui.plans.plan import Plan
 
 
 @dataclass

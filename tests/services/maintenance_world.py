@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from primetui.aws import AwsService
 from primetui.config import (
     AwsSettings,
     CertificateSettings,
@@ -28,6 +29,7 @@ from primetui.config import (
     ServerSettings,
     Settings,
 )
+from primetui.maintenance.service import MaintenanceService, Timing, ssh_factory
 from primetui.sandbox.front_door import FrontDoor, elastic_ip_route, start_front_door
 from primetui.sandbox.maintenance_host import (
     MaintenanceHost,
@@ -40,8 +42,6 @@ from primetui.sandbox.seed import ADMIN_CIDR, SeedResult, seed_lab_account
 from primetui.sandbox.sshd import SshdService
 from primetui.sandbox.tls import cert_pem
 from primetui.sandbox.tools import find_binary, free_port
-from primetui.services.aws import AwsService
-from primetui.services.maintenance import MaintenanceService, Timing, ssh_factory
 from tests.fixtures.common import require_binary
 
 DOMAIN = "prime.example.test"

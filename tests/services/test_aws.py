@@ -9,11 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from primetui.aws import AccountSummary, AwsCallError, AwsService
 from primetui.config import AwsSettings
 from primetui.errors import AwsError
 from primetui.sandbox.moto import MotoServer, start_moto
 from primetui.sandbox.tools import free_port
-from primetui.services.aws import AccountSummary, AwsCallError, AwsService
 
 MOTO_ACCOUNT = "123456789012"
 

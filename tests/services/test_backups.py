@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from primetui.backups.common import WrongPassphraseError
+from primetui.backups.service import BackupService
 from primetui.config import BackupSettings, Settings
-from primetui.core.plan import execute
 from primetui.errors import PrimeError
+from primetui.plans.plan import execute
 from primetui.sandbox.gpg import GpgHome
-from primetui.services.backup_common import WrongPassphraseError
-from primetui.services.backups import BackupService
 
 PASSPHRASE = "correct horse battery staple"
 QUICK_S2K = 65536

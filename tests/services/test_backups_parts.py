@@ -11,8 +11,8 @@ from datetime import datetime
 
 import pytest
 
-from primetui.services.backup_catalog import BackupEntry, select_prune, status_of
-from primetui.services.backup_common import (
+from primetui.backups.catalog import BackupEntry, select_prune, status_of
+from primetui.backups.common import (
     backup_name,
     is_temp_name,
     parse_name,
@@ -20,7 +20,7 @@ from primetui.services.backup_common import (
     passphrase_problem,
     temp_name,
 )
-from primetui.services.backup_gzip import BLOCK, ParallelGzip
+from primetui.backups.compression import BLOCK, ParallelGzip
 
 
 def pgzip(data: bytes, **kwargs: object) -> bytes:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from primetui.core.plan import execute
+from primetui.backups.common import DamagedBackupError, WrongPassphraseError
+from primetui.backups.restore import STAGING_PREFIX
+from primetui.backups.service import BackupService
+from primetui.plans.plan import execute
 from primetui.sandbox.gpg import GpgHome
-from primetui.services.backup_common import DamagedBackupError, WrongPassphraseError
-from primetui.services.backup_restore import STAGING_PREFIX
-from primetui.services.backups import BackupService
 from tests.services.test_backups import (
     PASSPHRASE,
     create,

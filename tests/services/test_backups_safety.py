@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from primetui.core.plan import execute
+from primetui.backups.service import BackupService
+from primetui.plans.plan import execute
 from primetui.sandbox.gpg import GpgHome
-from primetui.services.backups import BackupService
 from tests.services.test_backups import PASSPHRASE, create, make_service, run_ok, tree_digest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,8 +27,8 @@ LIMITED = """
 import json, resource, sys
 from pathlib import Path
 from primetui.config import BackupSettings, Settings
-from primetui.core.plan import execute
-from primetui.services.backups import BackupService
+from primetui.plans.plan import execute
+from primetui.backups.service import BackupService
 mode, source, dest, home, state, limit, archive = sys.argv[1:8]
 passphrase = sys.stdin.readline().rstrip("\\n")
 settings = Settings(backups=BackupSettings(source=source, destination=Path(dest)))

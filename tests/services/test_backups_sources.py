@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from primetui.aws import AwsService
+from primetui.backups.common import BackupError
+from primetui.backups.service import BackupService
 from primetui.config import AwsSettings, BackupSettings, ServerSettings, Settings
-from primetui.core.plan import execute
+from primetui.plans.plan import execute
+from primetui.remote.runners import runner_for
 from primetui.sandbox.gpg import GpgHome
-from primetui.services.aws import AwsService
-from primetui.services.backup_common import BackupError
-from primetui.services.backups import BackupService
-from primetui.services.remote import runner_for
 from tests.services.test_backups import PASSPHRASE, QUICK_S2K, make_service, run_ok, tree_digest
 
 

@@ -16,14 +16,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from primetui.core.certbot import RenewOutcome, Urgency
-from primetui.core.plan import PlanEvent, StepState, execute
+from primetui.certificates import renew as cert_renew
+from primetui.certificates.certbot import RenewOutcome, Urgency
+from primetui.certificates.probe import ProbeState, probe_endpoint
+from primetui.certificates.server import DEPLOY_HOOK_NAME
 from primetui.errors import HostKeyUnknownError
+from primetui.plans.plan import PlanEvent, StepState, execute
 from primetui.sandbox.acme import PebbleService
 from primetui.sandbox.nginx import NginxService
-from primetui.services import cert_renew
-from primetui.services.cert_probe import ProbeState, probe_endpoint
-from primetui.services.cert_server import DEPLOY_HOOK_NAME
 from tests.fixtures.sshd import FakePrompter, MustNotAsk
 from tests.services.test_certificates_world import (
     Lineage,

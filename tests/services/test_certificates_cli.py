@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from primetui.certificates.probe import probe_endpoint
 from primetui.config import Settings, parse_settings, to_document, write_document
 from primetui.sandbox.acme import PebbleService
 from primetui.sandbox.nginx import NginxService
-from primetui.services.cert_probe import probe_endpoint
 from tests.services.test_certificates_world import (
     Lineage,
     cert_settings,

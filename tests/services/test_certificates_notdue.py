@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from primetui.core.certbot import RenewOutcome, Urgency
-from primetui.core.plan import PlanEvent, execute
+from primetui.certificates.certbot import RenewOutcome, Urgency
+from primetui.certificates.probe import probe_endpoint
+from primetui.plans.plan import PlanEvent, execute
 from primetui.sandbox.nginx import NginxService
-from primetui.services.cert_probe import probe_endpoint
 from tests.fixtures.sshd import MustNotAsk
 from tests.services.test_certificates_world import (
     Lineage,

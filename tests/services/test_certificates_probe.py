@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from primetui.certificates.probe import ProbeState, probe_endpoint, probe_endpoints
+from primetui.certificates.service import CertificatesService
 from primetui.config import CertificateSettings
+from primetui.remote.profiles import profile_for
 from primetui.sandbox.tls import TlsEndpoint, cert_pem, make_ca, start_tls_endpoint, write_leaf
 from primetui.sandbox.tools import free_port
-from primetui.services.cert_probe import ProbeState, probe_endpoint, probe_endpoints
-from primetui.services.certificates import CertificatesService
-from primetui.services.host_profiles import profile_for
 
 pytestmark = pytest.mark.services
 DOMAIN = "prime.example.test"

@@ -22,14 +22,14 @@ from pathlib import Path
 
 import pytest
 
+from primetui.certificates.certbot import RenewOutcome
+from primetui.certificates.model import PortCommands
+from primetui.certificates.probe import probe_endpoint
 from primetui.config import ServerSettings
-from primetui.core.certbot import RenewOutcome
-from primetui.core.plan import PlanEvent, execute
+from primetui.plans.plan import PlanEvent, execute
 from primetui.sandbox.nginx import NginxService, child_pids
 from primetui.sandbox.sshd import SshdService, start_sshd
 from primetui.sandbox.tools import find_binary, free_port
-from primetui.services.cert_models import PortCommands
-from primetui.services.cert_probe import probe_endpoint
 from tests.fixtures.common import require_binary
 from tests.fixtures.sshd import FakePrompter, MustNotAsk
 from tests.services.test_certificates_world import (
@@ -260,7 +260,7 @@ def test_wrong_sudo_password_fails_in_one_sentence_with_the_container_started_ag
 
 def test_a_port_still_held_after_stopping_is_named_and_certbot_is_not_run(
         world, standin, nginx, monkeypatch) -> None:
-    monkeypatch.setattr("primetui.services.cert_renew.PORT_WAIT", 0.3)
+    monkeypatch.setattr("primetui.certificates.renew.PORT_WAIT", 0.3)
     service = service_for(world, nginx)
     service.commands = PortCommands(stop="echo pretending to stop {containers}",
                                     start="echo pretending to start {containers}",

@@ -24,15 +24,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from primetui.certificates.auto_renew import locations_for
+from primetui.certificates.model import PortCommands
+from primetui.certificates.service import CertificatesService
 from primetui.config import CertificateSettings, ServerSettings, Settings
+from primetui.remote.profiles import profile_for
+from primetui.remote.runners import Prompter, SshRunner
 from primetui.sandbox.acme import PebbleService, certbot_dirs, issue_certificate, start_pebble
 from primetui.sandbox.nginx import NginxService, tls_site
 from primetui.sandbox.tools import free_port, stop_pid, wait_for_port
-from primetui.services.cert_models import PortCommands
-from primetui.services.cert_timer import locations_for
-from primetui.services.certificates import CertificatesService
-from primetui.services.host_profiles import profile_for
-from primetui.services.remote import Prompter, SshRunner
 
 
 @dataclass

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from primetui.cli import main
+from primetui.aws import AwsService
+from primetui.backups.service import BackupService
+from primetui.cli.main import main
 from primetui.config import (
     AwsSettings,
     BackupSettings,
@@ -24,14 +26,12 @@ from primetui.config import (
     Settings,
     save_settings,
 )
+from primetui.overview.collector import FindingsService
+from primetui.plans.audit import AuditLog
+from primetui.registry import Services
 from primetui.sandbox.moto import MotoServer
 from primetui.sandbox.seed import SCHEDULE_GROUP, SCHEDULER_ROLE, STOP_SCHEDULE, seed_lab_account
 from primetui.sandbox.tools import free_port
-from primetui.services.audit import AuditLog
-from primetui.services.aws import AwsService
-from primetui.services.backups import BackupService
-from primetui.services.findings import FindingsService
-from primetui.services.registry import Services
 
 PASSPHRASE = "correct horse battery staple"
 QUICK_S2K = 65536

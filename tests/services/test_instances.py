@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
+from primetui.aws import AwsService
 from primetui.config import AwsSettings, InstanceSettings
-from primetui.core.instances import EC2, RDS, Instance, diff_rows
-from primetui.core.plan import StepState, execute
 from primetui.errors import AwsError
+from primetui.instances.model import EC2, RDS, Instance, diff_rows
+from primetui.instances.service import InstanceNotFoundError, InstancesService
+from primetui.plans.plan import StepState, execute
 from primetui.sandbox.moto import MotoServer
 from primetui.sandbox.seed import SeedResult, seed_lab_account
-from primetui.services.aws import AwsService
-from primetui.services.instances import InstanceNotFoundError, InstancesService
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
@@ -130,8 +130,8 @@ def test_listing_reads_pages_of_100_unless_asked_for_whole_answers(service: Inst
     """Small answers keep botocore's GIL-holding parse short for the screen; the command
     line asks as the aws CLI does (no MaxResults). One instance per reservation, as moto
     pages reservations."""
+    from primetui.instances.service import PAGE_SIZE
     from primetui.sandbox.seed import AMI
-    from primetui.services.instances import PAGE_SIZE
 
     ec2 = aws.client("ec2")
     before = len([i for i in service.list() if i.kind == EC2])

@@ -11,7 +11,7 @@ import pytest
 
 from primetui.config import ServerSettings, Settings
 from primetui.errors import RemoteError
-from primetui.services.remote import LocalRunner, SshRunner, runner_for
+from primetui.remote.runners import LocalRunner, SshRunner, runner_for
 
 
 @pytest.fixture

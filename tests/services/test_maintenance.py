@@ -10,10 +10,10 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
-from primetui.core.maintenance_page import PageOptions
-from primetui.core.plan import StepState, execute
 from primetui.errors import RemoteError
-from primetui.services.maintenance import OffOptions, OnOptions, Timing, ssh_factory
+from primetui.maintenance.page import PageOptions
+from primetui.maintenance.service import OffOptions, OnOptions, Timing, ssh_factory
+from primetui.plans.plan import StepState, execute
 from tests.services.maintenance_world import World, maintenance_host, prod_host, world
 
 __all__ = ["maintenance_host", "prod_host", "world"]  # fixtures used by the tests below

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from primetui.cli import main
+from primetui.cli.main import main
 from primetui.config import to_document, write_document
 from tests.services.maintenance_world import World, maintenance_host, prod_host, world
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from primetui.core.plan import execute
+from primetui.maintenance.service import OffOptions, OnOptions, Timing
+from primetui.maintenance.verify import fetch
+from primetui.plans.audit import AuditLog
+from primetui.plans.plan import execute
+from primetui.registry import Services
 from primetui.sandbox.world import WWW_DOMAIN, Sandbox
-from primetui.services.audit import AuditLog
-from primetui.services.maintenance import OffOptions, OnOptions, Timing
-from primetui.services.maintenance_verify import fetch
-from primetui.services.registry import Services
 
 
 def test_demo_world_turns_maintenance_on_and_off_for_real(sandbox: Sandbox, tmp_path):

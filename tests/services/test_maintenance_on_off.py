@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from primetui.core.maintenance_page import PageOptions
-from primetui.core.plan import PlanResult, execute
-from primetui.services.maintenance import OffOptions, OnOptions
-from primetui.services.maintenance_verify import fetch
+from primetui.maintenance.page import PageOptions
+from primetui.maintenance.service import OffOptions, OnOptions
+from primetui.maintenance.verify import fetch
+from primetui.plans.plan import PlanResult, execute
 from tests.services.maintenance_world import (
     DOMAIN,
     World,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import stat
 
-from primetui.services.maintenance_remote import nginx_complaint
-from primetui.services.maintenance_rules import maintenance_permissions
-from primetui.services.maintenance_state import ON_STEPS, WizardState
+from primetui.maintenance.progress import ON_STEPS, WizardState
+from primetui.maintenance.rules import maintenance_permissions
+from primetui.maintenance.ssh_side import nginx_complaint
 
 LAB = "203.0.113.0/24"
 

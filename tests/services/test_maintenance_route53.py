@@ -18,15 +18,15 @@ from pathlib import Path
 
 import pytest
 
+from primetui.aws import AwsService
 from primetui.config import AwsSettings, CertificateSettings, MaintenanceSettings, Settings
-from primetui.core.maintenance_page import PageOptions
-from primetui.core.plan import PlanResult, execute
+from primetui.maintenance.page import PageOptions
+from primetui.maintenance.service import OffOptions, OnOptions
+from primetui.maintenance.verify import fetch
+from primetui.plans.plan import PlanResult, execute
 from primetui.sandbox.front_door import FrontDoor, Route, start_front_door
 from primetui.sandbox.seed import ADMIN_CIDR, seed_lab_account
 from primetui.sandbox.sshd import SshdService
-from primetui.services.aws import AwsService
-from primetui.services.maintenance import OffOptions, OnOptions
-from primetui.services.maintenance_verify import fetch
 from tests.fixtures.sshd import private_sshd
 from tests.services.maintenance_world import (
     DOMAIN,

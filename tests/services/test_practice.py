@@ -7,9 +7,9 @@ import tempfile
 from pathlib import Path
 
 from primetui.config import BackupSettings, Settings
-from primetui.core.plan import StepState, execute, undo_completed
-from primetui.services import remote
-from primetui.services.practice import NOTICE, practice_dir, practice_plan
+from primetui.plans.plan import StepState, execute, undo_completed
+from primetui.plans.practice import NOTICE, practice_dir, practice_plan
+from primetui.remote import runners as remote
 
 
 def record_commands(monkeypatch) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from primetui.config import Settings
-from primetui.services.registry import Services
+from primetui.registry import Services
 
 
 def test_services_are_built_once_and_share_one_aws_session(aws_settings) -> None:

@@ -20,9 +20,9 @@ from primetui.errors import (
     HostKeyUnknownError,
     RemoteError,
 )
+from primetui.remote.runners import SshRunner, accept_host_key
+from primetui.remote.streams import connect_error
 from primetui.sandbox.tools import free_port
-from primetui.services.remote import SshRunner, accept_host_key
-from primetui.services.remote_io import connect_error
 from tests.fixtures.sshd import FakePrompter, MustNotAsk
 
 pytestmark = pytest.mark.services
@@ -222,7 +222,7 @@ from pathlib import Path
 import paramiko
 from primetui.config import ServerSettings
 from primetui.errors import RemoteError
-from primetui.services.remote import SshRunner
+from primetui.remote.runners import SshRunner
 
 rude = socket.socket()
 rude.bind(("127.0.0.1", 0))

@@ -15,7 +15,7 @@ import pytest
 
 from primetui.config import ServerSettings
 from primetui.errors import SudoPasswordNeeded
-from primetui.services.remote import SshRunner
+from primetui.remote.runners import SshRunner
 from tests.fixtures.sshd import FakePrompter
 
 pytestmark = pytest.mark.services

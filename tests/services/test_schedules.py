@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
+from primetui.aws import AwsService
 from primetui.config import AwsSettings
-from primetui.core.instances import PairRequest, attach_schedules
-from primetui.core.plan import StepContext, StepState, execute
 from primetui.errors import UsageError
+from primetui.instances.model import PairRequest, attach_schedules
+from primetui.instances.service import InstancesService
+from primetui.plans.plan import StepContext, StepState, execute
 from primetui.sandbox.moto import MotoServer
 from primetui.sandbox.seed import SCHEDULE_GROUP, SeedResult, seed_lab_account
-from primetui.services.aws import AwsService
-from primetui.services.instances import InstancesService
-from primetui.services.schedules import SchedulesService
+from primetui.schedules.service import SchedulesService
 
 NOW = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)  # Friday 07:00 in Detroit (EST)
 SCHEDULER_TRUST = {"Version": "2012-10-17", "Statement": [{

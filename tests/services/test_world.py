@@ -52,7 +52,7 @@ def test_sandbox_config_is_accepted_by_load_settings(sandbox: Sandbox) -> None:
     assert prod.instance == sandbox.seed.prod_instance_id
     assert set(prod.paths) == {"root", "nginx_prefix", "letsencrypt", "webroot", "www_root",
                                "conf_d", "home"}
-    from primetui.services.host_profiles import profile_for
+    from primetui.remote.profiles import profile_for
 
     profile = profile_for(prod)
     assert sandbox.nginx is not None

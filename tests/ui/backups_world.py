@@ -12,10 +12,10 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+from primetui.backups.service import BackupService
 from primetui.config import BackupSettings, Settings, UiSettings
-from primetui.services.audit import AuditLog
-from primetui.services.backups import BackupService
-from primetui.services.registry import Services
+from primetui.plans.audit import AuditLog
+from primetui.registry import Services
 from primetui.ui.app import PrimeApp, make_app
 from tests.services.test_backups import QUICK_S2K
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from primetui.core.plan import Plan, Step, StepContext, execute
 from primetui.errors import PrimeError
-from primetui.services.audit import AuditLog
-from primetui.services.report import report_filename
-from primetui.ui.screens.audit_details import AuditDetailsScreen
+from primetui.overview.report import report_filename
+from primetui.plans.audit import AuditLog
+from primetui.plans.plan import Plan, Step, StepContext, execute
 from primetui.ui.screens.main import MainScreen
+from primetui.ui.tabs.audit.details import AuditDetailsScreen
 from primetui.ui.widgets.live_table import LiveTable, cell_text
 from tests.ui.test_shell import (
     SIZE,

@@ -11,12 +11,12 @@ from textual.widgets import DataTable, Static
 
 from primetui.ui.app import PrimeApp
 from primetui.ui.dialogs.password import PasswordDialog
-from primetui.ui.screens.backup_hygiene import HygieneScreen
-from primetui.ui.screens.backup_preview import RestorePreviewScreen
-from primetui.ui.screens.backup_verify import VerifyReportScreen
 from primetui.ui.screens.main import MainScreen
 from primetui.ui.screens.plan_screen import PlanScreen
-from primetui.ui.screens.tabs.backups import BackupsTab
+from primetui.ui.tabs.backups.hygiene import HygieneScreen
+from primetui.ui.tabs.backups.preview import RestorePreviewScreen
+from primetui.ui.tabs.backups.tab import BackupsTab
+from primetui.ui.tabs.backups.verify import VerifyReportScreen
 from tests.services.test_backups import tree_digest
 from tests.ui.backups_world import (
     PASSPHRASE,

@@ -15,24 +15,24 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable
 
+from primetui.certificates.probe import probe_endpoint
+from primetui.certificates.service import CertificatesService
 from primetui.config import CertificateSettings, ServerSettings, Settings
+from primetui.plans.audit import AuditLog
+from primetui.registry import Services
+from primetui.remote.profiles import profile_for
+from primetui.remote.runners import CommandResult
 from primetui.sandbox.acme import PebbleService
 from primetui.sandbox.nginx import NginxService
 from primetui.sandbox.tools import free_port
-from primetui.services.audit import AuditLog
-from primetui.services.cert_probe import probe_endpoint
-from primetui.services.certificates import CertificatesService
-from primetui.services.host_profiles import profile_for
-from primetui.services.registry import Services
-from primetui.services.remote import CommandResult
 from primetui.ui.app import PrimeApp, make_app
 from primetui.ui.dialogs.confirm import ConfirmDialog
 from primetui.ui.dialogs.host_key import HostKeyDialog
 from primetui.ui.prompter import UiPrompter
-from primetui.ui.screens.certificate_details import CertificateDetailsScreen
 from primetui.ui.screens.main import MainScreen
 from primetui.ui.screens.plan_screen import PlanScreen
-from primetui.ui.screens.tabs.certificates import CertificatesTab
+from primetui.ui.tabs.certificates.details import CertificateDetailsScreen
+from primetui.ui.tabs.certificates.tab import CertificatesTab
 from primetui.ui.widgets.live_table import LiveTable, cell_text
 from tests.services.test_certificates_world import (
     Lineage,
@@ -386,9 +386,9 @@ def _status(served_serial: str | None, disk_serial: str | None, *, names=("a.exa
     """A judged domain whose endpoint serves one serial and certbot holds another."""
     from datetime import timedelta
 
-    from primetui.core.certbot import CertbotCertificate
-    from primetui.services.cert_probe import EndpointProbe, ProbeState
-    from primetui.services.certificates import judge
+    from primetui.certificates.certbot import CertbotCertificate
+    from primetui.certificates.probe import EndpointProbe, ProbeState
+    from primetui.certificates.service import judge
 
     served_until = SNAPSHOT_NOW + timedelta(days=served_days, hours=1)
     probe = EndpointProbe("a.example.test", "127.0.0.1:443", ProbeState.OK, "fine",
@@ -402,7 +402,7 @@ def _status(served_serial: str | None, disk_serial: str | None, *, names=("a.exa
 
 
 def test_mismatch_flags_say_stale_differs_or_nothing() -> None:
-    from primetui.ui.screens.certificate_rows import mismatch_flag, why
+    from primetui.ui.tabs.certificates.rows import mismatch_flag, why
 
     agreed = _status("abc", "abc")
     stale = _status("abc", "def", served_days=5, disk_days=89)
@@ -413,8 +413,8 @@ def test_mismatch_flags_say_stale_differs_or_nothing() -> None:
 
 
 def test_status_line_says_all_is_fine_and_when_it_was_checked() -> None:
-    from primetui.services.certificates import CertificatesOverview
-    from primetui.ui.screens.certificate_rows import status_line
+    from primetui.certificates.service import CertificatesOverview
+    from primetui.ui.tabs.certificates.rows import status_line
 
     overview = CertificatesOverview((_status("abc", "abc"),), None, None, SNAPSHOT_NOW)
     assert status_line(overview) == (

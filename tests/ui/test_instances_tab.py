@@ -18,17 +18,17 @@ import pytest
 from textual.app import App
 from textual.widgets import Static
 
+from primetui.aws import AwsService
 from primetui.config import AwsSettings
-from primetui.core.plan import StepState
+from primetui.instances.service import InstancesService
+from primetui.plans.plan import StepState
 from primetui.sandbox.seed import SeedResult, seed_lab_account
-from primetui.services.aws import AwsService
-from primetui.services.instances import InstancesService
-from primetui.services.schedules import SchedulesService
+from primetui.schedules.service import SchedulesService
 from primetui.ui.app import PrimeApp
 from primetui.ui.dialogs.type_name import TypeNameDialog
-from primetui.ui.screens.instance_details import InstanceDetailsScreen
 from primetui.ui.screens.plan_screen import PlanScreen
-from primetui.ui.screens.tabs.instances import InstancesTab
+from primetui.ui.tabs.instances.details import InstanceDetailsScreen
+from primetui.ui.tabs.instances.tab import InstancesTab
 from primetui.ui.widgets.live_table import cell_text
 from primetui.ui.widgets.plan_view import PlanView
 from tests.services.test_instances import inject_errors, rewrite_answers
@@ -394,7 +394,7 @@ async def test_fast_table_draws_the_same_picture_as_live_table():
     from rich.segment import Segment
     from rich.text import Text
 
-    from primetui.ui.screens.tabs.instances_table import FastLiveTable
+    from primetui.ui.tabs.instances.table import FastLiveTable
     from primetui.ui.widgets.live_table import LiveTable
 
     columns = (("name", "Name"), ("state", "State"), ("note", "Note"))
@@ -433,7 +433,7 @@ class _Node:
 
 
 def test_the_collector_waits_for_a_listing_then_frees_its_cycles_and_freezes_once(monkeypatch):
-    from primetui.ui.screens.tabs.instances_table import HeapQuieter
+    from primetui.ui.tabs.instances.table import HeapQuieter
 
     monkeypatch.setattr(HeapQuieter, "paused", False)
     monkeypatch.setattr(HeapQuieter, "frozen", False)
@@ -460,7 +460,7 @@ def test_the_collector_waits_for_a_listing_then_frees_its_cycles_and_freezes_onc
 
 
 def test_a_handoff_gives_its_value_once():
-    from primetui.ui.screens.tabs.instances_table import Handoff
+    from primetui.ui.tabs.instances.table import Handoff
 
     handoff = Handoff(["rows"])
     assert handoff.take() == ["rows"]
@@ -471,8 +471,8 @@ def test_a_handoff_gives_its_value_once():
 def test_a_refresh_keeps_the_objects_of_rows_that_did_not_change():
     from dataclasses import replace
 
-    from primetui.core.instances import EC2, Instance
-    from primetui.ui.screens.tabs.instances import Listing, rows_and_cells
+    from primetui.instances.model import EC2, Instance
+    from primetui.ui.tabs.instances.tab import Listing, rows_and_cells
 
     colours = {"success": "green", "error": "red", "warning": "yellow"}
     first = [Instance(id=f"i-{n}", name=f"web-{n}", kind=EC2, type="t3.nano", state="running")

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
-from primetui.ui.screens.tabs.table_tab import TableTab
+from primetui.ui.tabs.table_tab import TableTab
 from primetui.ui.widgets.live_table import LiveTable
 
 COLUMNS = (("name", "Name"), ("state", "State"))

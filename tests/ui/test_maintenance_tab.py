@@ -8,18 +8,18 @@ from pathlib import Path
 from textual.widgets import Checkbox, Input
 
 from primetui.config import MaintenanceSettings, ServerSettings
-from primetui.services.audit import AuditLog
-from primetui.services.maintenance_state import WizardState
-from primetui.services.registry import Services
+from primetui.maintenance.progress import WizardState
+from primetui.plans.audit import AuditLog
+from primetui.registry import Services
 from primetui.ui.app import make_app
 from primetui.ui.dialogs.type_name import TypeNameDialog
-from primetui.ui.screens.maintenance_dialogs import (
+from primetui.ui.screens.plan_screen import PlanScreen
+from primetui.ui.tabs.maintenance.dialogs import (
     MaintenanceFormDialog,
     PagePreviewDialog,
     TeardownDialog,
 )
-from primetui.ui.screens.plan_screen import PlanScreen
-from primetui.ui.screens.tabs.maintenance import MaintenanceTab
+from primetui.ui.tabs.maintenance.tab import MaintenanceTab
 from tests.services.maintenance_world import DOMAIN, World, maintenance_host, prod_host, world
 from tests.ui.test_shell import SIZE, lab_app, lab_settings, settle
 

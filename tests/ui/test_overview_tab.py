@@ -136,7 +136,7 @@ async def test_read_only_hides_the_practice_plan_but_keeps_check_now(aws_setting
 
 
 def test_the_overview_imports_nothing_heavy():
-    code = ("import sys, primetui.ui.screens.tabs.overview\n"
+    code = ("import sys, primetui.ui.tabs.overview.tab\n"
             "heavy = {'boto3', 'botocore', 'fabric', 'paramiko', 'invoke', 'gnupg', 'moto'}\n"
             "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))\n")
     out = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True,

@@ -11,10 +11,10 @@ import pytest
 from textual.app import App
 
 from primetui.config import Settings, UiSettings
-from primetui.core.plan import PlanResult
-from primetui.services.audit import AuditLog
-from primetui.services.practice import NOTICE, practice_plan
-from primetui.services.registry import Services
+from primetui.plans.audit import AuditLog
+from primetui.plans.plan import PlanResult
+from primetui.plans.practice import NOTICE, practice_plan
+from primetui.registry import Services
 from primetui.ui.dialogs.confirm import ConfirmDialog
 from primetui.ui.dialogs.password import PasswordDialog
 from primetui.ui.dialogs.type_name import TypeNameDialog

@@ -11,10 +11,10 @@ from textual.app import App
 from textual.widgets import Input, Select, Static
 
 from primetui.sandbox.seed import SCHEDULE_GROUP, SeedResult, seed_lab_account
-from primetui.ui.dialogs.schedule_pair import SchedulePairDialog
 from primetui.ui.screens.plan_screen import PlanScreen
-from primetui.ui.screens.schedule_details import ScheduleDetailsScreen
-from primetui.ui.screens.tabs.schedules import SchedulesTab
+from primetui.ui.tabs.schedules.details import ScheduleDetailsScreen
+from primetui.ui.tabs.schedules.pair_form import SchedulePairDialog
+from primetui.ui.tabs.schedules.tab import SchedulesTab
 from primetui.ui.widgets.live_table import cell_text
 from tests.services.test_schedules import SCHEDULER_TRUST, make_role, retarget
 from tests.ui.test_instances_tab import (

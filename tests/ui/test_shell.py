@@ -14,15 +14,15 @@ from textual.worker import WorkerFailed
 
 from primetui.config import AwsSettings, BackupSettings, Settings, UiSettings
 from primetui.errors import PrimeError
+from primetui.plans.audit import AuditLog
+from primetui.plans.practice import NOTICE
+from primetui.registry import Services
 from primetui.sandbox.tools import free_port
-from primetui.services.audit import AuditLog
-from primetui.services.practice import NOTICE
-from primetui.services.registry import Services
 from primetui.ui.app import PrimeApp, make_app
-from primetui.ui.commands import palette_commands
+from primetui.ui.palette import palette_commands
 from primetui.ui.screens.main import MainScreen
 from primetui.ui.screens.plan_screen import PlanScreen
-from primetui.ui.screens.tabs import TABS
+from primetui.ui.tabs import TABS
 from primetui.ui.widgets.account_bar import AccountBar
 
 SIZE = (120, 36)

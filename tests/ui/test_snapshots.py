@@ -14,7 +14,7 @@ import pytest
 
 from primetui.config import Settings
 from primetui.ui.app import make_app
-from primetui.ui.screens.tabs import TABS
+from primetui.ui.tabs import TABS
 from tests.ui.backups_world import install_snapshot_backups
 from tests.ui.test_certificates_tab import install_snapshot_certificates
 from tests.ui.test_instances_tab import freeze_lab

@@ -6,7 +6,7 @@ import tarfile
 
 import pytest
 
-from primetui.core.archive import (
+from primetui.backups.archive import (
     ArchiveLimits,
     FileState,
     HostileArchiveError,

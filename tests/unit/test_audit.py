@@ -6,9 +6,9 @@ import json
 import stat
 from pathlib import Path
 
-from primetui.core.plan import Plan, Step, StepContext, execute
 from primetui.errors import PrimeError
-from primetui.services.audit import AuditLog
+from primetui.plans.audit import AuditLog
+from primetui.plans.plan import Plan, Step, StepContext, execute
 
 
 def _plan(fail: bool = False) -> Plan:

@@ -9,9 +9,9 @@ import pytest
 from boto3.exceptions import S3UploadFailedError
 from botocore import exceptions as bx
 
+from primetui.aws import AwsCallError, AwsService, explain_aws_error
 from primetui.config import AwsSettings
 from primetui.errors import AwsError
-from primetui.services.aws import AwsCallError, AwsService, explain_aws_error
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 KEY_ID = "AKIAIOSFODNN7EXAMPLE"
@@ -168,7 +168,7 @@ def test_call_explains_aws_exceptions_and_keeps_the_cause() -> None:
 
 
 def test_aws_modules_import_without_boto3_botocore_or_moto() -> None:
-    code = ("import sys, primetui.services.aws, primetui.sandbox.moto; "
+    code = ("import sys, primetui.aws, primetui.sandbox.moto; "
             "print(sorted({m.split('.')[0] for m in sys.modules} & "
             "{'boto3', 'botocore', 'moto'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

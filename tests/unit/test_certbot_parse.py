@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from primetui.config import CertificateSettings
-from primetui.core.certbot import (
+from primetui.certificates.auto_renew import cron_entry, timer_units
+from primetui.certificates.certbot import (
     CertbotCertificate,
     RenewOutcome,
     Urgency,
@@ -27,10 +27,10 @@ from primetui.core.certbot import (
     parse_renewal_conf,
     renewal_cron_lines,
 )
-from primetui.services.cert_probe import EndpointProbe, ProbeState, parse_address
-from primetui.services.cert_server import parse_status
-from primetui.services.cert_timer import cron_entry, timer_units
-from primetui.services.certificates import by_urgency, judge
+from primetui.certificates.probe import EndpointProbe, ProbeState, parse_address
+from primetui.certificates.server import parse_status
+from primetui.certificates.service import by_urgency, judge
+from primetui.config import CertificateSettings
 
 LISTING = """\
 Saving debug log to /le/logs/letsencrypt.log

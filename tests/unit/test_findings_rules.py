@@ -9,18 +9,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from primetui.core.instances import EC2, Instance, Schedule, target_info
 from primetui.errors import AwsError, PrimeError
-from primetui.services.findings import fold_aws, judge
-from primetui.services.findings_aws import schedule_finding
-from primetui.services.findings_hosts import Outcome, gather
-from primetui.services.findings_model import (
+from primetui.findings.model import (
     AreaResult,
     AreaStatus,
     Finding,
     FindingsReport,
     by_urgency,
 )
+from primetui.instances.model import EC2, Instance, Schedule, target_info
+from primetui.overview.aws_areas import schedule_finding
+from primetui.overview.collector import fold_aws, judge
+from primetui.overview.hosts import Outcome, gather
 
 MONDAY_NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

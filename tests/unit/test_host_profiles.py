@@ -6,7 +6,7 @@ import pytest
 
 from primetui.config import ServerSettings
 from primetui.errors import ConfigError
-from primetui.services.host_profiles import profile_for
+from primetui.remote.profiles import profile_for
 
 
 def server(profile: str, **kwargs) -> ServerSettings:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from primetui.core.iam_policy import (
+from primetui.schedules.iam_policy import (
     PolicySource,
     action_matches,
     check_permission,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from primetui.core.maintenance_page import (
+from primetui.maintenance.page import (
     MARKER_HEADER,
     MARKER_META,
     ConfOptions,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from primetui.core.plan import (
+from primetui.errors import PrimeError, RemoteError
+from primetui.plans.plan import (
     Plan,
     PlanEvent,
     PlanResult,
@@ -12,7 +13,6 @@ from primetui.core.plan import (
     execute,
     undo_completed,
 )
-from primetui.errors import PrimeError, RemoteError
 
 
 class World:

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from primetui.cli import main
+from primetui.cli.main import main
 from primetui.config import AwsSettings, BackupSettings, Settings, save_settings
-from primetui.core.plan import Plan, Step, StepContext
 from primetui.errors import PrimeError
+from primetui.findings.model import AreaStatus, Finding, FindingsReport
+from primetui.overview.report import render_report, report_filename
+from primetui.plans.audit import AuditEntry, AuditLog
+from primetui.plans.plan import Plan, Step, StepContext
+from primetui.registry import Services
 from primetui.sandbox.tools import free_port
-from primetui.services.audit import AuditEntry, AuditLog
-from primetui.services.findings_model import AreaStatus, Finding, FindingsReport
-from primetui.services.registry import Services
-from primetui.services.report import render_report, report_filename
 
 DAY = 86400
 NOW = 1_772_800_000.0  # 2026-03-06 12:26:40 UTC

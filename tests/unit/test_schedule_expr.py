@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from primetui.core.schedule_expr import (
+from primetui.schedules.expressions import (
     ScheduleExpressionError,
     Switch,
     next_runs,

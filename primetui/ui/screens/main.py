@@ -15,13 +15,13 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
-from primetui.ui.screens.tabs import TABS
-from primetui.ui.screens.tabs.base import TabBody
+from primetui.ui.tabs import TABS
+from primetui.ui.tabs.base import TabBody
 from primetui.ui.widgets.account_bar import AccountBar
 
 if TYPE_CHECKING:
     from primetui.config import Settings
-    from primetui.services.registry import Services
+    from primetui.registry import Services
 
 
 class MainScreen(Screen[None]):

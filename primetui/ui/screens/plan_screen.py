@@ -21,14 +21,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from primetui.core.plan import Plan, PlanEvent, PlanResult, StepState
 from primetui.errors import PrimeError
+from primetui.plans.plan import Plan, PlanEvent, PlanResult, StepState
 from primetui.ui.dialogs.confirm import ConfirmDialog
 from primetui.ui.dialogs.type_name import TypeNameDialog
 from primetui.ui.widgets.plan_view import PlanView
 
 if TYPE_CHECKING:
-    from primetui.services.registry import Services
+    from primetui.registry import Services
 
 READ_ONLY = "Read-only mode is on, so this plan, which changes things, cannot be run."
 

@@ -19,9 +19,9 @@ from textual.worker import Worker, WorkerState
 from primetui.ui.messages import WorkFailed
 
 if TYPE_CHECKING:
+    from primetui.aws import AccountSummary
     from primetui.config import Settings
-    from primetui.services.aws import AccountSummary
-    from primetui.services.registry import Services
+    from primetui.registry import Services
 
 
 class AccountBar(Widget):

@@ -1,0 +1,136 @@
+"""Symmetric gpg through python-gnupg, streamed: no plaintext or ciphertext held in memory.
+
+AES256, no second compression (the stream is already gzip), a strong S2K (iterated and
+salted SHA512, the largest count) and no passphrase caching. The passphrase goes to gpg on
+its stdin (python-gnupg's loopback pinentry), never in argv or the environment. gpg's
+output is handed chunk by chunk to a sink, so the caller decides where bytes go: an 0600
+temporary file for ciphertext, a pipe into the tar reader for plaintext.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from primetui.backups.common import (
+    BackupError,
+    DamagedBackupError,
+    WrongPassphraseError,
+    check_passphrase,
+)
+from primetui.errors import MissingToolError
+
+S2K_COUNT = 65011712
+"""The largest iteration count OpenPGP can encode: slows down guessing the passphrase."""
+CHUNK = 1 << 20
+
+
+def gpg_options(s2k_count: int = S2K_COUNT) -> list[str]:
+    """gpg's options for every backup: AES256, strong S2K, no compression, no caching."""
+    return ["--compress-algo", "none", "--s2k-mode", "3", "--s2k-digest-algo", "SHA512",
+            "--s2k-count", str(s2k_count), "--s2k-cipher-algo", "AES256", "--no-symkey-cache"]
+
+
+class SinkFailed(Exception):
+    """The sink raised; kept until gpg is done, then reported."""
+
+
+class _Sink:
+    """Wraps a chunk sink so that its failure stops deliveries but never blocks gpg."""
+
+    def __init__(self, sink: Callable[[bytes], None]) -> None:
+        self._sink = sink
+        self.error: BaseException | None = None
+        self.bytes = 0
+
+    def __call__(self, chunk: bytes) -> bool:
+        if self.error is None:
+            try:
+                self._sink(chunk)
+                self.bytes += len(chunk)
+            except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
+                self.error = err
+        return False  # never let python-gnupg keep the data in memory
+
+
+class GpgCipher:
+    """Encrypts and decrypts backup streams with gpg (one gpg process per call)."""
+
+    def __init__(self, gnupghome: Path | None = None, *, binary: str = "gpg",
+                 s2k_count: int = S2K_COUNT) -> None:
+        self.gnupghome = gnupghome
+        self.binary = binary
+        self.s2k_count = s2k_count
+
+    def _gpg(self) -> Any:
+        import gnupg
+
+        home = str(self.gnupghome) if self.gnupghome else None
+        if home:
+            Path(home).mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            gpg = gnupg.GPG(gpgbinary=self.binary, gnupghome=home)
+        except (OSError, ValueError):
+            raise MissingToolError("gpg is not installed or does not run; install the 'gnupg' "
+                                   "package (apt-get install gnupg).") from None
+        gpg.buffer_size = CHUNK
+        return gpg
+
+    def encrypt(self, source: BinaryIO, sink: Callable[[bytes], None], passphrase: str) -> int:
+        """Encrypt everything `source` yields; ciphertext goes to `sink`. Returns its size."""
+        check_passphrase(passphrase)
+        gpg = self._gpg()
+        out = _Sink(sink)
+        gpg.on_data = out
+        result = gpg.encrypt_file(source, None, symmetric="AES256", passphrase=passphrase,
+                                  armor=False, extra_args=gpg_options(self.s2k_count))
+        if out.error is not None:
+            raise SinkFailed() from out.error
+        if not result.ok or result.returncode != 0:
+            raise BackupError(f"gpg could not encrypt the backup: {_reason(result.stderr)}.")
+        return out.bytes
+
+    def decrypt(self, source: Path | BinaryIO, sink: Callable[[bytes], None], passphrase: str,
+                *, label: str = "the backup") -> None:
+        """Decrypt `source` into `sink`; a wrong passphrase or a damaged file raises.
+
+        gpg writes plaintext before it notices tampering (the integrity check comes last),
+        so the caller must treat everything `sink` got as garbage when this raises.
+        """
+        check_passphrase(passphrase)
+        gpg = self._gpg()
+        out = _Sink(sink)
+        gpg.on_data = out
+        arg = str(source) if isinstance(source, Path) else source
+        result = gpg.decrypt_file(arg, passphrase=passphrase,
+                                  extra_args=["--no-symkey-cache"])
+        if not result.ok or result.returncode != 0:
+            raise _decrypt_error(result.stderr, label)
+        if out.error is not None:
+            raise SinkFailed() from out.error
+
+
+def _reason(stderr: str) -> str:
+    lines = [line[5:].strip() for line in stderr.splitlines() if line.startswith("gpg: ")]
+    return (lines[-1] if lines else "no reason given").rstrip(".")
+
+
+def _decrypt_error(stderr: str, label: str) -> BackupError:
+    """Why gpg could not decrypt, from its status lines (which do not depend on the locale)."""
+    if "BAD_PASSPHRASE" in stderr or "Bad session key" in stderr:
+        return WrongPassphraseError(f"The passphrase does not decrypt {label}.")
+    if any(mark in stderr for mark in ("BEGIN_DECRYPTION", "BADMDC", "NEED_PASSPHRASE_SYM")):
+        return DamagedBackupError(f"Refused {label}: it was changed or truncated after it was "
+                                  f"written (gpg's integrity check failed).")
+    if "NODATA" in stderr:
+        return DamagedBackupError(f"Refused {label}: it is not a gpg-encrypted file.")
+    return DamagedBackupError(f"Refused {label}: gpg cannot decrypt it ({_reason(stderr)}).")
+
+
+def open_private(path: Path) -> int:
+    """Create `path` exclusively with mode 0600 (whatever the umask) and return its fd."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    os.fchmod(fd, 0o600)
+    return fd

@@ -1,0 +1,303 @@
+"""`BackupService`: the runbook's Backups section as plans the TUI and the CLI both run.
+
+Create, restore, prune and the hygiene fix are `Plan`s whose steps show the runbook's own
+commands (`tar czf - .env config/ | gpg -c > …`); list, status, verify and the restore
+preview are plain calls. A passphrase is an argument, captured only by the closures of the
+plan it is given to: never stored on the service, never in a command, a line of output or
+an error.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from primetui.backups.archive import ArchiveLimits
+from primetui.backups.catalog import (
+    BackupEntry,
+    BackupStatus,
+    VerificationLog,
+    list_local,
+    select_prune,
+    sort_newest_first,
+    status_of,
+)
+from primetui.backups.common import (
+    BackupError,
+    WrongPassphraseError,
+    backup_name,
+    check_passphrase,
+    stale_temp,
+)
+from primetui.backups.gpg import S2K_COUNT, GpgCipher
+from primetui.backups.hygiene import HygieneReport, check_hygiene, hygiene_plan
+from primetui.backups.pipeline import decrypt_and_read, encrypt_to_temp, publish
+from primetui.backups.restore import (
+    STAGING_PREFIX,
+    RestorePreview,
+    make_preview,
+    remove_stale_staging,
+    restore,
+)
+from primetui.backups.sources import (
+    BackupSource,
+    local_producer,
+    remote_producer,
+    shell_pipeline,
+)
+from primetui.backups.tar import Listing
+from primetui.config import Settings
+from primetui.errors import PrimeError
+from primetui.paths import state_dir
+from primetui.plans.plan import Plan, Step, StepContext
+
+if TYPE_CHECKING:
+    from primetui.aws import AwsService
+    from primetui.registry import Services
+    from primetui.remote.runners import Runner
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """A verified backup: every member, with a sha256 per file."""
+
+    file: Path
+    listing: Listing
+    verified_at: float
+
+
+class BackupService:
+    """Encrypted backups of `.env` and `config/`: create, list, verify, restore, prune."""
+
+    def __init__(self, settings: Settings, *, aws: AwsService | None = None,
+                 runner_factory: Callable[[str], Runner] | None = None,
+                 gnupghome: Path | None = None, state_file: Path | None = None,
+                 limits: ArchiveLimits | None = None, s2k_count: int = S2K_COUNT,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.config = settings.backups
+        self.aws = aws
+        self._runner_factory = runner_factory
+        self.cipher = GpgCipher(gnupghome, s2k_count=s2k_count)
+        self.verifications = VerificationLog(state_file or state_dir() / "backup-verified.json")
+        self.limits = limits or ArchiveLimits()
+        self.clock = clock
+
+    @classmethod
+    def from_services(cls, services: Services, **kwargs: Any) -> BackupService:
+        """The service wired to the registry's AWS session and runners."""
+        aws = services.aws if services.settings.backups.s3_bucket else None
+        return cls(services.settings, aws=aws, runner_factory=services.runner, **kwargs)
+
+    # ------------------------------------------------------------------ what exists
+    @property
+    def destination(self) -> Path:
+        """The directory the encrypted archives are written to."""
+        return Path(self.config.destination).expanduser()
+
+    @property
+    def source(self) -> BackupSource:
+        """The configured source."""
+        return BackupSource.parse(self.config.source)
+
+    def _s3(self) -> Any:
+        from primetui.backups.s3_copy import S3BackupCopy
+
+        if not (self.config.s3_bucket and self.aws):
+            return None
+        return S3BackupCopy(self.aws, self.config.s3_bucket)
+
+    def list_backups(self, *, include_s3: bool = True) -> list[BackupEntry]:
+        """The backups in the destination (and in S3 when configured), newest first."""
+        entries = list_local(self.destination, self.clock(), self.verifications)
+        s3 = self._s3() if include_s3 else None
+        if s3 is not None:
+            entries += s3.list(self.clock())
+        return sort_newest_first(entries)
+
+    def status(self, entries: list[BackupEntry] | None = None) -> BackupStatus:
+        """How old the newest local backup is; a warning past `max_age_days`."""
+        local = [e for e in (entries if entries is not None else self.list_backups(
+            include_s3=False)) if e.location == "local"]
+        return status_of(local, self.config.max_age_days)
+
+    def resolve(self, file: str | Path) -> Path:
+        """A backup given by its name in the destination, or by a path."""
+        path = Path(file).expanduser()
+        if not path.is_absolute() and not path.exists() and (self.destination / path).exists():
+            path = self.destination / path
+        if not path.is_file():
+            raise BackupError(f"There is no backup file {file} (looked in {self.destination}).")
+        return path
+
+    # ------------------------------------------------------------------ create
+    def create_plan(self, passphrase: str, *, source: str | None = None) -> Plan:
+        """A plan that writes a new verified backup (and copies it to S3 when configured)."""
+        check_passphrase(passphrase)
+        src = BackupSource.parse(source) if source else self.source
+        dest = self.destination
+        day_name = backup_name(self.config.name, datetime.now(), set())
+        shown = [p.rstrip("/") + ("/" if p.endswith("/") else "") for p in self.config.include]
+        made: dict[str, Path] = {}
+
+        def run(ctx: StepContext) -> None:
+            made["file"] = self.create(passphrase, source=src, emit=ctx.emit,
+                                       is_cancelled=ctx.is_cancelled)
+
+        steps = [Step(f"Archive {src}, encrypt and verify it into {dest}", [
+            f"mkdir -p -m 700 {shlex.quote(str(dest))}",
+            shell_pipeline(src, shown, dest / day_name, self.cipher.s2k_count),
+            f"gpg -d {shlex.quote(str(dest / day_name))} | tar tzvf -"], run)]
+        s3 = self._s3()
+        if s3 is not None:
+            def upload(ctx: StepContext) -> None:
+                ctx.emit(f"uploaded {s3.upload(made['file'])} (server-side encrypted)")
+
+            steps.append(Step(f"Copy the backup to s3://{s3.bucket} with server-side encryption", [
+                f"aws s3api get-public-access-block --bucket {s3.bucket}",
+                f"aws s3 cp {dest / day_name} s3://{s3.bucket}/ --sse AES256"], upload))
+        return Plan(title=f"Back up {src}", target=str(dest), steps=steps,
+                    action="backup.create")
+
+    def create(self, passphrase: str, *, source: BackupSource | None = None,
+               tops: list[str] | None = None, kind: str = "backup",
+               emit: Callable[[str], None] = lambda line: None,
+               is_cancelled: Callable[[], bool] = lambda: False) -> Path:
+        """Write, verify and name one backup; returns its path. Used by the plans."""
+        check_passphrase(passphrase)
+        src = source or self.source
+        dest = self.destination
+        dest.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for name in os.listdir(dest):
+            if stale_temp(name):
+                (dest / name).unlink(missing_ok=True)
+        expected: list[str] | None = None
+        if src.server is None:
+            produce, expected = local_producer(
+                Path(src.path), tops if tops is not None else self.config.include, emit,
+                is_cancelled)
+        else:
+            produce = remote_producer(self.settings, self._runner_factory, src,
+                                      self.config.include, emit, is_cancelled)
+        when = datetime.now()
+        tmp = encrypt_to_temp(self.cipher, produce, dest / backup_name(self.config.name, when,
+                                                                      set(), kind), passphrase)
+        try:
+            emit("verifying: decrypting and listing every member")
+            listing = decrypt_and_read(self.cipher, tmp, passphrase, limits=self.limits,
+                                       label="the new backup")
+            names = [m.name for m in listing.members]
+            if expected is not None and names != expected:
+                raise BackupError("The new backup does not hold what was archived; it was "
+                                  "deleted.")
+            final = publish(tmp, dest, lambda taken: backup_name(self.config.name, when, taken,
+                                                                 kind))
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        self.verifications.record(final, True, len(listing.members), self.clock())
+        emit(f"wrote {final} ({final.stat().st_size} bytes, {len(listing.files)} files, verified)")
+        return final
+
+    # ------------------------------------------------------------------ verify
+    def verify(self, file: str | Path, passphrase: str) -> VerifyReport:
+        """Decrypt and read the whole archive: every member checked, a sha256 per file."""
+        path = self.resolve(file)
+        try:
+            listing = decrypt_and_read(self.cipher, path, passphrase, limits=self.limits)
+        except WrongPassphraseError:
+            raise  # a typo says nothing about the file: it is not recorded as a failed check
+        except PrimeError:
+            self.verifications.record(path, False, 0, self.clock())
+            raise
+        when = self.clock()
+        self.verifications.record(path, True, len(listing.members), when)
+        return VerifyReport(path, listing, when)
+
+    # ------------------------------------------------------------------ restore
+    def default_restore_destination(self) -> Path:
+        """Where a restore goes without --to: the local source directory."""
+        if self.source.server:
+            raise BackupError(f"The backup source is on {self.source.server}; restore into a "
+                              f"local directory (--to DIR) and copy the files over.")
+        return Path(self.source.path)
+
+    def preview_restore(self, file: str | Path, passphrase: str,
+                        destination: Path | None = None) -> RestorePreview:
+        """Decrypt and check every member (writing nothing), then compare with the disk."""
+        path = self.resolve(file)
+        dest = Path(destination).expanduser() if destination else \
+            self.default_restore_destination()
+        remove_stale_staging(dest)
+        listing = decrypt_and_read(self.cipher, path, passphrase, limits=self.limits)
+        return make_preview(listing, path, dest.absolute())
+
+    def restore_plan(self, preview: RestorePreview, passphrase: str) -> Plan:
+        """Save the current files to a pre-restore backup, then stage, check and swap in."""
+        check_passphrase(passphrase)
+        dest, scope = preview.destination, list(preview.scope)
+        present = [n for n in scope if os.path.lexists(dest / n)]
+        q = shlex.quote
+        saved_name = backup_name(self.config.name, datetime.now(), set(), "pre-restore")
+
+        def save(ctx: StepContext) -> None:
+            self.create(passphrase, source=BackupSource(str(dest)), tops=present,
+                        kind="pre-restore", emit=ctx.emit, is_cancelled=ctx.is_cancelled)
+
+        def swap(ctx: StepContext) -> None:
+            restore(self.cipher, preview, passphrase, ctx.emit)
+
+        staging = dest / f"{STAGING_PREFIX}PID-XXXX"
+        archived = {m.name for m in preview.listing.members}
+        moves = [f"mv {q(str(dest / n))} {q(str(staging / 'old' / n))}" for n in present] + \
+                [f"mv {q(str(staging / 'new' / n))} {q(str(dest / n))}" for n in scope
+                 if n in archived]
+        steps = [
+            Step(f"Save the current files to {saved_name}",
+                 [shell_pipeline(BackupSource(str(dest)), present, self.destination / saved_name,
+                                 self.cipher.s2k_count)], save,
+                 done=lambda: not present),
+            Step(f"Restore {preview.archive.name} into {dest} (staged, checked, swapped in)", [
+                f"mkdir -m 700 -p {q(str(staging / 'new'))} {q(str(staging / 'old'))}",
+                f"gpg -d {q(str(preview.archive))} | tar xz --no-same-owner -C "
+                f"{q(str(staging / 'new'))}", *moves, f"rm -rf {q(str(staging))}"], swap),
+        ]
+        return Plan(title=f"Restore {preview.archive.name} into {dest}", target=str(dest),
+                    steps=steps, action="backup.restore")
+
+    # ------------------------------------------------------------------ prune, hygiene
+    def prune_plan(self, keep: int | None = None) -> Plan:
+        """Delete all but the newest `keep` backups; one step names each file."""
+        keep = self.config.keep if keep is None else keep
+        doomed = select_prune(self.list_backups(include_s3=False), self.config.name, keep)
+        steps = [self._delete_step(Path(e.path)) for e in sorted(doomed, key=lambda e: e.created)]
+        return Plan(title=f"Prune backups in {self.destination}, keeping the newest {keep}",
+                    target=str(self.destination), steps=steps, action="backup.prune")
+
+    def _delete_step(self, path: Path) -> Step:
+        def run(ctx: StepContext) -> None:
+            self.verifications.forget(path)
+            path.unlink()
+            ctx.emit(f"deleted {path.name}")
+
+        return Step(f"Delete {path.name}", [f"rm {shlex.quote(str(path))}"], run,
+                    done=lambda: not path.exists())
+
+    def hygiene(self, project: Path | None = None) -> HygieneReport:
+        """The secret hygiene of the (local) project directory."""
+        if project is None:
+            if self.source.server:
+                raise BackupError("Secret hygiene is checked on a local project directory; "
+                                  "the backup source is on a server.")
+            project = Path(self.source.path)
+        return check_hygiene(Path(project).expanduser())
+
+    def hygiene_plan(self, report: HygieneReport) -> Plan:
+        """The plan that fixes modes and the ignore file."""
+        return hygiene_plan(report)

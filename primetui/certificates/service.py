@@ -1,0 +1,190 @@
+"""The Certificates service: each domain seen from the live endpoint and from certbot.
+
+`overview()` probes every endpoint (all at once, each with its own timeout) while one SSH
+command reads certbot's side, then joins them per domain: urgency from `warn_days` and
+`critical_days`, mismatches between what is served and what is on disk, and the order
+the tab and `certs list` show (most urgent first). Renewal and automatic renewal are
+plans (see cert_renew and cert_timer). Blocking: the UI calls it from a worker thread.
+"""
+
+from __future__ import annotations
+
+import getpass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from primetui.certificates.auto_renew import (
+    RenewalLocations,
+    build_auto_renewal_plan,
+    locations_for,
+)
+from primetui.certificates.certbot import CertbotCertificate, Urgency, classify, find_mismatches
+from primetui.certificates.model import PortCommands, RenewPlan, RenewRequest
+from primetui.certificates.probe import EndpointProbe, ProbeState, probe_endpoints
+from primetui.certificates.renew import build_renew_plan
+from primetui.certificates.server import ServerCertificates, read_server_certificates
+from primetui.config import CertificateSettings, ServerSettings, Settings
+from primetui.errors import HostKeyUnknownError, PrimeError
+from primetui.plans.plan import Plan
+from primetui.remote.profiles import HostProfile, profile_for
+from primetui.remote.runners import Prompter, Runner, runner_for
+
+_PROBE_URGENCY = {
+    ProbeState.EXPIRED: Urgency.EXPIRED,
+    ProbeState.UNREACHABLE: Urgency.ERROR,
+    ProbeState.TIMED_OUT: Urgency.ERROR,
+    ProbeState.TLS_FAILED: Urgency.ERROR,
+    ProbeState.WRONG_NAME: Urgency.ERROR,
+    ProbeState.UNTRUSTED: Urgency.ERROR,
+}
+
+
+@dataclass(frozen=True)
+class DomainStatus:
+    """One domain from both sides: the served certificate and certbot's newest on disk."""
+
+    domain: str
+    address: str
+    endpoint: EndpointProbe
+    on_disk: CertbotCertificate | None
+    authenticator: str | None
+    """webroot, standalone, … from the lineage's renewal conf."""
+    urgency: Urgency
+    days_left: int | None
+    """Days left of the served certificate (of the one on disk when none was served)."""
+    mismatches: tuple[str, ...] = ()
+
+    @property
+    def note(self) -> str:
+        """What needs saying beyond the numbers: a probe problem or a mismatch."""
+        if self.endpoint.state is not ProbeState.OK:
+            return self.endpoint.message
+        return "; ".join(self.mismatches)
+
+
+@dataclass(frozen=True)
+class CertificatesOverview:
+    """Every configured domain, most urgent first, and certbot's side of the server."""
+
+    domains: tuple[DomainStatus, ...]
+    server: ServerCertificates | None
+    server_error: str | None
+    checked_at: datetime
+    host_key_unknown: bool = False
+    """certbot's side was not read because the server's host key is not known (or refused)."""
+
+    @property
+    def worst(self) -> Urgency:
+        """The most urgent state of any domain (OK when there are none)."""
+        return min((d.urgency for d in self.domains), key=lambda u: u.rank, default=Urgency.OK)
+
+
+def judge(domain: str, probe: EndpointProbe, on_disk: CertbotCertificate | None,
+          authenticator: str | None, settings: CertificateSettings,
+          now: datetime | None = None) -> DomainStatus:
+    """Join the two sides of one domain into its status and urgency."""
+    now = now or datetime.now(UTC)
+    mismatches = find_mismatches(domain, served_serial=probe.serial,
+                                 served_not_after=probe.not_after, served_names=probe.names,
+                                 on_disk=on_disk)
+    if probe.has_certificate:
+        days_left = probe.days_left
+    elif on_disk is not None and on_disk.expiry is not None:
+        days_left = (on_disk.expiry - now).days
+    else:
+        days_left = None
+    urgency = _PROBE_URGENCY.get(probe.state) or classify(days_left, settings.warn_days,
+                                                          settings.critical_days)
+    if mismatches and urgency is Urgency.OK:
+        urgency = Urgency.WARNING
+    return DomainStatus(domain, probe.address, probe, on_disk, authenticator, urgency,
+                        days_left, mismatches)
+
+
+def by_urgency(rows: list[DomainStatus]) -> list[DomainStatus]:
+    """Most urgent first; within a level, fewest days left first, then by name."""
+    return sorted(rows, key=lambda r: (r.urgency.rank,
+                                       r.days_left if r.days_left is not None else 10**6,
+                                       r.domain))
+
+
+class CertificatesService:
+    """Checks and renews the configured domains' certificates on the certbot server."""
+
+    def __init__(self, settings: CertificateSettings, runner: Runner, profile: HostProfile, *,
+                 locations: RenewalLocations | None = None,
+                 commands: PortCommands | None = None) -> None:
+        self.settings = settings
+        self.runner = runner
+        self.profile = profile
+        self.locations = locations or RenewalLocations()
+        self.commands = commands or PortCommands.from_settings(settings)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, prompter: Prompter | None = None) -> CertificatesService:
+        """The service for `settings.certificates.server` (a [servers] name, or "local")."""
+        name = settings.certificates.server
+        server: ServerSettings | None = settings.servers.get(name)
+        profile = profile_for(server or ServerSettings(host="localhost", user=getpass.getuser()))
+        return cls(settings.certificates, runner_for(settings, name, prompter), profile,
+                   locations=locations_for(profile, server))
+
+    # -- reading -------------------------------------------------------------------------
+
+    def targets(self, domains: list[str] | None = None) -> list[tuple[str, str]]:
+        """(domain, address probed) for each domain: `endpoints[domain]` or domain:443."""
+        chosen = self.settings.domains if domains is None else domains
+        return [(d, self.settings.endpoints.get(d, f"{d}:443")) for d in chosen]
+
+    def probe(self, domains: list[str] | None = None) -> dict[str, EndpointProbe]:
+        """Probe the live endpoints concurrently, each within `certificates.timeout`."""
+        results = probe_endpoints(self.targets(domains), timeout=self.settings.timeout,
+                                  ca_file=self.settings.ca_file)
+        return {p.domain: p for p in results}
+
+    def server_certificates(self) -> ServerCertificates:
+        """certbot's certificates, renewal confs and automatic renewal on the server."""
+        extra = (self.locations.cron_dir,) if self.locations.practice else ()
+        return read_server_certificates(self.runner, self.profile, self.settings,
+                                        cron_dirs=extra)
+
+    def overview(self) -> CertificatesOverview:
+        """Both sides of every domain, read at the same time, most urgent first."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="certbot-status") as pool:
+            server_job = pool.submit(self.server_certificates)
+            probes = self.probe()
+            server, error, unknown = None, None, False
+            try:
+                server = server_job.result()
+            except HostKeyUnknownError as err:
+                error, unknown = str(err), True
+            except PrimeError as err:
+                error = str(err)
+        rows = []
+        for domain, probe in probes.items():
+            on_disk = server.listing.for_domain(domain) if server else None
+            conf = server.conf(on_disk.name) if server and on_disk else None
+            rows.append(judge(domain, probe, on_disk, conf.authenticator if conf else None,
+                              self.settings))
+        return CertificatesOverview(tuple(by_urgency(rows)), server, error, datetime.now(UTC),
+                                    unknown)
+
+    # -- plans ---------------------------------------------------------------------------
+
+    def renew_plan(self, domain: str | None = None, *, dry_run: bool = False,
+                   force: bool = False, status: ServerCertificates | None = None) -> RenewPlan:
+        """The renewal plan (reads certbot's side first unless `status` is given)."""
+        status = status or self.server_certificates()
+        return build_renew_plan(self.runner, self.profile, self.settings, status,
+                                RenewRequest(domain, dry_run, force), self.probe, self.commands)
+
+    def auto_renewal_plan(self, status: ServerCertificates | None = None) -> Plan:
+        """The plan that installs a renewal timer (or cron entry) and the nginx deploy hook."""
+        status = status or self.server_certificates()
+        return build_auto_renewal_plan(self.runner, self.profile, self.settings, status,
+                                       self.locations, self.server_certificates, self.commands)
+
+    def close(self) -> None:
+        """Close the SSH connection (and forget any sudo password)."""
+        self.runner.close()

@@ -1,0 +1,266 @@
+"""`primetui backup create|list|verify|restore|prune|hygiene`: the Backups tab for cron and scripts.
+
+Passphrases come from a prompt (twice on create), `--passphrase-file` (refused unless only
+its owner can read it) or `--passphrase-fd`: never argv or the environment. Only argparse
+and light modules are imported here at start-up; the service is imported by the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from primetui.errors import PrimeError, UsageError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `backup` and its subcommands to the CLI."""
+    backup = subparsers.add_parser("backup", help="encrypted backups of .env and config/")
+    sub = backup.add_subparsers(dest="backup_command", required=True,
+                                parser_class=type(backup))
+
+    create = sub.add_parser("create", help="write a new encrypted, verified backup")
+    create.add_argument("--source", metavar="SRC", help="a local directory or SERVER:/path "
+                        "(default: backups.source)")
+    create.add_argument("--dry-run", action="store_true", help="print the commands only")
+    _passphrase_args(create)
+    create.set_defaults(handler=create_command)
+
+    listing = sub.add_parser("list", help="the backups with their age and last verification")
+    listing.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    listing.set_defaults(handler=list_command)
+
+    verify = sub.add_parser("verify", help="decrypt and read a backup: members and checksums")
+    verify.add_argument("file", metavar="FILE", help="a backup's name or path")
+    verify.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    _passphrase_args(verify)
+    verify.set_defaults(handler=verify_command)
+
+    restore = sub.add_parser("restore", help="restore a backup, with a preview and a safety copy")
+    restore.add_argument("file", metavar="FILE", help="a backup's name or path")
+    restore.add_argument("--to", metavar="DIR", help="restore here (default: the source directory)")
+    restore.add_argument("--yes", action="store_true", help="do not ask")
+    restore.add_argument("--dry-run", action="store_true", help="show the preview and commands only")
+    _passphrase_args(restore)
+    restore.set_defaults(handler=restore_command)
+
+    prune = sub.add_parser("prune", help="delete all but the newest backups")
+    prune.add_argument("--keep", type=int, metavar="N", help="how many to keep (default: backups.keep)")
+    prune.add_argument("--yes", action="store_true", help="do not ask")
+    prune.add_argument("--dry-run", action="store_true", help="print the commands only")
+    prune.set_defaults(handler=prune_command)
+
+    hygiene = sub.add_parser("hygiene", help="check that .env* is kept out of git and mode 0600")
+    hygiene.add_argument("--fix", action="store_true", help="run the plan that fixes modes and .gitignore")
+    hygiene.add_argument("--yes", action="store_true", help="do not ask")
+    hygiene.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    hygiene.set_defaults(handler=hygiene_command)
+
+
+def _passphrase_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--passphrase-file", metavar="F", help="read the passphrase from F (mode 0600)")
+    group.add_argument("--passphrase-fd", metavar="N", type=int, help="read the passphrase from file descriptor N")
+
+
+# ---------------------------------------------------------------------------- passphrases
+
+
+def _strip_newline(text: str) -> str:
+    return text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
+
+
+def read_passphrase(args: argparse.Namespace, *, twice: bool = False) -> str:
+    """The passphrase from --passphrase-file, --passphrase-fd or the terminal."""
+    from primetui.backups.common import passphrase_hint, passphrase_problem
+
+    if args.passphrase_file:
+        passphrase = _from_file(Path(args.passphrase_file).expanduser())
+    elif args.passphrase_fd is not None:
+        passphrase = _from_fd(args.passphrase_fd)
+    else:
+        passphrase = _from_prompt(twice)
+        if twice:
+            print(f"Passphrase strength: {passphrase_hint(passphrase)}.", file=sys.stderr)
+    problem = passphrase_problem(passphrase)
+    if problem:
+        raise UsageError(problem)
+    return passphrase
+
+
+def _from_file(path: Path) -> str:
+    try:
+        st = os.stat(path)
+        if st.st_mode & 0o077:
+            raise UsageError(f"{path} can be read by others (mode {st.st_mode & 0o777:04o}); "
+                             f"run 'chmod 600 {path}' first.")
+        if st.st_uid != os.getuid():
+            raise UsageError(f"{path} belongs to another user; use a passphrase file of your own.")
+        data = path.read_bytes()
+    except OSError as err:
+        raise UsageError(f"Cannot read the passphrase file {path}: "
+                         f"{(err.strerror or str(err)).lower()}.") from None
+    return _strip_newline(data.decode("utf-8", "strict"))
+
+
+def _from_fd(fd: int) -> str:
+    data = bytearray()
+    try:
+        while len(data) < 65536 and not data.endswith(b"\n"):
+            chunk = os.read(fd, 1)
+            if not chunk:
+                break
+            data += chunk
+    except OSError as err:
+        raise UsageError(f"Cannot read the passphrase from file descriptor {fd}: "
+                         f"{(err.strerror or str(err)).lower()}.") from None
+    return _strip_newline(data.decode("utf-8"))
+
+
+def _from_prompt(twice: bool) -> str:
+    import getpass
+
+    if not sys.stdin.isatty():
+        raise UsageError("There is no terminal to ask for the passphrase on; use "
+                         "--passphrase-file F (mode 0600) or --passphrase-fd N.")
+    first = getpass.getpass("Backup passphrase: ")
+    if twice and getpass.getpass("Same passphrase again: ") != first:
+        raise UsageError("The two passphrases differ, so nothing was done.")
+    return first
+
+
+# ---------------------------------------------------------------------------- handlers
+
+
+def _service(args: argparse.Namespace) -> tuple[Any, Any]:
+    from primetui.backups.service import BackupService
+    from primetui.cli.main import TerminalPrompter, load_for_command
+    from primetui.registry import Services
+
+    services = Services(load_for_command(args), prompter=TerminalPrompter())
+    return services, BackupService.from_services(services)
+
+
+def _run(plan: Any, services: Any, *, yes: bool, dry_run: bool) -> int:
+    from primetui.cli.main import run_plan_in_terminal
+
+    return run_plan_in_terminal(plan, services, yes=yes, dry_run=dry_run,
+                                read_only=services.settings.ui.read_only)
+
+
+def create_command(args: argparse.Namespace) -> int:
+    """Write a new backup (no question asked: it only adds a file, so cron can run it)."""
+    services, service = _service(args)
+    # A dry run only prints the commands, so it asks for no passphrase.
+    passphrase = "dry run" if args.dry_run else read_passphrase(args, twice=True)
+    plan = service.create_plan(passphrase, source=args.source)
+    return _run(plan, services, yes=True, dry_run=args.dry_run)
+
+
+def list_command(args: argparse.Namespace) -> int:
+    """Print the backups and the status line."""
+    from primetui.backups.archive import human_size
+
+    _, service = _service(args)
+    try:
+        entries = service.list_backups()
+    except PrimeError as err:  # S3 unreachable: still show what is here
+        print(f"primetui: the S3 copies could not be listed: {err}", file=sys.stderr)
+        entries = service.list_backups(include_s3=False)
+    status = service.status(entries)
+    if args.json:
+        print(json.dumps({"destination": str(service.destination),
+                          "status": {"level": status.level, "message": status.message},
+                          "backups": [e.to_json() for e in entries]}, indent=2))
+        return 0
+    if entries:
+        width = max(len(e.name) for e in entries)
+        print(f"{'NAME':<{width}}  {'WHERE':<5}  {'DATE':<16}  {'SIZE':>9}  {'AGE':>7}  LAST VERIFIED")
+        for e in entries:
+            age = "today" if e.age_days < 1 else f"{int(e.age_days)}d"
+            verified = "never" if e.last_verified is None else (
+                _when(e.last_verified) + ("" if e.verified_ok else " (FAILED)"))
+            print(f"{e.name:<{width}}  {e.location:<5}  {e.date:<16}  {human_size(e.size):>9}  "
+                  f"{age:>7}  {verified}")
+    print(status.message)
+    return 0
+
+
+def _when(stamp: float) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp))
+
+
+def verify_command(args: argparse.Namespace) -> int:
+    """Decrypt and read a backup; print every member with its sha256."""
+    _, service = _service(args)
+    passphrase = read_passphrase(args)
+    report = service.verify(args.file, passphrase)
+    members = report.listing.members
+    if args.json:
+        print(json.dumps({"file": str(report.file), "verified_at": report.verified_at,
+                          "members": [{"name": m.name, "type": m.kind, "size": m.size,
+                                       "mode": f"{m.mode:04o}", "sha256": m.sha256 or None}
+                                      for m in members]}, indent=2))
+        return 0
+    for m in members:
+        digest = m.sha256 if m.sha256 else "-" * 64
+        print(f"{digest}  {m.mode:04o}  {m.size:>10}  {m.name}{'/' if m.is_dir else ''}")
+    print(f"Verified {report.file}: {len(report.listing.files)} files, "
+          f"{report.listing.total_size} bytes, every member checked.")
+    return 0
+
+
+def restore_command(args: argparse.Namespace) -> int:
+    """Preview, then (asked, or --yes) save the current files and swap the backup in."""
+    services, service = _service(args)
+    if not (args.yes or args.dry_run or sys.stdin.isatty()):
+        raise UsageError("Refusing to restore without a terminal to ask on; pass --yes.")
+    if services.settings.ui.read_only and not args.dry_run:
+        raise UsageError("Read-only mode is on, so nothing was restored.")
+    passphrase = read_passphrase(args)
+    preview = service.preview_restore(args.file, passphrase,
+                                      Path(args.to) if args.to else None)
+    print("\n".join(preview.lines()))
+    if not (preview.changes.added or preview.changes.changed or preview.changes.removed):
+        print("Nothing to restore: the destination already matches the backup.")
+        return 0
+    return _run(service.restore_plan(preview, passphrase), services, yes=args.yes,
+                dry_run=args.dry_run)
+
+
+def prune_command(args: argparse.Namespace) -> int:
+    """Delete all but the newest backups; the plan names each file."""
+    services, service = _service(args)
+    if args.keep is not None and args.keep < 1:
+        raise UsageError("--keep must be at least 1.")
+    plan = service.prune_plan(args.keep)
+    if not plan.steps:
+        print(f"Nothing to prune in {service.destination}.")
+        return 0
+    return _run(plan, services, yes=args.yes, dry_run=args.dry_run)
+
+
+def hygiene_command(args: argparse.Namespace) -> int:
+    """Report (and with --fix, fix) the secret hygiene of the project; 1 when problems remain."""
+    services, service = _service(args)
+    report = service.hygiene()
+    problems = report.problems()
+    if args.json:
+        print(json.dumps({"project": str(report.project), "git": report.is_git,
+                          "ok": report.ok, "problems": problems,
+                          "files": [{"name": f.name, "mode": f"{f.mode:04o}", "ignored": f.ignored,
+                                     "tracked": f.tracked} for f in report.files],
+                          "in_history": list(report.in_history)}, indent=2))
+    else:
+        print("\n".join(problems) if problems else f"{report.project}: secrets are well kept.")
+    if args.fix and problems:
+        plan = service.hygiene_plan(report)
+        if plan.steps:
+            return _run(plan, services, yes=args.yes, dry_run=False)
+    return 0 if report.ok else 1

@@ -1,0 +1,116 @@
+"""`Services`: the one object the UI and the CLI use to reach every service.
+
+Each service is made on first use, so nothing heavy is imported at start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from primetui.config import Settings
+from primetui.paths import audit_log_path
+from primetui.plans.audit import AuditLog
+from primetui.plans.plan import Plan, PlanEvent, PlanResult, execute, undo_completed
+
+if TYPE_CHECKING:
+    from primetui.aws import AccountSummary, AwsService
+    from primetui.backups.service import BackupService
+    from primetui.certificates.service import CertificatesService
+    from primetui.instances.service import InstancesService
+    from primetui.maintenance.service import MaintenanceService
+    from primetui.overview.collector import FindingsService
+    from primetui.remote.runners import Prompter, Runner
+    from primetui.schedules.service import SchedulesService
+
+
+class Services:
+    """Services built from one `Settings`, shared by the UI, the CLI and the tests."""
+
+    def __init__(self, settings: Settings, *, prompter: Prompter | None = None,
+                 audit: AuditLog | None = None) -> None:
+        self.settings = settings
+        self.prompter = prompter
+        self._audit = audit
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        """The audit log (XDG state dir unless one was given)."""
+        return self._audit or AuditLog(audit_log_path())
+
+    @cached_property
+    def aws(self) -> AwsService:
+        """The AWS session for the configured profile and region."""
+        from primetui.aws import AwsService
+
+        return AwsService(self.settings.aws)
+
+    @cached_property
+    def instances(self) -> InstancesService:
+        """EC2 and RDS instances, started and stopped as plans."""
+        from primetui.instances.service import InstancesService
+
+        return InstancesService(self.aws, self.settings.instances)
+
+    @cached_property
+    def schedules(self) -> SchedulesService:
+        """EventBridge Scheduler schedules, next runs and role checks."""
+        from primetui.schedules.service import SchedulesService
+
+        return SchedulesService(self.aws)
+
+    @cached_property
+    def backups(self) -> BackupService:
+        """Encrypted backups of .env and config/."""
+        from primetui.backups.service import BackupService
+
+        return BackupService.from_services(self)
+
+    @cached_property
+    def certificates(self) -> CertificatesService:
+        """Certificates seen from the endpoint and from certbot on the server."""
+        from primetui.certificates.service import CertificatesService
+
+        return CertificatesService.from_settings(self.settings, self.prompter)
+
+    @cached_property
+    def maintenance(self) -> MaintenanceService:
+        """The maintenance-page wizard: its plan, its saved progress, on and off."""
+        from primetui.maintenance.service import MaintenanceService
+
+        return MaintenanceService.from_services(self)
+
+    @cached_property
+    def findings(self) -> FindingsService:
+        """What needs attention now, from every area (Overview tab and `primetui check`)."""
+        from primetui.overview.collector import FindingsService
+
+        return FindingsService(self)
+
+    def account_summary(self) -> AccountSummary:
+        """Profile, region and account id for the header; never raises."""
+        return self.aws.summary()
+
+    def runner(self, server: str) -> Runner:
+        """A runner for a configured server name, or "local"."""
+        from primetui.remote.runners import runner_for
+
+        return runner_for(self.settings, server, self.prompter)
+
+    def run_plan(self, plan: Plan, on_event: Callable[[PlanEvent], None] | None = None,
+                 is_cancelled: Callable[[], bool] = lambda: False) -> PlanResult:
+        """Execute a plan and append the run to the audit log."""
+        result = execute(plan, on_event, is_cancelled)
+        self.audit.record(plan, result, demo=self.settings.demo)
+        return result
+
+    def undo_plan(self, plan: Plan, result: PlanResult,
+                  on_event: Callable[[PlanEvent], None] | None = None) -> PlanResult:
+        """Undo the steps a failed run completed, and record the undo."""
+        undone = undo_completed(plan, result, on_event)
+        undo_plan = Plan(title=f"Undo: {plan.title}", target=plan.target,
+                         steps=[s for i, s in enumerate(plan.steps) if i in result.completed()],
+                         action=f"{plan.action or 'plan'}.undo")
+        self.audit.record(undo_plan, undone, demo=self.settings.demo)
+        return undone

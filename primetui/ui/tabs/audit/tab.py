@@ -1,0 +1,159 @@
+"""The Audit tab: every action from the audit log — when, who, what, on what, how it ended.
+
+`/` filters over every column, `enter` shows an entry's commands, output tail and error,
+and `w` writes the maintenance report of the last 7 days (what was done, what failed, what
+is pending) next to the audit log. The log is read in a thread worker.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
+from rich.text import Text
+from textual import on, work
+from textual.binding import Binding
+from textual.widgets import DataTable
+from textual.worker import Worker, WorkerState
+
+from primetui.ui.messages import WorkFailed
+from primetui.ui.tabs.table_tab import TableTab
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from primetui.plans.audit import AuditEntry
+
+SHOWN = 200
+"""How many of the newest entries the table shows."""
+REPORT_DAYS = 7
+"""The window of the report `w` writes."""
+
+
+def entry_row(entry: AuditEntry) -> tuple[str, ...]:
+    """One audit entry as table cells (local time, user@host, seconds); plain text."""
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.when))
+    outcome = entry.outcome + (" (dry run)" if entry.dry_run else "")
+    return (when, escape(f"{entry.user}@{entry.host}"), escape(entry.action),
+            escape(entry.target), outcome, f"{entry.duration:.1f} s")
+
+
+class AuditTab(TableTab):
+    """Every recorded action, newest first."""
+
+    TAB_ID = "audit"
+    TITLE = "Audit"
+    SUMMARY = "Every action primetui ran: who, when, what, on what, and how it ended."
+    COLUMNS = (("when", "When"), ("who", "Who"), ("action", "Action"), ("target", "Target"),
+               ("outcome", "Outcome"), ("duration", "Duration"))
+    BINDINGS = [
+        Binding("enter", "details", "Details", tooltip="Show the selected action's commands, "
+                "output and error"),
+        TableTab.FILTER_BINDING,
+        TableTab.CLEAR_FILTER_BINDING,
+        Binding("w", "write_report", "Write report",
+                tooltip=f"Write a Markdown report of the last {REPORT_DAYS} days: what was "
+                        "done, what failed, what is pending"),
+    ]
+
+    def __init__(self, services) -> None:
+        super().__init__(services)
+        self._entries: dict[str, AuditEntry] = {}
+
+    def on_mount(self) -> None:
+        """Read the log as soon as the tab is first shown."""
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the audit log again."""
+        if self.services is None:
+            self.set_status("The audit log appears here once primetui is configured.")
+            return
+        self.load_entries()
+
+    @work(thread=True, exclusive=True, group="audit", exit_on_error=False, name="audit")
+    def load_entries(self) -> list[tuple[str, AuditEntry]]:
+        """The newest entries with stable keys (their place in the log), newest first."""
+        assert self.services is not None
+        entries = self.services.audit.entries()
+        start = max(0, len(entries) - SHOWN)
+        return [(f"entry-{start + i}", e) for i, e in enumerate(entries[start:])][::-1]
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Fill the table when the log is read; say where the report went; failures go up."""
+        worker = event.worker
+        if worker.node is not self or worker.group not in ("audit", "audit-report"):
+            return
+        if event.state is WorkerState.SUCCESS and worker.group == "audit":
+            self.show_entries(worker.result or [])
+        elif event.state is WorkerState.SUCCESS:
+            self.notify(f"Wrote the report of the last {REPORT_DAYS} days to {worker.result}.",
+                        title=self.TITLE, timeout=12)
+        elif event.state is WorkerState.ERROR:
+            self.post_message(WorkFailed(worker.error, worker.group))
+
+    def show_entries(self, keyed: list[tuple[str, AuditEntry]]) -> None:
+        """Show these entries (newest first), keeping the cursor on the same entry."""
+        self._entries = dict(keyed)
+        self.table.show({key: self._cells(entry) for key, entry in keyed})
+        count = len(keyed)
+        if count >= SHOWN:
+            self.set_status(f"The {SHOWN} most recent actions, newest first. enter shows one; "
+                            f"w writes a report.")
+        elif keyed:
+            self.set_status(f"{count} action{'s' if count != 1 else ''} recorded, newest "
+                            f"first. enter shows one; w writes a report.")
+        else:
+            self.set_status("Nothing recorded yet: every plan primetui runs is written here.")
+
+    def _cells(self, entry: AuditEntry) -> tuple:
+        cells = entry_row(entry)
+        if entry.outcome == "succeeded":
+            return cells
+        colour = self.app.theme_variables.get("error" if entry.outcome == "failed"
+                                              else "warning", "")
+        return (*cells[:4], Text(cells[4], style=f"bold {colour}".strip(), end=""), cells[5])
+
+    @property
+    def selected(self) -> AuditEntry | None:
+        """The entry under the cursor, if any."""
+        key = self.table.selected_key
+        return self._entries.get(key) if key else None
+
+    # -- keys -----------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#audit-table")
+    def _row_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_details()
+
+    def action_details(self) -> None:
+        """`enter`: the selected entry's commands, output tail and error."""
+        entry = self.selected
+        if entry is None:
+            return
+        from primetui.ui.tabs.audit.details import AuditDetailsScreen
+
+        self.app.push_screen(AuditDetailsScreen(entry))
+
+    def action_write_report(self) -> None:
+        """`w`: write the report of the last 7 days next to the audit log."""
+        if self.services is None:
+            self.notify("Nothing to report until primetui is configured.", severity="warning")
+            return
+        self.notify("Writing the report (checking every area first)…", title=self.TITLE)
+        self.write_report()
+
+    @work(thread=True, exclusive=True, group="audit-report", exit_on_error=False,
+          name="audit-report")
+    def write_report(self) -> Path:
+        """Build the report (reads the log, collects the findings) and save it."""
+        from primetui.overview.report import build_report, report_filename, save_report
+
+        assert self.services is not None
+        now = time.time()
+        text = build_report(self.services, REPORT_DAYS * 86400, window=f"{REPORT_DAYS} days",
+                            now=now)
+        return save_report(text, self.services.audit.path.parent / "reports" /
+                           report_filename(now))

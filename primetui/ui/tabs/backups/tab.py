@@ -1,0 +1,297 @@
+"""The Backups tab: encrypted backups of .env and config/ — listed, created, verified, restored.
+
+Everything slow (listing, gpg, git) runs in thread workers. A passphrase goes from the
+password dialog's result straight into the service call that needs it (a plan's closures, or
+a worker's arguments, whose description is fixed so it never shows the arguments): it is
+never kept on the tab, in a reactive, a log line or a notification.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.binding import Binding
+from textual.widgets import DataTable
+from textual.worker import Worker, WorkerState
+
+from primetui.errors import PrimeError
+from primetui.ui.dialogs.password import PasswordDialog
+from primetui.ui.messages import OpenPlan, WorkFailed
+from primetui.ui.tabs.backups.hygiene import HygieneActions
+from primetui.ui.tabs.backups.preview import RestorePreviewScreen
+from primetui.ui.tabs.backups.rows import (
+    COLUMNS,
+    BackupListing,
+    RestoreOffer,
+    entry_row,
+    safety_sentence,
+)
+from primetui.ui.tabs.backups.verify import VerifyReportScreen
+from primetui.ui.tabs.table_tab import TableTab
+
+if TYPE_CHECKING:
+    from primetui.backups.catalog import BackupEntry
+    from primetui.backups.service import VerifyReport
+
+MUTATING = frozenset({"create_backup", "restore_backup", "prune_backups"})
+"""The actions hidden and refused in read-only mode (verify and the hygiene report stay)."""
+
+
+class BackupsTab(HygieneActions, TableTab):
+    """Create, list, verify, restore and prune gpg-encrypted backups; check secret hygiene."""
+
+    TAB_ID = "backups"
+    TITLE = "Backups"
+    SUMMARY = ("The encrypted backups of .env and config/, with their age and last "
+               "verification.")
+    COLUMNS = COLUMNS
+    BINDINGS = [
+        Binding("c", "create_backup", "Create",
+                tooltip="Create an encrypted, verified backup (the passphrase is asked twice)"),
+        Binding("v", "verify_backup", "Verify",
+                tooltip="Decrypt and read the selected backup: its members and checksums"),
+        Binding("R", "restore_backup", "Restore", key_display="R",
+                tooltip="Restore the selected backup (also enter): preview first, "
+                        "the current files saved first"),
+        Binding("p", "prune_backups", "Prune",
+                tooltip="Delete all but the newest backups (the plan names each file)"),
+        Binding("h", "show_hygiene", "Hygiene",
+                tooltip="Check that .env files are kept out of git and mode 0600, and fix it"),
+        TableTab.FILTER_BINDING,
+        TableTab.CLEAR_FILTER_BINDING,
+    ]
+
+    def __init__(self, services) -> None:
+        super().__init__(services)
+        self._entries: dict[str, BackupEntry] = {}
+        self._lines: dict[str, tuple[str, bool]] = {"backups": ("Reading the backups…", False)}
+        """The status line's parts: backups (or the work in progress), hygiene, S3."""
+
+    def on_mount(self) -> None:
+        """Read the backups and the project's hygiene as soon as the tab is first shown."""
+        self.reload()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide create, restore and prune while read-only."""
+        if self.read_only and action in MUTATING:
+            return False
+        return super().check_action(action, parameters)
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """List the backups and check the project's secret hygiene again (two workers)."""
+        if self.services is None:
+            self.set_status("Backups appear here once primetui is configured.")
+            return
+        self.load_backups()
+        self.load_hygiene()
+
+    @work(thread=True, exclusive=True, group="backups-list", exit_on_error=False,
+          name="backups-list")
+    def load_backups(self) -> BackupListing:
+        """The backups here and in S3 (an unreachable S3 still shows the local ones)."""
+        assert self.services is not None
+        service = self.services.backups
+        note = ""
+        try:
+            entries = service.list_backups()
+        except PrimeError as err:
+            if not service.config.s3_bucket:
+                raise
+            entries = service.list_backups(include_s3=False)
+            note = f"The S3 copies could not be listed: {err}"
+        return BackupListing(entries, service.status(entries), note)
+
+    def show_listing(self, listing: BackupListing) -> None:
+        """Fill the table and the status line from a listing."""
+        self._entries = {e.path: e for e in listing.entries}
+        self.table.show({key: entry_row(e) for key, e in self._entries.items()})
+        self.put_line("s3", listing.note, True)
+        self.put_line("backups", listing.status.message, listing.status.level != "ok")
+
+    def put_line(self, part: str, text: str, warn: bool = False) -> None:
+        """Set one part of the status line ("busy" stands in for "backups" while set)."""
+        self._lines[part] = (text, warn)
+        parts = [self._lines.get(p, ("", False)) for p in ("backups", "hygiene", "s3")]
+        busy = self._lines.get("busy", ("", False))
+        if busy[0]:
+            parts[0] = busy
+        self.set_status("\n".join(text for text, _ in parts if text),
+                        "warning" if any(warn for text, warn in parts if text) else "")
+
+    # -- the selected backup ----------------------------------------------------------------
+
+    def selected_entry(self, verb: str) -> BackupEntry | None:
+        """The backup under the cursor, or None after saying why there is none to `verb`."""
+        entry = self._entries.get(self.table.selected_key or "")
+        if entry is None:
+            self.notify(f"There is no backup to {verb}: create one first (c)."
+                        if not self._entries else f"Select a backup to {verb}.",
+                        title=self.TITLE)
+            return None
+        if entry.location != "local":
+            self.notify(f"{entry.name} is the copy in S3; {verb} the local file of that name.",
+                        title=self.TITLE, severity="warning")
+            return None
+        return entry
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a backup restores it (with its preview first)."""
+        if event.data_table is not self.table:
+            return
+        event.stop()
+        if self.read_only:
+            self.notify("Read-only mode is on, so restoring is off.", title=self.TITLE,
+                        severity="warning")
+            return
+        self.action_restore_backup()
+
+    # -- create -----------------------------------------------------------------------------
+
+    def action_create_backup(self) -> None:
+        """`c`: ask for the passphrase twice, then show the plan that writes the backup."""
+        if self.read_only or self.services is None:
+            return
+        source = self.services.settings.backups.source
+        self.app.push_screen(PasswordDialog(f"Passphrase for a new backup of {source}",
+                                            confirm=True, strength_hint=True),
+                             self._create_with)
+
+    def _create_with(self, passphrase: str | None) -> None:
+        """The dialog's answer goes straight into the plan (captured by its closures only)."""
+        if passphrase is None or self.services is None:
+            return
+        try:
+            plan = self.services.backups.create_plan(passphrase)
+        except PrimeError as err:
+            self.notify(str(err), title=self.TITLE, severity="error")
+            return
+        self.post_message(OpenPlan(plan))
+
+    # -- verify -----------------------------------------------------------------------------
+
+    def action_verify_backup(self) -> None:
+        """`v`: ask for the passphrase, decrypt and read the backup, list its members."""
+        entry = self.selected_entry("verify")
+        if entry is None:
+            return
+        path = Path(entry.path)
+
+        def asked(passphrase: str | None) -> None:
+            if passphrase is not None:
+                self.put_line("busy", f"Verifying {entry.name}: decrypting and reading "
+                                      f"every member…")
+                self.verify_backup(path, passphrase)
+
+        self.app.push_screen(PasswordDialog(f"Passphrase of {entry.name}"), asked)
+
+    @work(thread=True, exclusive=True, group="backups-decrypt", exit_on_error=False,
+          name="verify", description="verify a backup (decrypt and read every member)")
+    def verify_backup(self, path: Path, passphrase: str) -> VerifyReport:
+        """Decrypt and read the whole archive (gpg: seconds for a large one)."""
+        assert self.services is not None
+        return self.services.backups.verify(path, passphrase)
+
+    # -- restore ----------------------------------------------------------------------------
+
+    def action_restore_backup(self) -> None:
+        """`R` or enter: passphrase, preview in a worker, then the preview to confirm."""
+        if self.read_only:
+            return
+        entry = self.selected_entry("restore")
+        if entry is None:
+            return
+        path = Path(entry.path)
+
+        def asked(passphrase: str | None) -> None:
+            if passphrase is not None:
+                self.put_line("busy", f"Checking {entry.name}: decrypting it and comparing "
+                                      f"with the files now (nothing is written)…")
+                self.preview_restore(path, passphrase)
+
+        self.app.push_screen(PasswordDialog(f"Passphrase of {entry.name} (to preview the "
+                                            f"restore)"), asked)
+
+    @work(thread=True, exclusive=True, group="backups-decrypt", exit_on_error=False,
+          name="preview", description="preview a restore (decrypt and check every member)")
+    def preview_restore(self, path: Path, passphrase: str) -> RestoreOffer:
+        """Decrypt and check every member, compare with the disk; the plan when it changes."""
+        assert self.services is not None
+        service = self.services.backups
+        preview = service.preview_restore(path, passphrase)
+        changes = preview.changes
+        if not (changes.added or changes.changed or changes.removed):
+            return RestoreOffer(preview, None, "")
+        plan = service.restore_plan(preview, passphrase)
+        safety = safety_sentence(preview, plan, service.destination)
+        return RestoreOffer(preview, plan, safety)
+
+    def offer_restore(self, offer: RestoreOffer) -> None:
+        """Show the preview; yes opens the restore plan."""
+        preview = offer.preview
+        plan = offer.plan
+        if plan is None:
+            self.notify(f"Nothing to restore: {preview.destination} already matches "
+                        f"{preview.archive.name}.", title=self.TITLE)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.post_message(OpenPlan(plan))
+
+        self.app.push_screen(RestorePreviewScreen(preview, offer.safety), answered)
+
+    # -- prune ------------------------------------------------------------------------------
+
+    def action_prune_backups(self) -> None:
+        """`p`: the plan that deletes all but the newest `keep` backups, or a sentence."""
+        if self.read_only or self.services is None:
+            return
+        service = self.services.backups
+        try:
+            plan = service.prune_plan()
+        except PrimeError as err:
+            self.notify(str(err), title=self.TITLE, severity="error")
+            return
+        if not plan.steps:
+            keep = service.config.keep
+            self.notify(f"Nothing to prune: there are no more than {keep} backups of each "
+                        f"kind.", title=self.TITLE)
+            return
+        self.post_message(OpenPlan(plan))
+
+    # -- workers ----------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Route each worker's answer; a failure is one sentence from the app."""
+        worker = event.worker
+        if worker.node is not self or not worker.group.startswith("backups-"):
+            return
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED) \
+                and worker.group == "backups-decrypt":
+            self.put_line("busy", "")
+        if event.state is WorkerState.SUCCESS:
+            self._succeeded(worker)
+        elif event.state is WorkerState.ERROR:
+            if worker.group == "backups-list":
+                self.put_line("backups", "The backups could not be listed.", True)
+            elif worker.name == "verify":
+                self.load_backups()  # the failed check shows in "Last verified"
+            self.post_message(WorkFailed(worker.error, worker.group))
+
+    def _succeeded(self, worker: Worker) -> None:
+        result = worker.result
+        if worker.group == "backups-list":
+            self.show_listing(result)
+        elif worker.group == "backups-hygiene":
+            self.put_line("hygiene", *result)
+        elif worker.name == "verify":
+            self.app.push_screen(VerifyReportScreen(result))
+            self.load_backups()
+        elif worker.name == "preview":
+            self.offer_restore(result)
+        elif worker.name == "hygiene-report":
+            self.show_hygiene(*result)

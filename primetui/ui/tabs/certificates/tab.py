@@ -1,0 +1,309 @@
+"""The Certificates tab: each domain's certificate seen from the live endpoint and from certbot.
+
+A thread worker asks the service for its overview (the endpoints are probed at once, each
+within its timeout, while one SSH command reads certbot's side), so the screen never
+waits; the rows come back most urgent first and the tab polls again every few minutes.
+Renewing (n), a dry run (d), a forced renewal (f, asked first: it spends one of Let's
+Encrypt's duplicate certificates) and automatic renewal (a) are plans: built in a worker
+(they read certbot's side first), shown and run by the plan screen, then the tab reads
+both sides again and says what changed. When the server cannot be reached, the endpoint
+columns still show and the status line says why in one sentence.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.binding import Binding
+from textual.worker import Worker, WorkerState
+
+from primetui.certificates.certbot import RenewOutcome, Urgency
+from primetui.errors import PrimeError
+from primetui.ui.messages import OpenPlan, WorkFailed
+from primetui.ui.tabs.certificates.loading import (
+    already_on,
+    read_overview,
+)
+from primetui.ui.tabs.certificates.rows import COLUMNS, row_cells, status_line
+from primetui.ui.tabs.table_tab import TableTab
+from primetui.ui.widgets.live_table import LiveTable
+
+if TYPE_CHECKING:
+    from primetui.certificates.model import RenewalReport
+    from primetui.certificates.service import CertificatesOverview
+    from primetui.plans.plan import Plan
+    from primetui.registry import Services
+
+POLL_SECONDS = 300.0
+"""How often both sides are read again while the tab is shown."""
+AFTER_PLAN_SECONDS = 1.0
+"""How soon after a plan closes both sides are read again (waits while the plan is open)."""
+LOAD_GROUP = "certificates"
+PLAN_GROUP = "certificates-plan"
+MUTATING = frozenset({"renew", "dry_run", "force_renew", "install_auto_renewal"})
+"""Actions hidden in read-only mode (a standalone dry run stops containers, too)."""
+READ_ONLY = "Read-only mode is on, so certificates cannot be renewed from here."
+NO_DOMAINS = ("No domains are configured: add them to [certificates] domains in the config "
+              "file, with the server where certbot runs.")
+
+
+class CertificatesTab(TableTab):
+    """Expiry from the live endpoint and from certbot; renew, dry run, force, auto-renewal."""
+
+    TAB_ID = "certificates"
+    TITLE = "Certificates"
+    SUMMARY = ("Each domain's certificate with the days left, seen from the live TLS endpoint "
+               "and from certbot on the server; renew, dry-run and automatic renewal.")
+    COLUMNS = COLUMNS
+    BINDINGS = [
+        Binding("enter", "show_details", "Details",
+                tooltip="Show the selected domain's certificate from both sides in full"),
+        Binding("n", "renew", "Renew", tooltip="Renew the selected domain's certificate with "
+                "certbot over SSH, then check what the endpoint serves"),
+        Binding("d", "dry_run", "Dry run", tooltip="Try the selected domain's renewal "
+                "(certbot --dry-run): nothing changes"),
+        Binding("f", "force_renew", "Force renew", tooltip="Renew even though it is not due "
+                "(--force-renewal); asks first, as it uses up a Let's Encrypt rate limit"),
+        Binding("a", "install_auto_renewal", "Auto-renewal", tooltip="Install a renewal timer "
+                "(or cron entry) that reloads nginx, when none is on"),
+        TableTab.FILTER_BINDING,
+        TableTab.CLEAR_FILTER_BINDING,
+    ]
+
+    def __init__(self, services: Services | None) -> None:
+        super().__init__(services)
+        self._lock = threading.Lock()
+        """One user of the service's SSH connection at a time (reading, building plans)."""
+        self._forget()
+
+    def _forget(self) -> None:
+        self.overview: CertificatesOverview | None = None
+        self._notified_error: str | None = None
+        self._refused = False
+        self._report: RenewalReport | None = None
+
+    def on_mount(self) -> None:
+        """Read both sides as soon as the tab is first shown; redraw when the theme changes."""
+        self.watch(self.app, "theme", lambda _: self.call_after_refresh(self._draw), init=False)
+        self.reload()
+
+    def set_services(self, services: Services | None) -> None:
+        """New services: forget what the old ones showed, then read again."""
+        self._forget()
+        super().set_services(services)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide renew, dry run, force and auto-renewal while read-only."""
+        if action in MUTATING and self.read_only:
+            return False
+        return super().check_action(action, parameters)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Read both sides again (`r`, a poll, a plan that closed)."""
+        if self.services is None:
+            self.set_status("Certificates appear here once primetui is configured.")
+            return
+        self._announce_report()
+        self.poll_after(POLL_SECONDS)
+        if self.overview is None:
+            self.set_status("Checking each domain's certificate…")
+        ask_server = not (self.polling and self._refused)  # a poll never asks again
+        self.load_overview(ask_server, self._notified_error)
+
+    @work(thread=True, exclusive=True, group=LOAD_GROUP, exit_on_error=False,
+          name="certificates-overview")
+    def load_overview(self, ask_server: bool,
+                      kept_error: str | None) -> CertificatesOverview | None:
+        """The overview, off the event loop (probes, SSH, perhaps a host-key question)."""
+        assert self.services is not None
+        with self._lock:
+            return read_overview(self.services, ask_server, kept_error)
+
+    def show_overview(self, overview: CertificatesOverview | None) -> None:
+        """Fill the table and the status line; say a new server failure once."""
+        self.overview = overview
+        if overview is None:
+            self.table.show({})
+            self.set_status(NO_DOMAINS, "warning")
+            return
+        self._draw()
+        error = overview.server_error
+        self._refused = overview.host_key_unknown
+        if error and error != self._notified_error:
+            self.notify(error, title="Certificates", severity="error", timeout=12)
+        self._notified_error = error
+
+    def _draw(self) -> None:
+        overview = self.overview
+        if overview is None or not self.is_attached:
+            return
+        styles = self._styles()
+        self.table.show({d.domain: row_cells(d, overview.server, overview.checked_at, styles)
+                         for d in overview.domains})
+        text, severity = status_line(overview)
+        if overview.host_key_unknown:
+            text += " Press r to be asked about the host key again."
+        self.set_status(text, severity)
+
+    def _styles(self) -> dict[Urgency, str]:
+        """Rich styles per urgency, from the theme's colours."""
+        colours = getattr(self.app, "theme_variables", {}) or {}
+        error, warning = colours.get("error", "red"), colours.get("warning", "yellow")
+        return {Urgency.EXPIRED: f"bold {error}", Urgency.ERROR: error,
+                Urgency.CRITICAL: f"bold {error}", Urgency.WARNING: warning,
+                Urgency.OK: colours.get("success", "green"),
+                Urgency.UNKNOWN: colours.get("foreground-muted", "")}
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Results of this tab's workers; a failure becomes one sentence (status and app)."""
+        worker = event.worker
+        if worker.node is not self or worker.group not in (LOAD_GROUP, PLAN_GROUP):
+            return
+        if event.state is WorkerState.SUCCESS:
+            if worker.group == LOAD_GROUP:
+                self.show_overview(worker.result)
+            else:
+                self._plan_ready(worker.result)
+        elif event.state is WorkerState.ERROR:
+            self.post_message(WorkFailed(worker.error, worker.group))
+            if worker.group == LOAD_GROUP:
+                err = worker.error
+                self.set_status(str(err) if isinstance(err, PrimeError)
+                                else "The certificates could not be read.", "error")
+            elif self.overview is not None:
+                self._draw()
+
+    # -- details ---------------------------------------------------------------------------
+
+    @on(LiveTable.RowSelected)
+    def _row_selected(self, event: LiveTable.RowSelected) -> None:
+        event.stop()
+        self.action_show_details()
+
+    def action_show_details(self) -> None:
+        """`enter`: everything about the selected domain, both sides, in a dialog."""
+        domain = self._selected_domain()
+        if domain is None or self.overview is None:
+            return
+        from primetui.ui.tabs.certificates.details import CertificateDetailsScreen
+
+        status = next(d for d in self.overview.domains if d.domain == domain)
+        self.app.push_screen(CertificateDetailsScreen(status, self.overview.server,
+                                                      self.overview.server_error,
+                                                      self.overview.checked_at))
+
+    def _selected_domain(self) -> str | None:
+        """The domain under the cursor, or None after saying why there is none."""
+        key = self.table.selected_key if self.is_mounted else None
+        if self.overview is not None and key is not None:
+            if any(d.domain == key for d in self.overview.domains):
+                return key
+        if self.services is None:
+            self.notify("Nothing can run until primetui is configured.", severity="warning")
+        elif self.overview is None:
+            self.notify("No certificate is shown yet: the check is still running, or no "
+                        "domains are configured.", severity="warning")
+        else:
+            self.notify("Select a domain first (the filter hides every row).",
+                        severity="warning")
+        return None
+
+    # -- plans -----------------------------------------------------------------------------
+
+    def action_renew(self) -> None:
+        """`n`: the renewal plan for the selected domain."""
+        self._prepare("renew")
+
+    def action_dry_run(self) -> None:
+        """`d`: the dry-run plan (certbot --dry-run) for the selected domain."""
+        self._prepare("dry-run")
+
+    def action_force_renew(self) -> None:
+        """`f`: ask, then the forced renewal plan for the selected domain."""
+        if self.read_only:
+            self.notify(READ_ONLY, severity="warning")
+            return
+        domain = self._selected_domain()
+        if domain is None:
+            return
+        from primetui.ui.dialogs.confirm import ConfirmDialog
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._prepare("force", domain)
+
+        self.app.push_screen(ConfirmDialog(
+            f"Force-renew the certificate for {domain} now?",
+            "certbot --force-renewal asks Let's Encrypt for a new certificate even though this "
+            "one is not due. Let's Encrypt issues at most 5 duplicate certificates per week, "
+            "so each forced renewal uses up one of them."), answered)
+
+    def action_install_auto_renewal(self) -> None:
+        """`a`: the plan that installs a renewal timer or cron entry, when none is on."""
+        if self.read_only:
+            self.notify(READ_ONLY, severity="warning")
+            return
+        if self.services is None:
+            self.notify("Nothing can run until primetui is configured.", severity="warning")
+            return
+        server = self.overview.server if self.overview else None
+        if server is not None and server.auto_renewal.active:
+            self.notify(already_on(server.auto_renewal), title="Certificates")
+            return
+        self.set_status("Reading certbot's side to plan automatic renewal…")
+        self.prepare_plan("auto", None)
+
+    def _prepare(self, kind: str, domain: str | None = None) -> None:
+        if self.read_only:
+            self.notify(READ_ONLY, severity="warning")
+            return
+        domain = domain or self._selected_domain()
+        if domain is None:
+            return
+        what = {"renew": "renewal", "dry-run": "dry run", "force": "forced renewal"}[kind]
+        self.set_status(f"Reading certbot's side to plan the {what} of {domain}…")
+        self.prepare_plan(kind, domain)
+
+    @work(thread=True, exclusive=True, group=PLAN_GROUP, exit_on_error=False,
+          name="certificates-plan")
+    def prepare_plan(self, kind: str,
+                     domain: str | None) -> tuple[Plan, RenewalReport | None] | str:
+        """Build the plan (SSH: certbot's side is read first); a sentence when there is none."""
+        assert self.services is not None
+        with self._lock:
+            service = self.services.certificates
+            if kind == "auto":
+                status = service.server_certificates()
+                if status.auto_renewal.active:
+                    return already_on(status.auto_renewal)
+                return service.auto_renewal_plan(status), None
+            renewal = service.renew_plan(domain, dry_run=kind == "dry-run",
+                                         force=kind == "force")
+            return renewal.plan, renewal.report
+
+    def _plan_ready(self, result: tuple[Plan, RenewalReport | None] | str) -> None:
+        if self.overview is not None:
+            self._draw()  # the status line again, instead of "Reading certbot's side…"
+        if isinstance(result, str):
+            self.notify(result, title="Certificates")
+            return
+        plan, self._report = result
+        self.post_message(OpenPlan(plan))
+        self.poll_after(AFTER_PLAN_SECONDS)
+
+    def _announce_report(self) -> None:
+        """After a renewal plan closed: its result in one sentence (old → new serial…)."""
+        report = self._report
+        if report is None or not self.is_attached or self.app.screen is not self.screen:
+            return
+        self._report = None
+        if report.outcome is None:
+            return  # cancelled before certbot ran: the plan screen said so
+        failed = report.outcome is RenewOutcome.FAILED
+        self.notify(report.summary(), title="Certificates",
+                    severity="error" if failed else "information", timeout=12)
+

@@ -1,0 +1,203 @@
+"""The Maintenance tab's dialogs: the page form with the checklist, the page preview, the teardown.
+
+`MaintenanceFormDialog` asks what the page says (message, expected return, contact) and for
+the checklist (calendar checked, users told); it dismisses with a `MaintenanceForm`, or
+None when cancelled. `PagePreviewDialog` shows the page's text as a visitor would read it.
+`TeardownDialog` asks what happens to the maintenance host after traffic is back on prod.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Static
+
+from primetui.maintenance.page import PageOptions, page_text, parse_return_time, render_index
+
+DIALOG_CSS = """
+    {name} {{
+        align: center middle;
+    }}
+    {name} > Vertical {{
+        width: 84;
+        max-width: 95%;
+        height: auto;
+        max-height: 95%;
+        padding: 1 2;
+        border: thick $primary;
+        background: $surface;
+    }}
+    {name} .dialog-title {{
+        text-style: bold;
+        margin-bottom: 1;
+    }}
+    {name} .dialog-error {{
+        color: $error;
+    }}
+    {name} .dialog-buttons {{
+        height: auto;
+        margin-top: 1;
+        align-horizontal: right;
+    }}
+    {name} Button {{
+        margin-left: 2;
+    }}
+"""
+
+
+@dataclass(frozen=True)
+class MaintenanceForm:
+    """What the form collected: the page's words and whether the checklist is confirmed."""
+
+    page: PageOptions
+    checklist_confirmed: bool
+
+
+class PagePreviewDialog(ModalScreen[None]):
+    """The page's text as a visitor reads it, and where the file is."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="PagePreviewDialog") + """
+    PagePreviewDialog VerticalScroll {
+        height: auto;
+        max-height: 20;
+        border: round $primary-darken-2;
+        padding: 0 1;
+    }
+    """
+    BINDINGS = [Binding("escape,enter,q", "close", "Close")]
+
+    def __init__(self, text: str, where: str) -> None:
+        super().__init__()
+        self.text = text
+        self.where = where
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Maintenance page preview", classes="dialog-title")
+            with VerticalScroll():
+                yield Static(self.text, id="page-preview-text", markup=False)
+            yield Static(self.where, id="page-preview-where", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Close", id="preview-close")
+
+    @on(Button.Pressed, "#preview-close")
+    def action_close(self) -> None:
+        """Close the preview."""
+        self.dismiss(None)
+
+
+class MaintenanceFormDialog(ModalScreen[MaintenanceForm | None]):
+    """The page's message, return time and contact, and the checklist, before `on`."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="MaintenanceFormDialog") + """
+    MaintenanceFormDialog Input {
+        margin-bottom: 1;
+    }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, page: PageOptions, domain: str, checklist: tuple[str, ...]) -> None:
+        super().__init__()
+        self.page = page
+        self.domain = domain
+        self.checklist = checklist
+
+    def compose(self) -> ComposeResult:
+        back = self.page.return_at.astimezone().strftime("%Y-%m-%d %H:%M") \
+            if self.page.return_at else ""
+        with Vertical():
+            yield Static(f"Maintenance on for {self.domain}", classes="dialog-title",
+                         markup=False)
+            yield Label("What the page says")
+            yield Input(self.page.message, id="form-message")
+            yield Label("Expected back (2h, 18:30, 2025-06-01 18:00; empty: soon)")
+            yield Input(back, id="form-back")
+            yield Label("Contact (an e-mail address or a sentence)")
+            yield Input(self.page.contact, id="form-contact")
+            for i, item in enumerate(self.checklist):
+                yield Checkbox(item, id=f"form-check-{i}")
+            yield Static("", id="form-error", classes="dialog-error", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Preview", id="form-preview")
+                yield Button("Cancel", id="form-cancel")
+                yield Button("Show the plan", id="form-go", variant="primary")
+
+    def _collect(self) -> PageOptions | None:
+        error = self.query_one("#form-error", Static)
+        try:
+            back = parse_return_time(self.query_one("#form-back", Input).value,
+                                     datetime.now().astimezone())
+        except ValueError as err:
+            error.update(str(err))
+            return None
+        error.update("")
+        return replace(self.page, message=self.query_one("#form-message", Input).value,
+                       contact=self.query_one("#form-contact", Input).value, return_at=back)
+
+    @on(Button.Pressed, "#form-preview")
+    def _preview(self) -> None:
+        page = self._collect()
+        if page is not None:
+            text = page_text(render_index(page, self.domain))
+            self.app.push_screen(PagePreviewDialog(text, "Not written yet: the wizard writes "
+                                                         "it in its second step."))
+
+    @on(Button.Pressed, "#form-go")
+    @on(Input.Submitted)
+    def _go(self) -> None:
+        page = self._collect()
+        if page is None:
+            return
+        if not all(box.value for box in self.query(Checkbox)):
+            self.query_one("#form-error", Static).update(
+                "Tick the checklist first: check the lab calendar and tell the users.")
+            return
+        self.dismiss(MaintenanceForm(page, checklist_confirmed=True))
+
+    @on(Button.Pressed, "#form-cancel")
+    def action_cancel(self) -> None:
+        """Close without doing anything."""
+        self.dismiss(None)
+
+
+class TeardownDialog(ModalScreen[str | None]):
+    """After traffic is back on prod: keep, stop or terminate the maintenance host."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="TeardownDialog")
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("k", "choose('keep')", "Keep"),
+                Binding("s", "choose('stop')", "Stop"),
+                Binding("t", "choose('terminate')", "Terminate")]
+
+    def __init__(self, domain: str) -> None:
+        super().__init__()
+        self.domain = domain
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(f"Move {self.domain} back to prod", classes="dialog-title",
+                         markup=False)
+            yield Static("Then, the maintenance host: keep it running for next time, stop it "
+                         "(no compute cost, its disk stays), or terminate it and remove its "
+                         "security group and key pair.", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Keep it", id="teardown-keep")
+                yield Button("Stop it", id="teardown-stop")
+                yield Button("Terminate it", id="teardown-terminate", variant="error")
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(str(event.button.id).removeprefix("teardown-"))
+
+    def action_choose(self, teardown: str) -> None:
+        """A key chose the teardown."""
+        self.dismiss(teardown)
+
+    def action_cancel(self) -> None:
+        """Close without doing anything."""
+        self.dismiss(None)

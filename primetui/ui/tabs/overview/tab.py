@@ -1,0 +1,325 @@
+"""The Overview tab: what needs attention across the lab, most urgent first, and every area.
+
+It is built for the first frame, so it imports nothing heavy and starts its thread worker
+only after it is mounted; the findings come from `services.findings.collect()` (every
+area at once, each within a timeout, never prompting) and are read again every two
+minutes (not while a dialog is open) and on `r` or `c`. `enter` on a finding shows the
+tab that fixes it; its line says which key does it there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.timer import Timer
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from primetui.ui.messages import OpenPlan, WorkFailed
+from primetui.ui.tabs import TABS
+from primetui.ui.tabs.base import TabBody
+
+if TYPE_CHECKING:
+    from rich.text import Text
+    from textual.widgets import DataTable
+
+    from primetui.findings.model import AreaStatus, Finding, FindingsReport
+    from primetui.ui.widgets.live_table import LiveTable
+
+REFRESH_SECONDS = 120.0
+"""How often the findings are read again in the background."""
+LABELS = {"critical": "● CRITICAL", "warning": "▲ WARNING", "info": "● NOTE", "ok": "✓ OK"}
+COLOURS = {"critical": "error", "warning": "warning", "info": "accent", "ok": "success"}
+"""Theme variables that colour each severity."""
+TAB_KEYS = {tab.id: f"{tab.key} {tab.title}" for tab in TABS}
+HINT = ("enter shows the tab that fixes the finding · 1–7 tabs · ctrl+p every action · "
+        "? keys · p practice plan")
+
+
+def where(finding: Finding) -> str:
+    """The fix column: the tab's number and title, then the key there ("4 Certificates · n Renew")."""
+    tab = TAB_KEYS.get(finding.tab, finding.tab)
+    return f"{tab} · {finding.action}" if finding.action else tab
+
+
+def shorten_home(text: str) -> str:
+    """Paths under the home directory shown with `~` (shorter, and the same on every machine)."""
+    home = str(Path.home())
+    return text.replace(home + "/", "~/") if home not in ("/", "") else text
+
+
+class OverviewTab(TabBody):
+    """The findings (one line each, coloured by severity) above each area's status."""
+
+    TAB_ID = "overview"
+    TITLE = "Overview"
+    SUMMARY = ("What needs attention across the lab appears here once primetui is configured: "
+               "certificates close to expiry, old or unverified backups, .env hygiene, "
+               "instances running outside their schedule, schedules whose role fails, "
+               "unknown SSH host keys. Press 1–7 to move between tabs, ctrl+p for every "
+               "action, ? for the keys.")
+    DEFAULT_CSS = """
+    OverviewTab > .overview--headline {
+        height: auto;
+        padding: 0 1;
+        text-style: bold;
+    }
+    OverviewTab > #overview-findings {
+        height: auto;
+        max-height: 60%;
+    }
+    OverviewTab > .overview--detail {
+        height: auto;
+        max-height: 3;
+        padding: 0 1;
+        color: $foreground-muted;
+    }
+    OverviewTab > .overview--heading {
+        height: 1;
+        padding: 0 1;
+        margin-top: 1;
+        color: $primary;
+        text-style: bold;
+    }
+    OverviewTab > #overview-areas {
+        height: auto;
+    }
+    OverviewTab > .overview--hint {
+        dock: bottom;
+        height: 1;
+        padding: 0 1;
+        color: $foreground-muted;
+    }
+    """
+    BINDINGS = [
+        Binding("enter", "go_to_fix", "Go to fix", show=False,
+                tooltip="Show the tab that fixes the selected finding"),
+        Binding("c", "check_now", "Check now",
+                tooltip="Check every area again now (certificates, backups, instances, …)"),
+        Binding("k", "trust_host_key", "Trust host key",
+                tooltip="Connect to the selected finding's server and decide on its host key"),
+        Binding("p", "practice", "Practice plan",
+                tooltip="Run the practice plan (harmless: a notice in a scratch folder)"),
+    ]
+    MUTATING_ACTIONS: ClassVar[frozenset[str]] = frozenset({"practice", "trust_host_key"})
+    """Actions that change something: hidden in read-only mode."""
+
+    def __init__(self, services) -> None:
+        super().__init__(services)
+        self.report: FindingsReport | None = None
+        self._findings: dict[str, Finding] = {}
+        self._timer: Timer | None = None
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        """The headline and a hint; the tables come with the first findings (`_add_tables`)."""
+        if self.services is None:
+            yield from super().compose()
+            return
+        yield Static("Checking every area…", id="overview-headline",
+                     classes="overview--headline", markup=False)
+        yield Static(HINT, id="overview-hint", classes="overview--hint", markup=False)
+
+    async def _add_tables(self) -> None:
+        """The findings, the selected one's detail and the areas, once there is something.
+
+        Not composed for the first frame: DataTable's import alone would cost the start-up
+        budget a third of its 150 ms, and there is nothing to show before the first check.
+        """
+        if self.query("#overview-findings"):
+            return
+        from primetui.ui.widgets.live_table import LiveTable
+
+        findings = LiveTable((("severity", "Severity"), ("finding", "Finding"), ("fix", "Fix")),
+                             id="overview-findings")
+        areas = LiveTable((("area", "Area"), ("status", "Status"), ("summary", "Summary")),
+                          id="overview-areas")
+        areas.can_focus = False
+        areas.show_cursor = False
+        took_focus = self.has_focus
+        await self.mount_all([
+            findings, Static("", id="overview-detail", classes="overview--detail", markup=False),
+            Static("Areas", classes="overview--heading", markup=False), areas],
+            before="#overview-hint")
+        if took_focus:
+            findings.focus()
+
+    def on_mount(self) -> None:
+        """Start checking after the first frame, then every two minutes."""
+        self.call_after_refresh(self.reload)
+        self._timer = self.set_interval(REFRESH_SECONDS, self._tick)
+        self.watch(self.app, "theme", lambda: self.show_report(self.report), init=False)
+
+    def focus_content(self) -> None:
+        """The findings take the keyboard (this tab's keys stay in the footer)."""
+        found = self.query("#overview-findings")
+        (found.first() if found else self).focus()
+
+    def set_services(self, services) -> None:
+        """New settings and services: rebuild, then check again."""
+        self.report = None
+        super().set_services(services)
+        self.call_after_refresh(self.reload)
+
+    # -- keys -----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Practice and trusting a key need services and are off in read-only mode."""
+        if action in self.MUTATING_ACTIONS:
+            if self.services is None or self.read_only:
+                return False
+            if action == "trust_host_key":
+                return self.selected is not None and self.selected.action.startswith("k ")
+            return True
+        if action in ("check_now", "go_to_fix"):
+            return self.services is not None
+        return super().check_action(action, parameters)
+
+    def key_lines(self) -> list[tuple[str, str]]:
+        """The keys, saying which are off in read-only mode."""
+        lines = super().key_lines()
+        if self.read_only:
+            lines = [(k, w + " (off: read-only)" if k in ("p", "k") else w) for k, w in lines]
+        return lines
+
+    @property
+    def selected(self) -> Finding | None:
+        """The finding under the cursor, if any."""
+        found = self.query("#overview-findings")
+        if not found:
+            return None
+        key = found.first().selected_key
+        return self._findings.get(key) if key else None
+
+    async def action_go_to_fix(self) -> None:
+        """Show the tab that fixes the selected finding."""
+        finding = self.selected
+        if finding is not None and finding.tab != self.TAB_ID:
+            await self.app.run_action(f"show_tab({finding.tab!r})")
+
+    async def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """`enter` on a finding: show the tab that fixes it."""
+        if event.data_table.id == "overview-findings":
+            event.stop()
+            await self.action_go_to_fix()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The cursor moved: show that finding's detail (and whether `k` applies)."""
+        if event.data_table.id == "overview-findings":
+            self._show_detail()
+            self.refresh_bindings()
+
+    def action_check_now(self) -> None:
+        """`c`: check every area again now."""
+        self.reload()
+
+    def action_practice(self) -> None:
+        """Ask the app to show the practice plan."""
+        if self.services is None:
+            return
+        from primetui.plans.practice import practice_plan
+
+        self.post_message(OpenPlan(practice_plan(self.services.settings)))
+
+    def action_trust_host_key(self) -> None:
+        """`k`: connect to the selected finding's server; the host-key dialog decides."""
+        finding = self.selected
+        if finding is None or self.services is None or not finding.subject:
+            return
+        self.notify(f"Connecting to {finding.subject}…", title=self.TITLE)
+        self.connect_server(finding.subject)
+
+    @work(thread=True, exclusive=True, group="overview-trust", exit_on_error=False,
+          name="overview-trust")
+    def connect_server(self, name: str) -> str:
+        """Connect once with the app's prompter (which shows the host key and asks)."""
+        assert self.services is not None
+        runner = self.services.runner(name)
+        try:
+            runner.run("true", timeout=30)
+        finally:
+            runner.close()
+        return name
+
+    # -- data -----------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Check every area again (in a thread: it waits on AWS, servers and gpg)."""
+        if self.services is None or not self.is_attached:
+            return
+        if self.report is None:
+            self.query_one("#overview-headline", Static).update("Checking every area…")
+        self.collect()
+
+    def _tick(self) -> None:
+        """The two-minute refresh; it waits while a dialog or plan is on top."""
+        if self.services is not None and self.app.screen is self.screen:
+            self.reload()
+
+    @work(thread=True, exclusive=True, group="overview", exit_on_error=False, name="overview")
+    def collect(self) -> FindingsReport:
+        """Every area's findings (each area within its timeout; never prompts)."""
+        assert self.services is not None
+        worker = get_current_worker()
+        return self.services.findings.collect(is_cancelled=lambda: worker.is_cancelled)
+
+    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Show the findings when they arrive; failures go up to the app as one sentence."""
+        worker = event.worker
+        if worker.node is not self or worker.group not in ("overview", "overview-trust"):
+            return
+        if event.state is WorkerState.SUCCESS and worker.group == "overview":
+            if self.services is not None and self.query("#overview-headline"):
+                await self._add_tables()
+            self.show_report(worker.result)
+        elif event.state is WorkerState.SUCCESS:
+            self.notify(f"{worker.result} answered with a trusted host key.", title=self.TITLE)
+            self.reload()
+        elif event.state is WorkerState.ERROR:
+            self.post_message(WorkFailed(worker.error, worker.group))
+
+    def show_report(self, report: FindingsReport | None) -> None:
+        """Draw the headline, the findings and the areas."""
+        if report is None or not self.query("#overview-findings"):
+            return
+        self.report = report
+        self.query_one("#overview-headline", Static).update(
+            f"{report.headline()} Checked again every {int(REFRESH_SECONDS // 60)} minutes; "
+            f"c checks now.")
+        rows: dict[str, tuple] = {}
+        self._findings = {}
+        for finding in report.findings:
+            key = f"{finding.area}:{finding.subject}:{finding.action}"
+            while key in rows:
+                key += "+"
+            rows[key] = (self._label(finding.severity), finding.title, where(finding))
+            self._findings[key] = finding
+        findings_table: LiveTable = self.query_one("#overview-findings")  # type: ignore[assignment]
+        areas_table: LiveTable = self.query_one("#overview-areas")  # type: ignore[assignment]
+        findings_table.show(rows)
+        areas_table.show(
+            {a.area: self._area_row(a) for a in report.areas})
+        self._show_detail()
+        self.refresh_bindings()
+
+    def _area_row(self, area: AreaStatus) -> tuple:
+        return (area.title, self._label(area.severity), area.summary)
+
+    def _label(self, severity: str) -> Text:
+        from rich.text import Text
+
+        colour = self.app.theme_variables.get(COLOURS.get(severity, "foreground"), "")
+        return Text(LABELS.get(severity, severity), style=f"bold {colour}".strip(), end="")
+
+    def _show_detail(self) -> None:
+        detail = self.query("#overview-detail")
+        if not detail:
+            return
+        finding = self.selected
+        text = shorten_home(finding.detail) if finding is not None else ""
+        detail.first(Static).update(text)
