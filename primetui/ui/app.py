@@ -257,6 +257,26 @@ class PrimeApp(App[str | None]):
         else:
             self.action_show_help_panel()
 
+    async def action_quit(self) -> None:
+        """`q`: leave; in the demo, first say so when its maintenance mode is still on."""
+        if self.settings is not None and self.settings.demo and self._demo_maintenance_on():
+            from primetui.ui.dialogs.confirm import ConfirmDialog
+
+            question = ConfirmDialog(
+                "Maintenance mode is on in the practice world. Quit anyway?",
+                "Quitting stops the practice world and deletes everything in it, the "
+                "maintenance host included; nothing real is touched.")
+            self.push_screen(question, lambda yes: self.exit() if yes else None)
+            return
+        self.exit()
+
+    def _demo_maintenance_on(self) -> bool:
+        """Whether the demo's wizard says maintenance is on (a local file; never raises)."""
+        try:
+            return self.services is not None and bool(self.services.maintenance.status().on)
+        except Exception:  # noqa: BLE001 - a question before quitting must never stop the quit
+            return False
+
     def action_interrupt(self) -> None:
         """ctrl+c: leave at once (a running plan's screen takes ctrl+c first, to stop it)."""
         self.exit()
