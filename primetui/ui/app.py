@@ -18,6 +18,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from primetui.errors import PrimeError
@@ -57,7 +58,9 @@ class PrimeApp(App[str | None]):
 
     TITLE = "primetui"
     CSS_PATH = "app.tcss"
-    COMMANDS = {_palette_provider}
+    COMMANDS = App.COMMANDS | {_palette_provider}
+    """Textual's own system commands (theme picker with live preview, screenshot, maximize,
+    keys, quit) and primetui's actions beside them."""
     BINDINGS = [
         Binding("r", "refresh", "Refresh", tooltip="Read the account and the current tab again"),
         Binding("question_mark", "toggle_keys", "Keys", key_display="?",
@@ -77,6 +80,7 @@ class PrimeApp(App[str | None]):
         self.settings = settings
         self.services = services
         self.demo_starter = demo_starter
+        self._theme_timer: Timer | None = None
         self.config_path = config_path
         self._notes: list[tuple[str, str]] = []
         """(message, severity) to notify once the app is running."""
@@ -143,6 +147,28 @@ class PrimeApp(App[str | None]):
     def on_mount(self) -> None:
         """Draw the first frame first; then report what could not be loaded, start the demo."""
         self.call_after_refresh(self._after_first_frame)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: object) -> None:
+        """A theme chosen anywhere (Textual's picker included) is remembered once it settles.
+
+        The picker previews each theme it passes over; the choice is saved once the palette
+        has closed and the theme stayed the same for a moment, never on every preview.
+        """
+        if self._theme_timer is not None:
+            self._theme_timer.stop()
+        self._theme_timer = self.set_timer(0.4, self._remember_theme)
+
+    def _remember_theme(self) -> None:
+        from textual.command import CommandPalette
+
+        self._theme_timer = None
+        if isinstance(self.screen, CommandPalette):
+            self._theme_timer = self.set_timer(0.4, self._remember_theme)
+            return
+        settings = self.settings
+        if settings is not None and settings.ui.theme != self.theme:
+            self.action_use_theme(self.theme)
 
     def _after_first_frame(self) -> None:
         """Work that must not delay the first frame: notifications, the demo's start."""
