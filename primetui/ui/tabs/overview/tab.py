@@ -58,7 +58,6 @@ class OverviewTab(TabBody):
     """The findings (one line each, coloured by severity) above each area's status."""
 
     TAB_ID = "overview"
-    TITLE = "Overview"
     SUMMARY = ("What needs attention across the lab appears here once primetui is configured: "
                "certificates close to expiry, old or unverified backups, .env hygiene, "
                "instances running outside their schedule, schedules whose role fails, "
