@@ -55,8 +55,8 @@ class Finding:
                              f"(not in primetui.areas.ACTIONS).")
 
     def to_json(self) -> dict[str, str]:
-        """The finding as a JSON-ready dict."""
-        return asdict(self)
+        """The finding as a JSON-ready dict, with `fix`: the command (or words) that fix it."""
+        return {**asdict(self), "fix": fix_text(self)}
 
 
 @dataclass(frozen=True)

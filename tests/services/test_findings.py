@@ -307,7 +307,8 @@ def test_check_json_is_one_document_with_the_same_verdict(tmp_path, aws_settings
     assert doc["findings"][0] == {"severity": "critical", "area": "backups",
                                   "title": "There is no backup yet; create one now.",
                                   "detail": doc["findings"][0]["detail"], "tab": "backups",
-                                  "action": "backups.create", "subject": ""}
+                                  "action": "backups.create", "subject": "",
+                                  "fix": "primetui backup create"}
     assert [a["area"] for a in doc["areas"]][:3] == ["aws", "instances", "schedules"]
 
 
