@@ -11,7 +11,6 @@ Import-light on purpose (read at start-up by the tabs and the CLI): dataclasses 
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 
 
@@ -112,6 +111,8 @@ class Action:
 
     def command_for(self, subject: str = "") -> str:
         """The command with the subject filled in (quoted for a shell); "" when there is none."""
+        import shlex
+
         if not self.command:
             return ""
         return self.command.format(subject=shlex.quote(subject) if subject else "").rstrip()
