@@ -286,6 +286,7 @@ def test_check_exits_0_1_2_by_the_worst_finding(tmp_path, aws_settings, gpg_home
 
     code, out, _ = check(config, capsys)
     assert code == 2 and out.startswith("CRITICAL  There is no backup yet")
+    assert out.splitlines()[0].endswith("  → primetui backup create")  # the command, not a key
     assert out.rstrip().endswith("Needs attention: 1 critical.")
 
     old = make_backup(settings, gpg_home, days_old=9)
