@@ -6,6 +6,8 @@ request here); primetui is the installed console script."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -91,3 +93,22 @@ def test_a_200_answer_that_is_not_xml_is_one_sentence(tmp_path, command):
     assert out.returncode == 1, out.stderr
     assert_one_sentence(out.stderr)
     assert "not an AWS response" in out.stderr and server.url in out.stderr
+
+
+def test_work_left_behind_by_check_does_not_hold_the_process_open(tmp_path):
+    # Whatever else a check may leave running (a non-daemon thread stuck in a call that
+    # never ends), the printed answer stands and the process ends with the check's code.
+    script = (
+        "import threading, time\n"
+        "from primetui.cli.check import leave_now_if_stuck\n"
+        "before = set(threading.enumerate())\n"
+        "threading.Thread(target=time.sleep, args=(600,)).start()\n"
+        "print('the answer', end='')\n"
+        "leave_now_if_stuck(before, 2)\n"
+        "print(' was not the end')\n"
+    )
+    clock = Stopwatch()
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=60)
+    assert clock.elapsed < SLACK
+    assert out.returncode == 2 and out.stdout == "the answer", out
