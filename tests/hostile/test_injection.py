@@ -12,6 +12,9 @@ argument. Config load refuses such domains outright.
 
 from __future__ import annotations
 
+import dataclasses
+import pwd
+import secrets
 import shlex
 import subprocess
 import tempfile
@@ -189,3 +192,29 @@ def test_config_check_names_the_hostile_domain_in_one_sentence(tmp_path):
     assert out.returncode == 2
     assert_one_sentence(out.stderr)
     assert "maintenance.domain: expected a domain name" in out.stderr
+
+
+@pytest.mark.services
+def test_the_issues_payload_does_not_run_over_the_real_sshd(ssh_server_settings, tmp_path):
+    from primetui.remote.runners import SshRunner
+    from tests.fixtures.sshd import MustNotAsk
+
+    # The issue's payload; `touch` would make the canary in the login's home (sshd's cwd).
+    name = f"pwned-{secrets.token_hex(4)}"
+    canary = Path(pwd.getpwnam(ssh_server_settings.user).pw_dir) / name
+    domain = f"x.test;touch${{IFS}}{name};#"
+    le = tmp_path / "le"
+    server = dataclasses.replace(ssh_server_settings, paths={"letsencrypt": str(le),
+                                                             "home": str(tmp_path)})
+    c = HostCommands(domain, server, server)
+    with SshRunner("prod", server, MustNotAsk()) as runner:
+        missing = runner.run(c.lineage_check(), warn=True)
+        assert not missing.ok  # no lineage for that name: the test ran, as a test
+        (le / "live" / domain).mkdir(parents=True)
+        (le / "live" / domain / "fullchain.pem").write_text("cert")
+        (le / "renewal").mkdir()
+        (le / "renewal" / f"{domain}.conf").write_text("conf")
+        assert runner.run(c.lineage_check(), warn=True).ok  # the literal name was found
+        runner.run(c.remove_certificates(), warn=True)
+    assert not canary.exists()
+    assert not (le / "live" / domain).exists()  # removed by its literal name
