@@ -20,14 +20,16 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from primetui.backups.server_source import preflight_command, tar_command
-from primetui.certificates.auto_renew import _write
-from primetui.certificates.renew import _openssl
+from primetui.certificates.auto_renew import _write, renew_command
+from primetui.certificates.model import PortCommands, RenewRequest
+from primetui.certificates.renew import _openssl, _Renewal
 from primetui.certificates.server import status_script
 from primetui.config import CertificateSettings, ServerSettings, Settings, parse_settings
 from primetui.errors import ConfigError
@@ -119,6 +121,25 @@ def test_certificate_commands_keep_hostile_values_inert(domain, address):
     runs_harmlessly(script)
     writer = _write(f"/etc/systemd{domain}/unit.service", "hello\n")
     runs_harmlessly(writer)
+
+
+@QUICK
+@given(value=hostile, dry_run=st.booleans(), standalone=st.booleans())
+def test_certbot_commands_keep_hostile_config_values_inert(value, dry_run, standalone):
+    settings = CertificateSettings(webroot=f"/var/www{value}", acme_server=f"https://a{value}",
+                                   containers=[f"web{value}", "db"],
+                                   method="standalone" if standalone else "webroot")
+    renewal = SimpleNamespace(settings=settings, standalone=standalone,
+                              lineage=SimpleNamespace(name=f"site{value}"),
+                              request=RenewRequest(dry_run=dry_run, force=True))
+    command = _Renewal.certbot_command(renewal)  # the renewal step's own builder
+    runs_harmlessly(command)
+    one_argument(command, f"site{value}")
+    timer = renew_command(settings, PortCommands())
+    runs_harmlessly(timer)
+    hook = shlex.split(timer)[shlex.split(timer).index("--pre-hook") + 1] if standalone else ""
+    if hook:
+        assert shlex.split(hook)[2] == f"web{value}"  # docker stop 'web…' db
 
 
 @QUICK
