@@ -40,7 +40,7 @@ def check_command(args: argparse.Namespace) -> int:
     from primetui.overview.collector import DEFAULT_TIMEOUT
     from primetui.registry import Services
 
-    if args.timeout is not None and not args.timeout > 0:
+    if args.timeout is not None and not 0 < args.timeout < float("inf"):
         raise UsageError("--timeout: expected a positive number of seconds.")
     settings = load_for_command(args)
     services = Services(settings, prompter=None)  # no prompter: nothing is ever asked

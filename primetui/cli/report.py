@@ -39,7 +39,7 @@ def report_command(args: argparse.Namespace) -> int:
     from primetui.registry import Services
 
     seconds = parse_age(args.since)
-    if args.timeout is not None and not args.timeout > 0:
+    if args.timeout is not None and not 0 < args.timeout < float("inf"):
         raise UsageError("--timeout: expected a positive number of seconds.")
     settings = load_for_command(args)
     now = time.time()

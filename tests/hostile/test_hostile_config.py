@@ -151,3 +151,14 @@ def test_a_config_that_is_a_directory_is_one_sentence(tmp_path):
     assert_one_sentence(out.stderr)
     assert "is a directory" in out.stderr
     assert stat.S_ISDIR(folder.stat().st_mode)
+
+
+@pytest.mark.parametrize("command", ["check", "report"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "0"])
+def test_a_timeout_that_is_not_a_finite_positive_number_is_refused(tmp_path, command, value):
+    path = config_in(tmp_path / "c")
+    out = run_primetui("--config", str(path), command, "--timeout", value,
+                       env=private_env(tmp_path))
+    assert out.returncode == 2
+    assert_one_sentence(out.stderr)
+    assert "--timeout: expected a positive number of seconds." in out.stderr
