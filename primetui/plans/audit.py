@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import getpass
 import json
+import math
 import os
 import socket
 import time
@@ -65,10 +66,17 @@ _TYPES: dict[str, tuple[type, ...]] = {
 
 
 def _well_formed(entry: AuditEntry) -> bool:
-    """Whether every field has the type the readers (audit, report, the tab) rely on."""
-    return all(isinstance(getattr(entry, name), types) and not
+    """Whether every field has the type the readers (audit, report, the tab) rely on: a
+    time that is a real date, lists of strings, no true/false where a number belongs."""
+    if not all(isinstance(getattr(entry, name), types) and not
                (isinstance(getattr(entry, name), bool) and bool not in types)
-               for name, types in _TYPES.items())
+               for name, types in _TYPES.items()):
+        return False
+    return (0 <= entry.when < _LATEST and math.isfinite(entry.duration)
+            and all(isinstance(line, str) for line in [*entry.commands, *entry.output_tail]))
+
+
+_LATEST = 253402300800  # 10000-01-01: later "times" are damage, and no clock can show them
 
 
 def _who() -> tuple[str, str]:

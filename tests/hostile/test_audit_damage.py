@@ -116,7 +116,12 @@ DAMAGE = ['[1, 2, 3]', '"just a string"', "42", "null", "true", '{"when": 1, "ti
           '"error": "", "output_tail": []}',
           '{"when": 1, "user": "x", "host": "h", "action": "a", "title": "t", "target": "t", '
           '"outcome": "succeeded", "duration": 1, "commands": "not a list", "error": "", '
-          '"output_tail": []}', "\x00\x01garbage", ""]
+          '"output_tail": []}', "\x00\x01garbage", "",
+          *(json.dumps({"when": when, "user": "x", "host": "h", "action": "a", "title": "t",
+                        "target": "t", "outcome": "succeeded", "duration": 1, "error": "",
+                        "commands": commands, "output_tail": []})
+            for when, commands in ((1e400, []), (-1e20, []), (1e300, []), (1.0, [1, 2]),
+                                   (1.0, [None])))]
 
 
 def damaged_log(state: Path) -> Path:
