@@ -515,6 +515,7 @@ STARTER = """\
 # profile = "prime"            # a profile in ~/.aws/config; unset = default credentials
 region = "us-east-2"
 # endpoint_url = "http://127.0.0.1:5000"   # moto, LocalStack or a VPC endpoint
+# deadline = 90                # seconds one AWS call may take in all, however slow the answer
 
 # [servers.prod]
 # host = "prime.example.edu"   # required in each [servers.NAME]
