@@ -122,12 +122,15 @@ class CertificatesService:
         self.commands = commands or PortCommands.from_settings(settings)
 
     @classmethod
-    def from_settings(cls, settings: Settings, prompter: Prompter | None = None) -> CertificatesService:
-        """The service for `settings.certificates.server` (a [servers] name, or "local")."""
+    def from_settings(cls, settings: Settings, prompter: Prompter | None = None, *,
+                      runner: Runner | None = None) -> CertificatesService:
+        """The service for `settings.certificates.server` (a [servers] name, or "local");
+        `runner` is the session's shared one when given."""
         name = settings.certificates.server
         server: ServerSettings | None = settings.servers.get(name)
         profile = profile_for(server or ServerSettings(host="localhost", user=getpass.getuser()))
-        return cls(settings.certificates, runner_for(settings, name, prompter), profile,
+        runner = runner or runner_for(settings, name, prompter)
+        return cls(settings.certificates, runner, profile,
                    locations=locations_for(profile, server))
 
     # -- reading -------------------------------------------------------------------------

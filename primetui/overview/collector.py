@@ -71,7 +71,7 @@ class FindingsService:
             "backups": lambda: check_backups(s),
             "secrets": lambda: check_secrets(s),
             "maintenance": lambda: check_maintenance(s, self.now()),
-            "hosts": lambda: check_hosts(settings),
+            "hosts": lambda: check_hosts(settings, s.runner),
         }
 
     def collect(self, timeout: float = DEFAULT_TIMEOUT,

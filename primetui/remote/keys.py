@@ -88,6 +88,8 @@ class Keyring:
             PKey.from_path(path)
         except PasswordRequiredException:
             return True
+        except TypeError as exc:  # cryptography's words for an OpenSSH-format locked key
+            return "password" in str(exc).lower()
         except Exception:  # unreadable or unknown: paramiko says so when it tries the file
             return False
         return False
@@ -98,8 +100,8 @@ def _load(path: Path, passphrase: str) -> Any:
     from paramiko import PKey, SSHException
 
     try:
-        return PKey.from_path(path, password=passphrase)
-    except (SSHException, ValueError):
+        return PKey.from_path(path, password=passphrase.encode())
+    except (SSHException, ValueError, TypeError):
         return None
     except OSError as exc:
         raise RemoteError(f"The SSH key {path} cannot be read: {exc.strerror}.") from None

@@ -314,21 +314,34 @@ class SshRunner(_InvokeRunner):
                 on_line(self._notes.pop(0))
         return super().run(cmd, sudo=sudo, timeout=timeout, on_line=on_line, warn=warn)
 
-    def _context(self) -> Any:
+    def check(self, timeout: float | None = None) -> None:
+        """Connect without asking anything (an unknown host key raises) and run `true`.
+
+        For polls: the connection opened here is the one every later command reuses.
+        """
+        self._context(ask=False)
+        self.run("true", timeout=timeout)
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether the connection is open now."""
+        conn = self._conn
+        return conn is not None and conn.is_connected and conn.transport.is_active()
+
+    def _context(self, ask: bool = True) -> Any:
         with self._lock:
-            if self._conn is not None and self._conn.is_connected \
-                    and self._conn.transport.is_active():
+            if self.is_connected:
                 return self._conn
             dropped = self._conn is not None
             if dropped:  # dropped since the last call: start afresh, once
                 self._close_connection()
-            self._conn = self._open()
+            self._conn = self._open(ask)
             if dropped:
                 self._notes.append(f"The connection to {self.host} had dropped; it was "
                                    f"opened again.")
             return self._conn
 
-    def _open(self) -> Any:
+    def _open(self, ask: bool = True) -> Any:
         """Open every hop in order, then the server; each hop's host key checked strictly."""
         resolved = self.resolved
         hops: list[Any] = []
@@ -338,7 +351,8 @@ class SshRunner(_InvokeRunner):
                 if hop is resolved and key is not None and not key.is_file() \
                         and resolved.sources.get("identity_files", "").startswith("servers."):
                     raise RemoteError(f"The SSH key {key} for {self.name} does not exist.")
-                hops.append(self._open_hop(hop, hops[-1] if hops else None))
+                via = resolved.jumps[len(hops) - 1].where if hops else None
+                hops.append(self._open_hop(hop, hops[-1] if hops else None, ask, via))
         except BaseException:
             for conn in reversed(hops):
                 _quietly_close(conn)
@@ -347,9 +361,10 @@ class SshRunner(_InvokeRunner):
         self.connections_opened += 1
         return hops[-1]
 
-    def _open_hop(self, hop: ResolvedHost, gateway: Any) -> Any:
+    def _open_hop(self, hop: ResolvedHost, gateway: Any, ask: bool = True,
+                  bastion: str | None = None) -> Any:
         """Connect to one hop (through `gateway`), asking once about an unknown host key."""
-        via = f" through {gateway.host}" if gateway is not None else ""
+        via = f" (through the bastion {bastion})" if bastion else ""
         for attempt in (1, 2):
             conn = self._connection(hop, gateway)
             started = time.monotonic()
@@ -360,13 +375,13 @@ class SshRunner(_InvokeRunner):
             except Exception as exc:
                 conn.client.close()  # Fabric only closes what it finished opening
                 err = hop_error(exc, hop, self.name, time.monotonic() - started)
-                if (isinstance(err, HostKeyUnknownError) and attempt == 1
+                if (isinstance(err, HostKeyUnknownError) and attempt == 1 and ask
                         and self._prompter is not None and self._prompter.confirm_host_key(err)):
                     accept_host_key(hop.known_hosts[0], hop.hostname, hop.port, err.key_type,
                                     err.key_base64)
                     continue
-                if via and not isinstance(err, HostKeyUnknownError | HostKeyChangedError):
-                    err = type(err)(f"{str(err).rstrip('.')}{via}.")
+                if via and type(err) is RemoteError and str(err).startswith("Cannot reach"):
+                    err = RemoteError(f"{str(err).rstrip('.')}{via}.")
                 raise err from None
         raise AssertionError("unreachable")  # pragma: no cover
 
