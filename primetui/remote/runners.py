@@ -322,6 +322,11 @@ class SshRunner(_InvokeRunner):
         self._context(ask=False)
         self.run("true", timeout=timeout)
 
+    def transport(self) -> Any:
+        """The open connection's paramiko transport (connecting first, asking nothing), for
+        streams that do not fit `run` (a backup's tar stream)."""
+        return self._context(ask=False).transport
+
     @property
     def is_connected(self) -> bool:
         """Whether the connection is open now."""

@@ -183,12 +183,18 @@ def accept_host_key(known_hosts: Path, host: str, port: int, key_type: str,
                           f"{(exc.strerror or str(exc)).lower()}.") from None
 
 
-def host_key_facts(host: str, port: int, key: Any) -> HostKeyUnknownError:
-    """The unknown-host error for a key the server presented, with its fingerprint."""
+def host_key_facts(host: str, port: int, key: Any,
+                   known_hosts: Path | None = None) -> HostKeyUnknownError:
+    """The unknown-host error for a key the server presented, with its fingerprint and the
+    command that trusts exactly this key (for the command line, where nothing is asked)."""
     fp = fingerprint(key)
+    how = "accept it to connect"
+    if known_hosts is not None:
+        line = f"{known_hosts_name(host, port)} {key.get_name()} {key.get_base64()}"
+        how = (f"if the server's administrator confirms that fingerprint, trust it with: "
+               f"echo '{line}' >> {known_hosts}")
     return HostKeyUnknownError(
-        f"The host key of {host}:{port} is not known ({key.get_name()} {fp}); "
-        f"accept it to connect.",
+        f"The host key of {host}:{port} is not known ({key.get_name()} {fp}); {how}.",
         host=host, port=port, key_type=key.get_name(), fingerprint=fp,
         key_base64=key.get_base64())
 
@@ -220,7 +226,7 @@ def _connect_sentence(exc: BaseException, name: str, host: str, port: int, user:
     if isinstance(exc, RemoteError):
         return exc
     if isinstance(exc, _UnknownHostKey):
-        return host_key_facts(host, port, exc.key)
+        return host_key_facts(host, port, exc.key, known_hosts)
     if isinstance(exc, paramiko.BadHostKeyException):
         return HostKeyChangedError(
             f"The host key of {where} has CHANGED (it now presents {fingerprint(exc.key)}), so "
