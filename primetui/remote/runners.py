@@ -21,7 +21,6 @@ from typing import Any, BinaryIO, Protocol, Self
 
 from primetui.config import ServerSettings, Settings
 from primetui.errors import (
-    HostKeyChangedError,
     HostKeyUnknownError,
     RemoteError,
     SudoPasswordNeeded,
