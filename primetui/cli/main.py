@@ -57,12 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_areas(sub: argparse._SubParsersAction) -> None:
-    """Each area's commands, from primetui/commands/<area>.py when that module exists."""
+    """Each area's commands, from primetui/cli/<module>.py when that module exists."""
     import importlib
 
-    from primetui.areas import AREAS
+    from primetui.areas import CLI_MODULES
 
-    for area in AREAS:
+    for area in CLI_MODULES:
         try:
             module = importlib.import_module(f"primetui.cli.{area}")
         except ModuleNotFoundError as err:

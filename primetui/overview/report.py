@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from primetui.errors import PrimeError
-from primetui.findings.model import TAB_TITLES, FindingsReport, fix_text
+from primetui.findings.model import FindingsReport, place
 
 if TYPE_CHECKING:
     from primetui.plans.audit import AuditEntry
@@ -126,7 +126,7 @@ def _pending(findings: FindingsReport | None) -> list[str]:
         lines += ["| Severity | Area | Finding | Where to fix it |", "|---|---|---|---|"]
         for f in findings.findings:
             lines.append(f"| {SEVERITY_WORDS[f.severity]} | {cell(f.area)} | {cell(f.title)} | "
-                         f"{cell(fix_text(f) or TAB_TITLES.get(f.tab, f.tab))} |")
+                         f"{cell(place(f))} |")
     else:
         lines.append("Nothing needs attention.")
     lines += ["", "Status of each area:", "", "| Area | Status | Summary |", "|---|---|---|"]

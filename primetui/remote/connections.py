@@ -21,9 +21,11 @@ from primetui.remote.runners import CommandResult, Prompter, Runner, SshRunner, 
 class SessionRunner:
     """A server's runner shared by the session: `close` (and `with`) leave it open."""
 
-    def __init__(self, runner: Runner) -> None:
+    def __init__(self, runner: Runner, *, ask: bool = True) -> None:
         self.runner = runner
         self.name = runner.name
+        self.ask = ask
+        """False: a view for polls that never asks (host keys, sudo, passphrases)."""
 
     @property
     def host(self) -> str:
@@ -33,7 +35,8 @@ class SessionRunner:
     def run(self, cmd: str, *, sudo: bool = False, timeout: float | None = None,
             on_line: Callable[[str], None] | None = None, warn: bool = False) -> CommandResult:
         """Run a command over the shared connection."""
-        return self.runner.run(cmd, sudo=sudo, timeout=timeout, on_line=on_line, warn=warn)
+        run = self.runner.run if self.ask else getattr(self.runner, "run_quietly", self.runner.run)
+        return run(cmd, sudo=sudo, timeout=timeout, on_line=on_line, warn=warn)
 
     def put(self, local: Path | BinaryIO, remote: str) -> None:
         """Copy a file over the shared connection."""
@@ -73,14 +76,15 @@ class Connections:
         self._runners: dict[str, SessionRunner] = {}
         self._lock = threading.Lock()
 
-    def runner(self, server: str) -> SessionRunner:
-        """The shared runner for a configured server name, or "local"."""
+    def runner(self, server: str, *, ask: bool = True) -> SessionRunner:
+        """The shared runner for a configured server name, or "local"; with `ask=False`, a
+        view of the same connection that never asks anything (for polls)."""
         with self._lock:
             shared = self._runners.get(server)
             if shared is None:
                 made = runner_for(self.settings, server, self.prompter, keyring=self.keyring)
                 shared = self._runners[server] = SessionRunner(made)
-            return shared
+            return shared if ask else SessionRunner(shared.runner, ask=False)
 
     def close(self) -> None:
         """Close every connection and forget unlocked keys and sudo passwords."""

@@ -116,6 +116,19 @@ class _InvokeRunner:
         self._command_timeout = command_timeout
         self._sudo_password: str | None = None
         self._sudo_asks_password: bool | None = None
+        self._quiet = threading.local()  # set by run_quietly: this thread asks nothing
+
+    def run_quietly(self, cmd: str, **kwargs: Any) -> CommandResult:
+        """`run` without asking anything (a poll): an unknown host key or a sudo password
+        not already given raises instead of opening a dialog."""
+        self._quiet.on = True
+        try:
+            return self.run(cmd, **kwargs)
+        finally:
+            self._quiet.on = False
+
+    def _asks(self) -> bool:
+        return self._prompter is not None and not getattr(self._quiet, "on", False)
 
     # Hooks for the two implementations.
     def _context(self) -> Any:
@@ -217,7 +230,7 @@ class _InvokeRunner:
                 raise RemoteError(f"sudo does not work on {self.host}: {reason}.")
         if not self._sudo_asks_password:
             return None
-        password = self._prompter.sudo_password(self.host) if self._prompter else None
+        password = self._prompter.sudo_password(self.host) if self._asks() else None
         if not password:
             raise SudoPasswordNeeded(f"sudo on {self.host} needs a password and none was given.")
         if any(ch in password for ch in "\n\r\0"):
@@ -307,7 +320,7 @@ class SshRunner(_InvokeRunner):
     def run(self, cmd: str, *, sudo: bool = False, timeout: float | None = None,
             on_line: Callable[[str], None] | None = None, warn: bool = False) -> CommandResult:
         """Run `cmd` on the server; notes about the connection go to `on_line` first."""
-        self._context()
+        self._context(ask=self._asks())
         if on_line is not None:
             while self._notes:
                 on_line(self._notes.pop(0))
@@ -380,7 +393,7 @@ class SshRunner(_InvokeRunner):
                 conn.client.close()  # Fabric only closes what it finished opening
                 err = hop_error(exc, hop, self.name, time.monotonic() - started)
                 if (isinstance(err, HostKeyUnknownError) and attempt == 1 and ask
-                        and self._prompter is not None and self._prompter.confirm_host_key(err)):
+                        and self._asks() and self._prompter.confirm_host_key(err)):
                     accept_host_key(hop.known_hosts[0], hop.hostname, hop.port, err.key_type,
                                     err.key_base64)
                     continue
@@ -394,7 +407,7 @@ class SshRunner(_InvokeRunner):
         from fabric.runners import Remote
         from paramiko.config import SSHConfig
 
-        connect_kwargs = self.keyring.auth_kwargs(hop, self._prompter)
+        connect_kwargs = self.keyring.auth_kwargs(hop, self._prompter if self._asks() else None)
         connect_kwargs.update(banner_timeout=hop.connect_timeout,
                               auth_timeout=hop.connect_timeout)
         # lazy + an empty SSHConfig: ssh_config was already read (strictly) by
