@@ -104,10 +104,21 @@ def reach(settings: Settings, name: str, shared: Callable[[str], Any] | None = N
         runner.close()
 
 
+def _address(name: str, server: Any) -> str:
+    """host:port as ssh_config resolves it (the configured values if it cannot)."""
+    from primetui.remote.ssh_config import resolve_server
+
+    try:
+        resolved = resolve_server(name, server)
+    except PrimeError:
+        return f"{server.host}:{server.port}"
+    return f"{resolved.hostname}:{resolved.port}"
+
+
 def host_finding(settings: Settings, name: str, outcome: Outcome) -> Finding | None:
     """The finding for one server's outcome (None when it answered with a known key)."""
     server = settings.servers[name]
-    where = f"{name} ({server.host}:{server.port})"
+    where = f"{name} ({_address(name, server)})"
     tab, action = host_tab(settings, name)
     err = outcome.error
     if not outcome.done:

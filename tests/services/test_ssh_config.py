@@ -351,3 +351,20 @@ def test_a_dropped_connection_is_reopened_once_and_the_step_says_so(
         assert lines == [f"The connection to lab-prod (127.0.0.1:{lab.target.port}) had "
                          f"dropped; it was opened again.", "back"]
         assert runner.connections_opened == 2
+
+
+def test_polls_share_the_connection_but_never_ask(lab: Lab, agent: Path, tmp_path: Path) -> None:
+    settings = settings_for(ssh_config(lab, tmp_path), lab.known_hosts(target=False), tmp_path)
+    services = Services(settings, prompter=MustNotAsk())  # asking would fail the test
+    try:
+        hosts = check_hosts(settings, services.runner)
+        assert hosts is not None
+        [finding] = hosts.findings
+        assert finding.title == (f"The host key of prod (127.0.0.1:{lab.target.port}) "
+                                 f"is not in known_hosts.")
+        quiet = services.connections.runner("prod", ask=False)
+        with pytest.raises(HostKeyUnknownError):
+            quiet.run("true", sudo=True)
+        assert quiet.runner is services.runner("prod").runner  # the same connection
+    finally:
+        services.close()
