@@ -15,8 +15,15 @@ from typing import TYPE_CHECKING
 
 from primetui.config import Settings
 from primetui.paths import audit_log_path
-from primetui.plans.audit import AuditLog
-from primetui.plans.plan import Plan, PlanEvent, PlanResult, execute, undo_completed
+from primetui.plans.audit import AuditLog, AuditNotWritten
+from primetui.plans.plan import (
+    Plan,
+    PlanEvent,
+    PlanInterrupted,
+    PlanResult,
+    execute,
+    undo_completed,
+)
 
 if TYPE_CHECKING:
     from primetui.aws import AccountSummary, AwsService
@@ -140,10 +147,25 @@ class Services:
 
     def run_plan(self, plan: Plan, on_event: Callable[[PlanEvent], None] | None = None,
                  is_cancelled: Callable[[], bool] = lambda: False) -> PlanResult:
-        """Execute a plan and append the run to the audit log."""
-        result = execute(plan, on_event, is_cancelled)
-        self.audit.record(plan, result, demo=self.settings.demo)
+        """Execute a plan and append the run to the audit log.
+
+        A run stopped by ctrl+c is recorded as cancelled before the interrupt goes on. When
+        the audit log cannot take the entry, the run keeps its real outcome and says why in
+        `result.audit_error`.
+        """
+        try:
+            result = execute(plan, on_event, is_cancelled)
+        except PlanInterrupted as stop:
+            self._record(plan, stop.result)
+            raise
+        self._record(plan, result)
         return result
+
+    def _record(self, plan: Plan, result: PlanResult) -> None:
+        try:
+            self.audit.record(plan, result, demo=self.settings.demo)
+        except AuditNotWritten as err:
+            result.audit_error = f"{err} This run was not recorded in the audit log."
 
     def undo_plan(self, plan: Plan, result: PlanResult,
                   on_event: Callable[[PlanEvent], None] | None = None) -> PlanResult:
@@ -152,5 +174,5 @@ class Services:
         undo_plan = Plan(title=f"Undo: {plan.title}", target=plan.target,
                          steps=[s for i, s in enumerate(plan.steps) if i in result.completed()],
                          action=f"{plan.action or 'plan'}.undo")
-        self.audit.record(undo_plan, undone, demo=self.settings.demo)
+        self._record(undo_plan, undone)
         return undone

@@ -210,6 +210,8 @@ def run_plan_in_terminal(plan, services, *, yes: bool, dry_run: bool, read_only:
             out(f"[{event.state.value}] {event.index + 1}. {step.title}")
 
     result = services.run_plan(plan, on_event)
+    if result.audit_error:
+        print(f"primetui: {result.audit_error}", file=sys.stderr)
     if result.ok:
         out(f"Done: {plan.title} ({result.duration:.1f}s).")
         return 0
