@@ -6,6 +6,7 @@ report all read these; the work that produces them is in `findings.py`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -19,9 +20,9 @@ def rank(severity: str) -> int:
     return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
 
 
-def worst(severities: list[str] | tuple[str, ...]) -> Severity:
+def worst(severities: Sequence[str]) -> Severity:
     """The most urgent of some severities ("ok" when there are none)."""
-    return min(severities, key=rank, default="ok")  # type: ignore[return-value]
+    return min(severities, key=rank, default="ok")  # type: ignore[return-value, arg-type]
 
 
 @dataclass(frozen=True)

@@ -144,7 +144,7 @@ def strict_policy() -> Any:
         logger.addHandler(logging.NullHandler())
 
     class RejectAndRemember(paramiko.RejectPolicy):
-        def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
+        def missing_host_key(self, _client: Any, _hostname: str, key: Any) -> None:
             raise _UnknownHostKey(key)
 
     return RejectAndRemember()
@@ -258,7 +258,7 @@ def copy_file(src: Path | BinaryIO, dst: Path | BinaryIO, what: str) -> None:
             shutil.copyfile(src, dst)
         elif isinstance(src, Path):
             with src.open("rb") as f:
-                shutil.copyfileobj(f, dst)
+                shutil.copyfileobj(f, dst)  # type: ignore[arg-type]
         else:
             position = src.tell()
             src.seek(0)

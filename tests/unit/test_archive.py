@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tarfile
+from collections.abc import Iterable
 
 import pytest
 
@@ -10,13 +11,21 @@ from primetui.backups.archive import (
     ArchiveLimits,
     FileState,
     HostileArchiveError,
-    check_members,
+    Member,
+    MemberChecker,
     diff_trees,
     human_size,
     normalize_name,
     restore_scope,
     restored_mode,
 )
+
+
+def check_members(infos: Iterable[tarfile.TarInfo],
+                  limits: ArchiveLimits | None = None) -> list[Member]:
+    """Check every member of an archive listing as a restore does; the first bad one raises."""
+    checker = MemberChecker(limits or ArchiveLimits())
+    return [m for m in (checker.check(i) for i in infos) if m is not None]
 
 
 def info(name: str, kind: bytes = tarfile.REGTYPE, *, size: int = 0, mode: int = 0o644,

@@ -43,5 +43,3 @@ TABS: tuple[TabSpec, ...] = (
     TabSpec("audit", "Audit", "7", "AuditTab"),
 )
 """Every tab, in order."""
-
-TAB_IDS = tuple(tab.id for tab in TABS)
