@@ -115,7 +115,7 @@ def test_diff_sorts_paths_into_added_changed_removed_and_unchanged() -> None:
     assert [c.path for c in preview.added] == ["config/new.toml"]
     assert [c.path for c in preview.changed] == [".env"]
     assert [c.path for c in preview.removed] == ["config/old.toml"]
-    assert [c.path for c in preview.unchanged] == ["config/same.toml"]
+    assert [c.path for c in preview.of("unchanged")] == ["config/same.toml"]
     assert preview.summary() == "1 added, 1 changed, 1 removed, 1 unchanged"
     assert preview.changed[0].detail() == "10 B → 12 B, mode 0644 → 0600"
     assert preview.added[0].detail() == "2.0 kB, 0600"
