@@ -32,4 +32,4 @@ bench: $(STAMP)  ## start-up time against a bare Textual app
 	$(BIN)/python bench/startup.py
 
 clean:
-	rm -rf $(VENV) dist build .pytest_cache .ruff_cache
+	rm -rf $(VENV) dist build .pytest_cache .ruff_cache .mypy_cache
