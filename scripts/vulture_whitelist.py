@@ -41,6 +41,7 @@ _.shown_keys
 _.state_text
 _.log_text
 _.outcome_text
+_.project_themes           # the themes the app registered from the theme folders
 
 # Settings written back as TOML, the inverse of `load_settings`; only the tests call it today.
 save_settings
