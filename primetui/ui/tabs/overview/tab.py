@@ -287,7 +287,7 @@ class OverviewTab(TabBody):
         if event.state is WorkerState.SUCCESS and worker.group == "overview":
             if self.services is not None and self.query("#overview-headline"):
                 await self._add_tables()
-            report, self._keys = worker.result
+            report, self._keys = worker.result  # type: ignore[misc]
             self.show_report(report)
         elif event.state is WorkerState.SUCCESS:
             self.notify(f"{worker.result} answered with a trusted host key.", title=self.TITLE)
