@@ -1,5 +1,6 @@
-"""Test modules never import each other: helpers live in tests/fixtures/, fixtures come from
-a folder's conftest.py (so running one test file never runs another's module code)."""
+"""Test modules never import each other: shared helpers live in helper modules (tests/fixtures/
+or a folder's own), fixtures come from a folder's conftest.py. So running one test file never
+runs another's module code, and a helper's home says it is shared."""
 
 from __future__ import annotations
 
@@ -11,35 +12,41 @@ import pytest
 TESTS = Path(__file__).resolve().parents[1]
 
 
-def imports_of_other_tests(path: Path) -> set[str]:
-    """The `tests.*` modules a file imports that are not under tests.fixtures."""
+def is_test_module(name: str) -> bool:
+    """Whether a dotted module name is a test module or a conftest."""
+    last = name.rsplit(".", 1)[-1]
+    return last.startswith("test_") or last == "conftest"
+
+
+def imported_test_modules(path: Path) -> set[str]:
+    """The test modules (test_*.py, conftest.py) a file imports, by their dotted names."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module]
+            found.update(a.name for a in node.names if is_test_module(a.name))
         elif isinstance(node, ast.ImportFrom):
-            names = [f"(relative) {node.module or ''}"]
-        else:
-            continue
-        found.update(n for n in names if n.startswith("(relative)")
-                     or (n.split(".")[0] == "tests" and not n.startswith("tests.fixtures")))
+            module = "." * node.level + (node.module or "")
+            if module.strip(".") and is_test_module(module):
+                found.add(module)
+            found.update(f"{module}.{a.name}" for a in node.names if is_test_module(a.name))
     return found
 
 
-def modules_of_tests() -> list[Path]:
-    return sorted(p for p in TESTS.rglob("*.py") if "fixtures" not in p.relative_to(TESTS).parts)
+def every_module() -> list[Path]:
+    return sorted(TESTS.rglob("*.py"))
 
 
-@pytest.mark.parametrize("path", modules_of_tests(), ids=lambda p: p.relative_to(TESTS).as_posix())
-def test_a_test_module_imports_helpers_only_from_tests_fixtures(path: Path) -> None:
-    assert imports_of_other_tests(path) == set()
+@pytest.mark.parametrize("path", every_module(), ids=lambda p: p.relative_to(TESTS).as_posix())
+def test_no_module_imports_a_test_module(path: Path) -> None:
+    assert imported_test_modules(path) == set()
 
 
 def test_the_check_sees_one_test_module_importing_another(tmp_path: Path) -> None:
     bad = tmp_path / "test_bad.py"
     bad.write_text("from tests.ui.test_shell import SIZE\nimport tests.services.test_backups\n"
-                   "from tests.fixtures.shell import settle\nfrom .test_dialogs import DialogHost\n")
-    assert imports_of_other_tests(bad) == {"tests.ui.test_shell", "tests.services.test_backups",
-                                           "(relative) test_dialogs"}
+                   "from tests.fixtures.shell import settle\nfrom .test_dialogs import DialogHost\n"
+                   "from tests.ui import test_themes\nfrom tests.ui.conftest import world\n"
+                   "from tests.hostile.rest_helpers import run_primetui\n")
+    assert imported_test_modules(bad) == {"tests.ui.test_shell", "tests.services.test_backups",
+                                          ".test_dialogs", "tests.ui.test_themes",
+                                          "tests.ui.conftest"}
