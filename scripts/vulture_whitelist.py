@@ -10,9 +10,12 @@ when something outside its reach uses it; anything else it reports is dead and g
 # Tab bodies: loaded by name (`TabSpec.class_name`) through importlib when a tab is first shown.
 AuditTab, BackupsTab, CertificatesTab, InstancesTab, MaintenanceTab, OverviewTab, SchedulesTab
 
-# Read by the libraries that call us: paramiko's host-key policy hook, python-gnupg's attribute.
+# Read by the libraries that call us: paramiko's host-key policy hook, python-gnupg's attribute,
+# Textual's Footer reactives.
 _.missing_host_key
 _.buffer_size
+_.compact
+_.show_command_palette
 
 # Dataclass fields: part of the record even where primetui itself reads none of them.
 _.user_id                 # aws.Identity
@@ -42,6 +45,7 @@ _.state_text
 _.log_text
 _.outcome_text
 _.project_themes           # the themes the app registered from the theme folders
+_.connections_opened       # remote.runners.SshRunner: how often its chain was opened
 
 # Settings written back as TOML, the inverse of `load_settings`; only the tests call it today.
 save_settings
