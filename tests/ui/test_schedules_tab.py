@@ -221,7 +221,7 @@ async def test_read_only_hides_enable_disable_and_new(make_app, lab):
 
 
 async def test_new_pair_form_shows_every_field_and_button_at_80x24(make_app, lab):
-    from tests.ui.test_small_terminal import SMALL, walk_focus_and_check_each_is_on_screen
+    from tests.fixtures.small_terminal import SMALL, walk_focus_and_check_each_is_on_screen
 
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:
