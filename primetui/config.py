@@ -251,7 +251,7 @@ class _Reader:
             inner = [a for a in get_args(tp) if a is not type(None)][0]
             return self.value(key, raw, inner)
         if dataclasses.is_dataclass(tp):
-            return self.section(key, raw, tp)
+            return self.section(key, raw, tp)  # type: ignore[arg-type]
         if origin is list:
             if not isinstance(raw, list):
                 raise self.fail(key, _type_name(tp))
@@ -405,10 +405,10 @@ def _check_references(s: Settings, file: Path) -> None:
         raise ConfigError(f"{file}: certificates.ca_file: expected an existing file, "
                           f"{s.certificates.ca_file} does not exist.")
     if ":" in s.backups.source and not s.backups.source.startswith(("/", "~", ".")):
-        server = s.backups.source.split(":", 1)[0]
-        if server not in s.servers:
+        source_server = s.backups.source.split(":", 1)[0]
+        if source_server not in s.servers:
             raise ConfigError(f"{file}: backups.source: expected a local path or SERVER:/path with "
-                              f"a configured server, '{server}' is not one.")
+                              f"a configured server, '{source_server}' is not one.")
     _check_maintenance(s.maintenance, file)
     if s.backups.destination.exists() and not s.backups.destination.is_dir():
         raise ConfigError(f"{file}: backups.destination: expected a directory, "

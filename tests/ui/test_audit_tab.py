@@ -16,7 +16,7 @@ from primetui.plans.plan import Plan, Step, StepContext, execute
 from primetui.ui.screens.main import MainScreen
 from primetui.ui.tabs.audit.details import AuditDetailsScreen
 from primetui.ui.widgets.live_table import LiveTable, cell_text
-from tests.ui.test_shell import (
+from tests.fixtures.shell import (
     SIZE,
     lab_app,
     lab_settings,
