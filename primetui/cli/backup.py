@@ -76,8 +76,9 @@ def _strip_newline(text: str) -> str:
 
 def read_passphrase(args: argparse.Namespace, *, twice: bool = False) -> str:
     """The passphrase from --passphrase-file, --passphrase-fd or the terminal."""
-    from primetui.backups.common import passphrase_hint, passphrase_problem
+    from primetui.secrets import forbid_core_dumps, secret_problem, strength_hint
 
+    forbid_core_dumps()  # from here on the process holds a secret: no core file may show it
     if args.passphrase_file:
         passphrase = _from_file(Path(args.passphrase_file).expanduser())
     elif args.passphrase_fd is not None:
@@ -85,8 +86,8 @@ def read_passphrase(args: argparse.Namespace, *, twice: bool = False) -> str:
     else:
         passphrase = _from_prompt(twice)
         if twice:
-            print(f"Passphrase strength: {passphrase_hint(passphrase)}.", file=sys.stderr)
-    problem = passphrase_problem(passphrase)
+            print(f"Passphrase strength: {strength_hint(passphrase)}", file=sys.stderr)
+    problem = secret_problem(passphrase)
     if problem:
         raise UsageError(problem)
     return passphrase
@@ -104,7 +105,7 @@ def _from_file(path: Path) -> str:
     except OSError as err:
         raise UsageError(f"Cannot read the passphrase file {path}: "
                          f"{(err.strerror or str(err)).lower()}.") from None
-    return _strip_newline(data.decode("utf-8", "strict"))
+    return _strip_newline(_decode(data, f"the passphrase file {path}"))
 
 
 def _from_fd(fd: int) -> str:
@@ -118,7 +119,16 @@ def _from_fd(fd: int) -> str:
     except OSError as err:
         raise UsageError(f"Cannot read the passphrase from file descriptor {fd}: "
                          f"{(err.strerror or str(err)).lower()}.") from None
-    return _strip_newline(data.decode("utf-8"))
+    return _strip_newline(_decode(bytes(data), f"file descriptor {fd}"))
+
+
+def _decode(data: bytes, where: str) -> str:
+    from primetui.secrets import SecretError, decode_secret
+
+    try:
+        return decode_secret(data, where)
+    except SecretError as err:
+        raise UsageError(str(err)) from None
 
 
 def _from_prompt(twice: bool) -> str:

@@ -20,6 +20,7 @@ from typing import Any, BinaryIO, Protocol, Self
 
 from primetui.config import ServerSettings, Settings
 from primetui.errors import HostKeyUnknownError, RemoteError, SudoPasswordNeeded
+from primetui.secrets import secret_problem
 from primetui.remote.streams import (
     SUDO_PROMPT,
     LineStreams,
@@ -210,8 +211,9 @@ class _InvokeRunner:
         password = self._prompter.sudo_password(self.host) if self._prompter else None
         if not password:
             raise SudoPasswordNeeded(f"sudo on {self.host} needs a password and none was given.")
-        if any(ch in password for ch in "\n\r\0"):
-            raise SudoPasswordNeeded("A sudo password cannot contain line breaks or NUL characters.")
+        problem = secret_problem(password, "sudo password")
+        if problem:
+            raise SudoPasswordNeeded(problem)
         self._sudo_password = password
         return password
 
