@@ -20,7 +20,6 @@ from typing import Any, BinaryIO, Protocol, Self
 
 from primetui.config import ServerSettings, Settings
 from primetui.errors import HostKeyUnknownError, RemoteError, SudoPasswordNeeded
-from primetui.secrets import secret_problem
 from primetui.remote.streams import (
     SUDO_PROMPT,
     LineStreams,
@@ -34,6 +33,7 @@ from primetui.remote.streams import (
     strict_policy,
     transfer_error,
 )
+from primetui.secrets import secret_problem
 
 __all__ = ["CommandResult", "LocalRunner", "Prompter", "Runner", "SshRunner",
            "accept_host_key", "runner_for"]

@@ -12,7 +12,7 @@ from primetui.backups.service import BackupService
 from primetui.plans.plan import execute
 from primetui.sandbox.gpg import GpgHome
 from primetui.secrets import SecretError, decode_secret, secret_problem, strength_hint
-from tests.hostile.conftest import encrypt_by_hand, shell_gpg, tar_gz, file_info
+from tests.hostile.conftest import encrypt_by_hand, file_info, shell_gpg, tar_gz
 
 NON_ASCII = ["pässwörd and more words", "€ for the euro sign", "密码 is not latin-1 at all"]
 
@@ -42,7 +42,7 @@ def test_the_latin1_spelling_of_a_passphrase_does_not_open_a_utf8_archive(
     archive = encrypt_by_hand(gpg_home, tar_gz([(file_info(".env"), b"KEY=1\n")]),
                               tmp_path / "by-hand.tar.gz.gpg", "pässwörd")
     with pytest.raises(WrongPassphraseError):
-        service.verify(archive, "pässwörd".encode("utf-8").decode("latin-1"))
+        service.verify(archive, "pässwörd".encode().decode("latin-1"))
 
 
 def test_non_utf8_bytes_in_a_passphrase_file_are_one_sentence() -> None:

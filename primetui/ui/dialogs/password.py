@@ -11,6 +11,7 @@ from textual.widgets import Input, Static
 
 from primetui.secrets import secret_problem, strength_hint
 
+
 def refusal(first: str, second: str | None) -> str:
     """Why a typed value is refused, or "" when it is acceptable."""
     if not first:
