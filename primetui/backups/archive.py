@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from primetui.errors import PrimeError
+from primetui.printable import is_printable, printable
 
 GiB = 1024**3
 
@@ -22,14 +23,37 @@ class HostileArchiveError(PrimeError):
     """An archive member that a restore must never write: the message names it and why."""
 
 
+MiB = 1024**2
+
+
 @dataclass(frozen=True)
 class ArchiveLimits:
-    """What counts as a sane archive: refusing beyond these stops decompression bombs."""
+    """What counts as a sane archive: refusing beyond these stops decompression bombs.
+
+    The member count, total size and expansion ratio come from the `[backups]` settings
+    (`max_archive_members`, `max_archive_mb`, `max_expansion_ratio`); the ratio is judged
+    once `ratio_after` bytes have come out, so small archives of tiny files never trip it.
+    """
 
     max_member_size: int = 4 * GiB
     max_total_size: int = 16 * GiB
-    max_members: int = 200_000
+    max_members: int = 100_000
     max_name_length: int = 4096
+    max_ratio: int = 1000
+    ratio_after: int = MiB
+
+    @classmethod
+    def from_settings(cls, members: int, total_mb: int, ratio: int) -> ArchiveLimits:
+        """The limits the `[backups]` settings ask for."""
+        total = total_mb * MiB
+        return cls(max_member_size=min(4 * GiB, total), max_total_size=total,
+                   max_members=members, max_ratio=ratio)
+
+    @property
+    def max_stream_size(self) -> int:
+        """The most decompressed bytes a sane archive can hold: its files plus headers."""
+        return (self.max_total_size + self.max_members * (4 * 512 + 2 * self.max_name_length)
+                + 20 * 512)
 
 
 @dataclass(frozen=True)
@@ -88,7 +112,7 @@ def normalize_name(name: str) -> str | None:
 
 
 def _refuse(raw: str, why: str) -> HostileArchiveError:
-    shown = raw.encode("unicode_escape", "backslashreplace").decode("ascii")[:200]
+    shown = printable(raw[:200])
     return HostileArchiveError(f"The archive was refused because member '{shown}' {why}; "
                                f"nothing was written.")
 
@@ -161,6 +185,9 @@ class MemberChecker:
             raise _refuse(raw, "has an irregular path")
         if any(ch in name for ch in "\n\r"):
             raise _refuse(raw, "has a line break in its name")
+        if not is_printable(name):
+            raise _refuse(raw, "has control characters or bytes that are not UTF-8 in its name "
+                               "(a terminal would act on them instead of showing them)")
         return name
 
 

@@ -16,7 +16,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from primetui.backups.archive import ChangePreview, FileState, diff_trees, restore_scope
+from primetui.backups.archive import (
+    ArchiveLimits,
+    ChangePreview,
+    FileState,
+    diff_trees,
+    restore_scope,
+)
 from primetui.backups.common import BackupError
 from primetui.backups.gpg import GpgCipher
 from primetui.backups.pipeline import decrypt_and_read, fsync_dir, write_error
@@ -84,7 +90,8 @@ def remove_stale_staging(destination: Path) -> None:
 
 
 def restore(cipher: GpgCipher, preview: RestorePreview, passphrase: str,
-            emit: Callable[[str], None] = lambda line: None) -> None:
+            emit: Callable[[str], None] = lambda line: None, *,
+            limits: ArchiveLimits | None = None) -> None:
     """Stage, compare with the preview, swap in; on failure the destination is unchanged."""
     dest = preview.destination
     created = not dest.exists()
@@ -101,7 +108,8 @@ def restore(cipher: GpgCipher, preview: RestorePreview, passphrase: str,
         new.mkdir(mode=0o700)
         old.mkdir(mode=0o700)
         emit(f"decrypting {preview.archive.name} into {staging.name}/ (checked member by member)")
-        staged = decrypt_and_read(cipher, preview.archive, passphrase, staging=new)
+        staged = decrypt_and_read(cipher, preview.archive, passphrase, staging=new,
+                                  limits=limits)
         if incoming_states(staged) != incoming_states(preview.listing):
             raise BackupError(f"{preview.archive.name} no longer holds what the preview showed; "
                               f"nothing was restored.")

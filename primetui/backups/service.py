@@ -86,7 +86,9 @@ class BackupService:
         self._runner_factory = runner_factory
         self.cipher = GpgCipher(gnupghome, s2k_count=s2k_count)
         self.verifications = VerificationLog(state_file or state_dir() / "backup-verified.json")
-        self.limits = limits or ArchiveLimits()
+        self.limits = limits or ArchiveLimits.from_settings(
+            self.config.max_archive_members, self.config.max_archive_mb,
+            self.config.max_expansion_ratio)
         self.clock = clock
 
     @classmethod
@@ -251,7 +253,7 @@ class BackupService:
                         kind="pre-restore", emit=ctx.emit, is_cancelled=ctx.is_cancelled)
 
         def swap(ctx: StepContext) -> None:
-            restore(self.cipher, preview, passphrase, ctx.emit)
+            restore(self.cipher, preview, passphrase, ctx.emit, limits=self.limits)
 
         staging = dest / f"{STAGING_PREFIX}PID-XXXX"
         archived = {m.name for m in preview.listing.members}

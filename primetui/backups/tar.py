@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import io
 import os
 import stat
 import tarfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,8 @@ from primetui.backups.archive import ArchiveLimits, HostileArchiveError, Member,
 from primetui.backups.common import BackupError
 
 CHUNK = 1 << 20
+READ = 64 * 1024
+"""How much is decompressed at a time when reading an archive: small, so memory stays flat."""
 
 
 @dataclass(frozen=True)
@@ -119,10 +123,12 @@ def read_archive(stream: BinaryIO, *, limits: ArchiveLimits | None = None,
     The stream is read to its end even after the tar's end marker, so the decrypting side
     never blocks. Refusals are `HostileArchiveError`; an unreadable stream is `BackupError`.
     """
-    checker = MemberChecker(limits or ArchiveLimits())
+    limits = limits or ArchiveLimits()
+    checker = MemberChecker(limits)
     members: list[Member] = []
+    gunzip = BoundedGunzip(stream, limits)
     try:
-        with tarfile.open(fileobj=stream, mode="r|gz", bufsize=CHUNK) as tar:
+        with tarfile.open(fileobj=gunzip, mode="r|", bufsize=READ) as tar:
             for info in tar:
                 member = checker.check(info)
                 if member is None:
@@ -144,7 +150,7 @@ def read_archive(stream: BinaryIO, *, limits: ArchiveLimits | None = None,
     except tarfile.FilterError as err:  # the data filter's own refusal: one more safety net
         raise HostileArchiveError(f"The archive was refused: {err}; nothing was written.") \
             from None
-    except (tarfile.TarError, EOFError, OSError, ValueError) as err:
+    except (tarfile.TarError, EOFError, OSError, ValueError, zlib.error) as err:
         if isinstance(err, OSError) and err.errno is not None:
             raise
         raise BackupError(f"The decrypted data is not a readable .tar.gz archive ({err}).") \
@@ -155,6 +161,84 @@ def read_archive(stream: BinaryIO, *, limits: ArchiveLimits | None = None,
     if staging is not None:
         _set_directory_modes(staging, members)
     return Listing(tuple(members))
+
+
+class BoundedGunzip(io.RawIOBase):
+    """A gzip stream read back a little at a time, refusing a decompression bomb early.
+
+    tarfile's own `r|gz` inflates a whole input buffer at once (1 MiB of zeros is 1 GiB of
+    output) and copies it on every read. Here at most `READ` bytes are inflated per call,
+    concatenated gzip members are followed as gzip does, and the stream is refused as soon
+    as it grows beyond what `limits` allow or expands more than `max_ratio` times.
+    """
+
+    def __init__(self, raw: BinaryIO, limits: ArchiveLimits) -> None:
+        super().__init__()
+        self._raw = raw
+        self._limits = limits
+        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._tail = b""
+        self._started = False
+        self._next_member = False
+        self.consumed = 0
+        self.produced = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to `size` (at most `READ`) decompressed bytes; b"" at the end of the stream."""
+        want = READ if size is None or size < 0 else min(size, READ)
+        while True:
+            if not self._tail:
+                if self._inflate.eof:
+                    self._tail = self._inflate.unused_data
+                    if not self._tail:
+                        self._tail = self._raw.read(READ)
+                        self.consumed += len(self._tail)
+                    if not self._tail:
+                        return b""
+                    self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)  # next gzip member
+                    self._next_member = True
+                else:
+                    self._tail = self._raw.read(READ)
+                    self.consumed += len(self._tail)
+                    if not self._tail:
+                        if self._started:
+                            raise EOFError("the compressed stream ends too early")
+                        return b""
+            self._started = True
+            try:
+                out = self._inflate.decompress(self._tail, want)
+            except zlib.error:
+                if self._next_member:  # padding after the last member: ignored, as gzip does
+                    self._tail = b""
+                    return b""
+                raise
+            self._tail = self._inflate.unconsumed_tail
+            if out:
+                self._next_member = False
+                self.produced += len(out)
+                self._check()
+                return out
+
+    def _check(self) -> None:
+        limits = self._limits
+        if self.produced > limits.max_stream_size:
+            raise HostileArchiveError(
+                f"The archive was refused: it expands beyond {limits.max_total_size} bytes, "
+                f"the limit set by backups.max_archive_mb; nothing was written.")
+        if limits.max_ratio and self.produced > limits.ratio_after and \
+                self.produced > limits.max_ratio * max(1, self.consumed):
+            raise HostileArchiveError(
+                f"The archive was refused: it expands more than {limits.max_ratio} times its "
+                f"compressed size (a decompression bomb, or very repetitive files; "
+                f"backups.max_expansion_ratio sets the limit); nothing was written.")
 
 
 def _hash_stream(f: BinaryIO | None, size: int) -> str:
