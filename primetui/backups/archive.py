@@ -11,6 +11,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any
 
 from primetui.errors import PrimeError
@@ -286,7 +287,7 @@ class ChangePreview:
     def lines(self) -> list[str]:
         """The preview as text, one path per line, unchanged ones left out."""
         marks = {"added": "+", "changed": "~", "removed": "-"}
-        return [f"  {marks[c.kind]} {c.path}  ({c.detail()})" for c in self.changes
+        return [f"  {marks[c.kind]} {printable(c.path)}  ({c.detail()})" for c in self.changes
                 if c.kind in marks]
 
 
@@ -324,6 +325,28 @@ def restore_scope(archive_names: Iterable[str]) -> list[str]:
         covered.add(next(p for p in ("/".join(parts[:i]) for i in range(1, len(parts) + 1))
                          if p in names))
     return sorted(covered)
+
+
+def include_verdict(name: str, patterns: Iterable[str]) -> str:
+    """What a restore does with a member, given `backups.include`.
+
+    "restore" when a pattern names it or one of its ancestors (`config/` covers
+    `config/app.toml`; globs match within one path component, as the backup's own glob
+    does); "container" when it is only a directory on the way to a pattern
+    (`config` for `config/nginx/*.conf`), restored through its contents only; "refuse"
+    for everything else (`.bashrc`, `.git/hooks/…`, an `app/` the lab never backs up).
+    """
+    parts = name.split("/")
+    container = False
+    for pattern in patterns:
+        want = [p for p in pattern.strip().strip("/").split("/") if p not in ("", ".")]
+        if not want:
+            continue
+        if len(parts) >= len(want) and all(fnmatchcase(have, p) for have, p in zip(parts, want, strict=False)):
+            return "restore"
+        if len(parts) < len(want) and all(fnmatchcase(have, p) for have, p in zip(parts, want, strict=False)):
+            container = True
+    return "container" if container else "refuse"
 
 
 def human_size(size: float) -> str:

@@ -104,7 +104,7 @@ def encrypt_to_temp(cipher: GpgCipher, produce: Callable[[BinaryIO], None], fina
 
 def decrypt_and_read(cipher: GpgCipher, source: Path, passphrase: str, *,
                      staging: Path | None = None, limits: ArchiveLimits | None = None,
-                     label: str | None = None) -> Listing:
+                     label: str | None = None, include: list[str] | None = None) -> Listing:
     """Decrypt `source` and read (and, with `staging`, extract) the archive inside.
 
     gpg's verdict comes first: a wrong passphrase or a damaged file is reported as such
@@ -117,7 +117,8 @@ def decrypt_and_read(cipher: GpgCipher, source: Path, passphrase: str, *,
 
     def consume() -> None:
         try:
-            box["listing"] = read_archive(reader, limits=limits, staging=staging)
+            box["listing"] = read_archive(reader, limits=limits, staging=staging,
+                                          include=include)
         except BaseException as err:  # noqa: BLE001 - reported by the caller
             box["error"] = err
         finally:

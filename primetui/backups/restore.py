@@ -27,6 +27,7 @@ from primetui.backups.common import BackupError
 from primetui.backups.gpg import GpgCipher
 from primetui.backups.pipeline import decrypt_and_read, fsync_dir, write_error
 from primetui.backups.tar import Listing, hash_tree
+from primetui.printable import printable
 
 STAGING_PREFIX = ".primetui-restore-"
 
@@ -41,10 +42,23 @@ class RestorePreview:
     scope: tuple[str, ...]
     changes: ChangePreview
 
+    @property
+    def refused(self) -> tuple[str, ...]:
+        """Members the restore leaves out: `backups.include` does not name them."""
+        return tuple(m.name + ("/" if m.is_dir else "") for m in self.listing.refused)
+
+    def summary(self) -> str:
+        """`2 added, 1 changed, 0 removed, 5 unchanged` (and `, 3 refused` when some are)."""
+        refused = f", {len(self.refused)} refused" if self.refused else ""
+        return self.changes.summary() + refused
+
     def lines(self) -> list[str]:
-        """The preview as text for the CLI and the plan screen."""
-        head = [f"Restore {self.archive.name} into {self.destination}: {self.changes.summary()}."]
-        return head + self.changes.lines()
+        """The preview as text for the CLI and the plan screen (names shown escaped)."""
+        head = [printable(f"Restore {self.archive.name} into {self.destination}: "
+                          f"{self.summary()}.")]
+        refused = [f"  ! {printable(name)}  (refused: not in backups.include)"
+                   for name in self.refused]
+        return head + self.changes.lines() + refused
 
 
 def incoming_states(listing: Listing) -> dict[str, FileState]:
@@ -62,7 +76,11 @@ def current_states(destination: Path, scope: Iterable[str]) -> dict[str, FileSta
 
 
 def make_preview(listing: Listing, archive: Path, destination: Path) -> RestorePreview:
-    """Compare the archive with the destination, within what the backup covers."""
+    """Compare the archive with the destination, within what the backup covers.
+
+    `listing` comes from `read_archive(…, include=…)`: members outside the include list
+    are already set aside in `listing.refused` and never reach the scope.
+    """
     scope = restore_scope(m.name for m in listing.members)
     changes = diff_trees(current_states(destination, scope), incoming_states(listing), scope)
     return RestorePreview(archive, destination, listing, tuple(scope), changes)
@@ -91,7 +109,7 @@ def remove_stale_staging(destination: Path) -> None:
 
 def restore(cipher: GpgCipher, preview: RestorePreview, passphrase: str,
             emit: Callable[[str], None] = lambda line: None, *,
-            limits: ArchiveLimits | None = None) -> None:
+            limits: ArchiveLimits | None = None, include: list[str] | None = None) -> None:
     """Stage, compare with the preview, swap in; on failure the destination is unchanged."""
     dest = preview.destination
     created = not dest.exists()
@@ -109,7 +127,7 @@ def restore(cipher: GpgCipher, preview: RestorePreview, passphrase: str,
         old.mkdir(mode=0o700)
         emit(f"decrypting {preview.archive.name} into {staging.name}/ (checked member by member)")
         staged = decrypt_and_read(cipher, preview.archive, passphrase, staging=new,
-                                  limits=limits)
+                                  limits=limits, include=include)
         if incoming_states(staged) != incoming_states(preview.listing):
             raise BackupError(f"{preview.archive.name} no longer holds what the preview showed; "
                               f"nothing was restored.")

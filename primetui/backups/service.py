@@ -237,7 +237,8 @@ class BackupService:
         dest = Path(destination).expanduser() if destination else \
             self.default_restore_destination()
         remove_stale_staging(dest)
-        listing = decrypt_and_read(self.cipher, path, passphrase, limits=self.limits)
+        listing = decrypt_and_read(self.cipher, path, passphrase, limits=self.limits,
+                                   include=list(self.config.include))
         return make_preview(listing, path, dest.absolute())
 
     def restore_plan(self, preview: RestorePreview, passphrase: str) -> Plan:
@@ -253,7 +254,8 @@ class BackupService:
                         kind="pre-restore", emit=ctx.emit, is_cancelled=ctx.is_cancelled)
 
         def swap(ctx: StepContext) -> None:
-            restore(self.cipher, preview, passphrase, ctx.emit, limits=self.limits)
+            restore(self.cipher, preview, passphrase, ctx.emit, limits=self.limits,
+                    include=list(self.config.include))
 
         staging = dest / f"{STAGING_PREFIX}PID-XXXX"
         archived = {m.name for m in preview.listing.members}

@@ -22,7 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from primetui.backups.archive import ArchiveLimits, HostileArchiveError, Member, MemberChecker
+from primetui.backups.archive import (
+    ArchiveLimits,
+    HostileArchiveError,
+    Member,
+    MemberChecker,
+    include_verdict,
+)
 from primetui.backups.common import BackupError
 
 CHUNK = 1 << 20
@@ -35,6 +41,8 @@ class Listing:
     """What an archive holds: its checked members (files with a sha256), in archive order."""
 
     members: tuple[Member, ...]
+    refused: tuple[Member, ...] = ()
+    """Members left out because `backups.include` does not name them (restore only)."""
 
     @property
     def files(self) -> list[Member]:
@@ -117,8 +125,13 @@ def write_local_tar(source: Path, paths: list[str], out: BinaryIO,
 
 
 def read_archive(stream: BinaryIO, *, limits: ArchiveLimits | None = None,
-                 staging: Path | None = None) -> Listing:
+                 staging: Path | None = None,
+                 include: Iterable[str] | None = None) -> Listing:
     """Check and hash every member of a `.tar.gz` stream; extract into `staging` if given.
+
+    With `include` (a restore), members it does not name are still checked but never
+    extracted, and come back in `Listing.refused`; directories on the way to a pattern are
+    neither restored nor refused.
 
     The stream is read to its end even after the tar's end marker, so the decrypting side
     never blocks. Refusals are `HostileArchiveError`; an unreadable stream is `BackupError`.
@@ -126,6 +139,8 @@ def read_archive(stream: BinaryIO, *, limits: ArchiveLimits | None = None,
     limits = limits or ArchiveLimits()
     checker = MemberChecker(limits)
     members: list[Member] = []
+    refused: list[Member] = []
+    patterns = list(include) if include is not None else None
     gunzip = BoundedGunzip(stream, limits)
     try:
         with tarfile.open(fileobj=gunzip, mode="r|", bufsize=READ) as tar:
@@ -133,6 +148,13 @@ def read_archive(stream: BinaryIO, *, limits: ArchiveLimits | None = None,
                 member = checker.check(info)
                 if member is None:
                     continue
+                if patterns is not None:
+                    verdict = include_verdict(member.name, patterns)
+                    if verdict == "container":
+                        continue
+                    if verdict == "refuse":
+                        refused.append(member)
+                        continue
                 if member.is_dir:
                     if staging is not None:
                         tar.extract(info, staging, set_attrs=False, filter="data")
@@ -160,7 +182,7 @@ def read_archive(stream: BinaryIO, *, limits: ArchiveLimits | None = None,
             pass
     if staging is not None:
         _set_directory_modes(staging, members)
-    return Listing(tuple(members))
+    return Listing(tuple(members), tuple(refused))
 
 
 class BoundedGunzip(io.RawIOBase):

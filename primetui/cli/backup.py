@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from primetui.errors import PrimeError, UsageError
+from primetui.printable import printable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -188,15 +189,15 @@ def list_command(args: argparse.Namespace) -> int:
                           "backups": [e.to_json() for e in entries]}, indent=2))
         return 0
     if entries:
-        width = max(len(e.name) for e in entries)
+        width = max(len(printable(e.name)) for e in entries)
         print(f"{'NAME':<{width}}  {'WHERE':<5}  {'DATE':<16}  {'SIZE':>9}  {'AGE':>7}  LAST VERIFIED")
         for e in entries:
             age = "today" if e.age_days < 1 else f"{int(e.age_days)}d"
             verified = "never" if e.last_verified is None else (
                 _when(e.last_verified) + ("" if e.verified_ok else " (FAILED)"))
-            print(f"{e.name:<{width}}  {e.location:<5}  {e.date:<16}  {human_size(e.size):>9}  "
+            print(f"{printable(e.name):<{width}}  {e.location:<5}  {e.date:<16}  {human_size(e.size):>9}  "
                   f"{age:>7}  {verified}")
-    print(status.message)
+    print(printable(status.message))
     return 0
 
 
@@ -220,8 +221,9 @@ def verify_command(args: argparse.Namespace) -> int:
         return 0
     for m in members:
         digest = m.sha256 if m.sha256 else "-" * 64
-        print(f"{digest}  {m.mode:04o}  {m.size:>10}  {m.name}{'/' if m.is_dir else ''}")
-    print(f"Verified {report.file}: {len(report.listing.files)} files, "
+        print(f"{digest}  {m.mode:04o}  {m.size:>10}  {printable(m.name)}"
+              f"{'/' if m.is_dir else ''}")
+    print(f"Verified {printable(str(report.file))}: {len(report.listing.files)} files, "
           f"{report.listing.total_size} bytes, every member checked.")
     return 0
 

@@ -185,6 +185,12 @@ def run_plan_in_terminal(plan, services, *, yes: bool, dry_run: bool, read_only:
                          out: Callable[[str], None] = print) -> int:
     """Show a plan, ask (unless --yes), run it with live output, offer undo on failure."""
     from primetui.plans.plan import StepState
+    from primetui.printable import printable
+
+    raw_out = out
+
+    def out(text: str) -> None:  # names in a plan come from outside: never raw escapes
+        raw_out(printable(text, keep_newlines=True))
 
     out(plan.describe())
     if dry_run:

@@ -95,18 +95,43 @@ def dir_info(name: str, mode: int = 0o700) -> tarfile.TarInfo:
     return info
 
 
-def cli(*args: str, config: Path, stdin: bytes | None = None, home: Path | None = None,
-        timeout: float = 60, **popen: object) -> subprocess.CompletedProcess[bytes]:
-    """The installed command line, run as cron or a person would, with a private home."""
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO), "LANG": "C.UTF-8",
-           "PRIMETUI_CONFIG": str(config)}
-    if home is not None:
-        env["HOME"] = str(home)
-        env["XDG_STATE_HOME"] = str(home / "state")
-        env["GNUPGHOME"] = str(home / "gnupg")
-    return subprocess.run([sys.executable, "-m", "primetui", *args], input=stdin,
-                          capture_output=True, timeout=timeout, env=env, cwd=REPO,
-                          **popen)  # type: ignore[call-overload]
+def cli(env: dict[str, str], *args: str, stdin: bytes = b"",
+        timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
+    """`primetui ARGS…` as cron runs it: no terminal, output captured as bytes."""
+    return subprocess.run([sys.executable, "-m", "primetui", *args], env=env, input=stdin,
+                          capture_output=True, timeout=timeout, cwd=REPO)
+
+
+def one_sentence(err: bytes) -> bool:
+    """stderr is one line starting `primetui: `, with no traceback and no raw escape."""
+    text = err.decode("utf-8", "replace")
+    return (text.startswith("primetui: ") and text.count("\n") == 1 and "Traceback" not in text
+            and "\x1b" not in text)
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, sample_project: Path, gpg_home: GpgHome) -> dict[str, str]:
+    """A private config (the sample project → tmp/backups), state dir and gpg home.
+
+    Extra `[backups]` lines can be appended to tmp/config.toml by a test.
+    """
+    config = tmp_path / "config.toml"
+    config.write_text(f'[backups]\nsource = "{sample_project}"\n'
+                      f'destination = "{tmp_path / "backups"}"\n')
+    config.chmod(0o600)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PRIMETUI_")}
+    environment.update(PRIMETUI_CONFIG=str(config), XDG_STATE_HOME=str(tmp_path / "state"),
+                       GNUPGHOME=str(gpg_home.path), PYTHONPATH=str(REPO), LANG="C.UTF-8")
+    return environment
+
+
+@pytest.fixture
+def secret_file(tmp_path: Path) -> Path:
+    """The passphrase in an 0600 file."""
+    path = tmp_path / "passphrase"
+    path.write_text(PASSPHRASE + "\n")
+    path.chmod(0o600)
+    return path
 
 
 @pytest.fixture
