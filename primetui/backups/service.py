@@ -9,6 +9,7 @@ an error.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 import time
@@ -42,7 +43,7 @@ from primetui.backups.restore import (
     STAGING_PREFIX,
     RestorePreview,
     make_preview,
-    remove_stale_staging,
+    recover_interrupted,
     restore,
 )
 from primetui.backups.sources import (
@@ -231,15 +232,21 @@ class BackupService:
         return Path(self.source.path)
 
     def preview_restore(self, file: str | Path, passphrase: str,
-                        destination: Path | None = None) -> RestorePreview:
-        """Decrypt and check every member (writing nothing), then compare with the disk."""
+                        destination: Path | None = None, *,
+                        recover: bool = True) -> RestorePreview:
+        """Decrypt and check every member (writing nothing), then compare with the disk.
+
+        A restore that was killed mid-swap is first finished or rolled back from its journal
+        (`recover=False`, for a dry run, only says so in the preview's notes).
+        """
         path = self.resolve(file)
         dest = Path(destination).expanduser() if destination else \
             self.default_restore_destination()
-        remove_stale_staging(dest)
+        notes = recover_interrupted(dest, dry_run=not recover)
         listing = decrypt_and_read(self.cipher, path, passphrase, limits=self.limits,
                                    include=list(self.config.include))
-        return make_preview(listing, path, dest.absolute())
+        preview = make_preview(listing, path, dest.absolute())
+        return dataclasses.replace(preview, notes=tuple(notes))
 
     def restore_plan(self, preview: RestorePreview, passphrase: str) -> Plan:
         """Save the current files to a pre-restore backup, then stage, check and swap in."""

@@ -237,7 +237,8 @@ def restore_command(args: argparse.Namespace) -> int:
         raise UsageError("Read-only mode is on, so nothing was restored.")
     passphrase = read_passphrase(args)
     preview = service.preview_restore(args.file, passphrase,
-                                      Path(args.to) if args.to else None)
+                                      Path(args.to) if args.to else None,
+                                      recover=not args.dry_run)
     print("\n".join(preview.lines()))
     if not (preview.changes.added or preview.changes.changed or preview.changes.removed):
         print("Nothing to restore: the destination already matches the backup.")
