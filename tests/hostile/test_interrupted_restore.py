@@ -14,7 +14,7 @@ from primetui.backups.restore import JOURNAL, STAGING_PREFIX
 from primetui.backups.service import BackupService
 from primetui.plans.plan import execute
 from primetui.sandbox.gpg import GpgHome
-from tests.hostile.conftest import PASSPHRASE, REPO, QUICK_S2K, cli, tree
+from tests.hostile.conftest import PASSPHRASE, QUICK_S2K, REPO, cli, tree
 
 # Restores ARCHIVE into SOURCE and dies (os._exit, as SIGKILL would: no cleanup runs) right
 # after the swap's KILL_AFTER-th rename, or ("cleanup") when the finished swap starts to
@@ -29,7 +29,8 @@ source, dest, home, state, archive, kill_after, s2k = sys.argv[1:8]
 settings = Settings(backups=BackupSettings(source=source, destination=Path(dest)))
 service = BackupService(settings, gnupghome=Path(home), state_file=Path(state),
                         s2k_count=int(s2k))
-preview = service.preview_restore(archive, "%s")
+passphrase = sys.stdin.readline().rstrip("\\n")
+preview = service.preview_restore(archive, passphrase)
 real_rename, count = os.rename, [0]
 def rename(a, b):
     real_rename(a, b)
@@ -42,9 +43,9 @@ if kill_after == "cleanup":
     shutil.rmtree = rmtree
 else:
     os.rename = rename
-execute(service.restore_plan(preview, "%s"))
+execute(service.restore_plan(preview, passphrase))
 os._exit(0)
-""" % (PASSPHRASE, PASSPHRASE)
+"""
 
 
 def restore_and_die(service: BackupService, home: GpgHome, archive: Path,
@@ -53,7 +54,8 @@ def restore_and_die(service: BackupService, home: GpgHome, archive: Path,
     proc = subprocess.run([sys.executable, "-c", CHILD, service.config.source,
                            str(service.destination), str(home.path),
                            str(service.verifications.path), str(archive), str(kill_after),
-                           str(QUICK_S2K)], env=env, capture_output=True, timeout=120, cwd=REPO)
+                           str(QUICK_S2K)], env=env, capture_output=True, timeout=120, cwd=REPO,
+                          input=PASSPHRASE.encode() + b"\n")
     return proc.returncode
 
 
