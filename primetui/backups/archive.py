@@ -25,6 +25,9 @@ class HostileArchiveError(PrimeError):
 
 
 MiB = 1024**2
+MAX_DEPTH = 256
+"""The deepest path a backup holds: deeper trees cost a restore's safety checks time that
+grows with the cube of the depth, and no project's .env or config/ is that deep."""
 
 
 @dataclass(frozen=True)
@@ -161,9 +164,12 @@ class MemberChecker:
         if name in self.kinds and not (is_dir and self.kinds[name]):
             raise _refuse(raw, "appears more than once")
         parent = posixpath.dirname(name)
-        while parent:
-            if self.kinds.get(parent) is False:
+        while parent:  # up to the nearest directory already seen: its own ancestors were checked
+            seen = self.kinds.get(parent)
+            if seen is False:
                 raise _refuse(raw, f"lies under '{parent}', which is a file")
+            if seen is True:
+                break
             parent = posixpath.dirname(parent)
         self.kinds[name] = is_dir
         return Member(name=name, is_dir=is_dir, size=size, mode=mode & 0o777,
@@ -180,6 +186,8 @@ class MemberChecker:
         if name is None:
             return None
         parts = name.split("/")
+        if len(parts) > MAX_DEPTH:
+            raise _refuse(raw[:200] + "…", f"is nested deeper than {MAX_DEPTH} directories")
         if ".." in parts:
             raise _refuse(raw, "contains '..'")
         if any(p in ("", ".") for p in parts) or "\\" in name:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -105,6 +106,31 @@ def check_passphrase(passphrase: str) -> None:
     problem = passphrase_problem(passphrase)
     if problem:
         raise BackupError(problem)
+
+
+def remove_tree(root: Path) -> None:
+    """Delete `root` and everything under it, at any depth, ignoring what is already gone.
+
+    shutil.rmtree recurses once per directory level (Python 3.11), so a hostile tree a few
+    thousand levels deep would end in RecursionError and leave plaintext behind.
+    """
+    stack: list[tuple[str, bool]] = [(str(root), False)]
+    while stack:
+        path, emptied = stack.pop()
+        try:
+            if emptied:
+                os.rmdir(path)
+                continue
+            if not stat.S_ISDIR(os.lstat(path).st_mode):
+                os.unlink(path)
+                continue
+            os.chmod(path, 0o700)  # a directory restored read-only must still be emptied
+            stack.append((path, True))
+            stack.extend((os.path.join(path, name), False) for name in os.listdir(path))
+        except FileNotFoundError:
+            continue
+        except OSError:
+            continue  # best effort, like rmtree(ignore_errors=True)
 
 
 def owner_only(path: Path) -> bool:

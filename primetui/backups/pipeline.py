@@ -62,21 +62,30 @@ def encrypt_to_temp(cipher: GpgCipher, produce: Callable[[BinaryIO], None], fina
     problem is raised as one sentence (PlanCancelled passes through).
     """
     tmp = final.with_name(temp_name(final.name))
-    try:
-        fd = open_private(tmp)
-    except OSError as err:
-        raise write_error(err, f"the backup in {final.parent}") from None
-    read_fd, write_fd = os.pipe()
-    reader = os.fdopen(read_fd, "rb", buffering=CHUNK)
-    producer = _Producer(produce, os.fdopen(write_fd, "wb", buffering=CHUNK))
+    lock = threading.Lock()
+    closed = [False]
+    fd = -1
+    ok = False
 
     def sink(chunk: bytes) -> None:
-        view = memoryview(chunk)
-        while view:
-            view = view[os.write(fd, view):]
+        # gpg's reader thread may still deliver after an interruption (SIGTERM, ctrl+c) has
+        # closed the file: never write to a descriptor number that may now be another file.
+        with lock:
+            if closed[0]:
+                raise OSError(errno.EBADF, "the backup file was closed")
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view):]
 
-    ok = False
+    # One try from the moment the file may exist: an interruption anywhere removes it.
     try:
+        try:
+            fd = open_private(tmp)
+        except OSError as err:
+            raise write_error(err, f"the backup in {final.parent}") from None
+        read_fd, write_fd = os.pipe()
+        reader = os.fdopen(read_fd, "rb", buffering=CHUNK)
+        producer = _Producer(produce, os.fdopen(write_fd, "wb", buffering=CHUNK))
         producer.start()
         try:
             cipher.encrypt(reader, sink, passphrase)
@@ -97,7 +106,10 @@ def encrypt_to_temp(cipher: GpgCipher, produce: Callable[[BinaryIO], None], fina
         ok = True
         return tmp
     finally:
-        os.close(fd)
+        with lock:
+            closed[0] = True
+            if fd >= 0:
+                os.close(fd)
         if not ok:
             tmp.unlink(missing_ok=True)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from primetui.backups.archive import (
     diff_trees,
     restore_scope,
 )
-from primetui.backups.common import BackupError
+from primetui.backups.common import BackupError, remove_tree
 from primetui.backups.gpg import GpgCipher
 from primetui.backups.pipeline import decrypt_and_read, fsync_dir, write_error
 from primetui.backups.tar import Listing, hash_tree
@@ -144,7 +143,7 @@ def recover_interrupted(destination: Path, *, dry_run: bool = False) -> list[str
                         f"as they were before it")
         else:
             said.append(f"finished the interrupted restore {staging.name}")
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_tree(staging)
     return said
 
 
@@ -208,16 +207,16 @@ def restore(cipher: GpgCipher, preview: RestorePreview, passphrase: str,
         _swap(dest, preview.scope, staging)
     except BaseException as err:
         if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
+            remove_tree(staging)
             staging = None
         if created:
-            shutil.rmtree(dest, ignore_errors=True)
+            remove_tree(dest)
         if isinstance(err, OSError):
             raise write_error(err, "the restored files") from None
         raise
     finally:
         if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
+            remove_tree(staging)
     emit(f"restored {len(preview.listing.files)} file(s) into {dest}")
 
 

@@ -189,9 +189,10 @@ class BackupService:
             produce = remote_producer(self.settings, self._runner_factory, src,
                                       self.config.include, emit, is_cancelled)
         when = datetime.now()
-        tmp = encrypt_to_temp(self.cipher, produce, dest / backup_name(self.config.name, when,
-                                                                      set(), kind), passphrase)
+        final_name = backup_name(self.config.name, when, set(), kind)
+        tmp: Path | None = None
         try:
+            tmp = encrypt_to_temp(self.cipher, produce, dest / final_name, passphrase)
             emit("verifying: decrypting and listing every member")
             listing = decrypt_and_read(self.cipher, tmp, passphrase, limits=self.limits,
                                        label="the new backup")
@@ -202,9 +203,14 @@ class BackupService:
             final = publish(tmp, dest, lambda taken: backup_name(self.config.name, when, taken,
                                                                  kind))
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
             raise
-        self.verifications.record(final, True, len(listing.members), self.clock())
+        try:
+            self.verifications.record(final, True, len(listing.members), self.clock())
+        except OSError as err:  # the backup is good; only the note that it was verified is lost
+            emit(f"note: the backup is written and verified, but {self.verifications.path} "
+                 f"could not be updated ({(err.strerror or str(err)).lower()})")
         emit(f"wrote {final} ({final.stat().st_size} bytes, {len(listing.files)} files, verified)")
         return final
 
@@ -217,11 +223,18 @@ class BackupService:
         except WrongPassphraseError:
             raise  # a typo says nothing about the file: it is not recorded as a failed check
         except PrimeError:
-            self.verifications.record(path, False, 0, self.clock())
+            self._remember(path, False, 0, self.clock())
             raise
         when = self.clock()
-        self.verifications.record(path, True, len(listing.members), when)
+        self._remember(path, True, len(listing.members), when)
         return VerifyReport(path, listing, when)
+
+    def _remember(self, path: Path, ok: bool, members: int, when: float) -> None:
+        """Record a verification; a full state directory loses the record, not the verdict."""
+        try:
+            self.verifications.record(path, ok, members, when)
+        except OSError:
+            pass
 
     # ------------------------------------------------------------------ restore
     def default_restore_destination(self) -> Path:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from primetui.backups.archive import (
+    MAX_DEPTH,
     ArchiveLimits,
     HostileArchiveError,
     Member,
@@ -30,6 +31,7 @@ from primetui.backups.archive import (
     include_verdict,
 )
 from primetui.backups.common import BackupError
+from primetui.printable import is_printable, printable
 
 CHUNK = 1 << 20
 READ = 64 * 1024
@@ -81,23 +83,33 @@ def collect_local(source: Path, include: Iterable[str]) -> list[str]:
         raise BackupError(f"Nothing to back up in {source}: no file matches "
                           f"{', '.join(include)}.")
     paths: list[str] = []
-
-    def visit(rel: str) -> None:
+    # A stack, not recursion: a tree thousands of directories deep is walked like any other.
+    pending = list(reversed(tops))
+    while pending:
+        rel = pending.pop()
         full = source / rel
-        st = os.lstat(full)
+        if rel.count("/") >= MAX_DEPTH:
+            raise BackupError(f"{source / rel.split('/')[0]} is nested deeper than {MAX_DEPTH} "
+                              f"directories, more than a backup holds; leave it out of include.")
+        if not is_printable(rel):
+            raise BackupError(f"{printable(str(full))} has a name with control characters or "
+                              f"bytes that are not UTF-8; rename it or leave it out of include.")
+        try:
+            st = os.lstat(full)
+            children = sorted(os.listdir(full)) if stat.S_ISDIR(st.st_mode) else []
+        except OSError as err:
+            raise BackupError(f"Cannot read {printable(str(full))[:300]}: "
+                              f"{(err.strerror or str(err)).lower()}.") from None
         if stat.S_ISDIR(st.st_mode):
             paths.append(rel)
-            for child in sorted(os.listdir(full)):
-                visit(f"{rel}/{child}")
+            pending.extend(f"{rel}/{child}" for child in reversed(children))
         elif stat.S_ISREG(st.st_mode):
             paths.append(rel)
         else:
             what = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "a special file"
-            raise BackupError(f"{full} is {what}; backups hold regular files and directories "
-                              f"only, so replace it with a copy or leave it out of include.")
-
-    for top in tops:
-        visit(top)
+            raise BackupError(f"{printable(str(full))} is {what}; backups hold regular files "
+                              f"and directories only, so replace it with a copy or leave it "
+                              f"out of include.")
     return paths
 
 
@@ -296,22 +308,19 @@ def hash_tree(root: Path, tops: Iterable[str]) -> dict[str, tuple[bool, int, int
     preview shows them as changed or removed rather than silently following them.
     """
     found: dict[str, tuple[bool, int, int, str]] = {}
-
-    def visit(rel: str) -> None:
+    pending = list(reversed(list(tops)))
+    while pending:  # a stack, not recursion: any depth
+        rel = pending.pop()
         full = root / rel
         try:
             st = os.lstat(full)
         except FileNotFoundError:
-            return
+            continue
         if stat.S_ISDIR(st.st_mode):
             found[rel] = (True, 0, stat.S_IMODE(st.st_mode), "")
-            for child in sorted(os.listdir(full)):
-                visit(f"{rel}/{child}")
+            pending.extend(f"{rel}/{child}" for child in sorted(os.listdir(full), reverse=True))
         elif stat.S_ISREG(st.st_mode):
             found[rel] = (False, st.st_size, stat.S_IMODE(st.st_mode), _hash_file(full))
         else:
             found[rel] = (False, st.st_size, stat.S_IMODE(st.st_mode), "")
-
-    for top in tops:
-        visit(top)
     return found

@@ -11,6 +11,7 @@ import dataclasses
 import json
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -80,6 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PrimeError as err:
         print(f"primetui: {err}", file=sys.stderr)
         return err.exit_code
+    except Terminated:
+        print("primetui: terminated; temporary files were removed.", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("primetui: interrupted.", file=sys.stderr)
         return 130
@@ -88,6 +92,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"primetui: unexpected error: {type(err).__name__}: {err} (details in {log}).",
               file=sys.stderr)
         return 1
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like ctrl+c so that every `finally` removes temporary and staged files."""
+
+
+def _terminate_like_ctrl_c() -> None:
+    """Turn SIGTERM into `Terminated` for a CLI command (kill, systemd, cron's timeout).
+
+    Without it the process dies on the spot: a create leaves its temporary file, a restore
+    its decrypted staging directory. A second SIGTERM during that cleanup is ignored.
+    """
+    import signal
+
+    def on_term(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_term)
 
 
 def _crash_log(err: BaseException) -> Path:
@@ -106,6 +130,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "practice":
         return _practice_command(args)
     if getattr(args, "handler", None) is not None:
+        _terminate_like_ctrl_c()
         return args.handler(args)
     return run_tui(args)
 

@@ -20,7 +20,7 @@ from tests.hostile.conftest import PASSPHRASE, QUICK_S2K, REPO, cli, tree
 # after the swap's KILL_AFTER-th rename, or ("cleanup") when the finished swap starts to
 # delete its staging directory.
 CHILD = """
-import os, shutil, sys
+import os, sys
 from pathlib import Path
 from primetui.config import BackupSettings, Settings
 from primetui.backups.service import BackupService
@@ -37,10 +37,11 @@ def rename(a, b):
     count[0] += 1
     if count[0] == int(kill_after):
         os._exit(9)
-def rmtree(*args, **kwargs):
+def remove_tree(*args, **kwargs):
     os._exit(9)
 if kill_after == "cleanup":
-    shutil.rmtree = rmtree
+    import primetui.backups.restore
+    primetui.backups.restore.remove_tree = remove_tree
 else:
     os.rename = rename
 execute(service.restore_plan(preview, passphrase))
