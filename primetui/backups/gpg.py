@@ -21,7 +21,7 @@ from primetui.backups.common import (
     check_passphrase,
 )
 from primetui.errors import MissingToolError
-from primetui.secrets import ENCODING
+from primetui.secrets import ENCODING, forbid_core_dumps
 
 S2K_COUNT = 65011712
 """The largest iteration count OpenPGP can encode: slows down guessing the passphrase."""
@@ -68,6 +68,7 @@ class GpgCipher:
     def _gpg(self) -> Any:
         import gnupg
 
+        forbid_core_dumps()  # a passphrase is in this process: a core file must not show it
         home = str(self.gnupghome) if self.gnupghome else None
         if home:
             Path(home).mkdir(mode=0o700, parents=True, exist_ok=True)

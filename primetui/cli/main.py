@@ -267,6 +267,9 @@ class TerminalPrompter:
             return None
         import getpass
 
+        from primetui.secrets import forbid_core_dumps
+
+        forbid_core_dumps()
         return getpass.getpass(f"sudo password for {host}: ") or None
 
 

@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from primetui.secrets import secret_problem, strength_hint
+from primetui.secrets import forbid_core_dumps, secret_problem, strength_hint
 
 
 def refusal(first: str, second: str | None) -> str:
@@ -60,6 +60,10 @@ class PasswordDialog(ModalScreen[str | None]):
         self.prompt = prompt
         self.confirm = confirm
         self.show_strength = strength_hint
+
+    def on_mount(self) -> None:
+        """A secret is about to be typed: from now on no core file may hold it."""
+        forbid_core_dumps()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="password-box"):
