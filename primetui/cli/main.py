@@ -81,10 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PrimeError as err:
         print(f"primetui: {err}", file=sys.stderr)
         return err.exit_code
-    except Terminated:
-        print("primetui: terminated; temporary files were removed.", file=sys.stderr)
-        return 143
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
+        if _by_sigterm(err):
+            print("primetui: terminated; temporary files were removed.", file=sys.stderr)
+            return 143
         print("primetui: interrupted.", file=sys.stderr)
         return 130
     except Exception as err:  # noqa: BLE001 - the last line of defence: no traceback on stderr
@@ -96,6 +96,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised like ctrl+c so that every `finally` removes temporary and staged files."""
+
+
+def _by_sigterm(err: BaseException) -> bool:
+    """Whether an interruption started as SIGTERM (the executor re-raises it as its own)."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, Terminated):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _terminate_like_ctrl_c() -> None:
