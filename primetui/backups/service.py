@@ -271,6 +271,8 @@ class BackupService:
                     include=list(self.config.include))
 
         staging = dest / f"{STAGING_PREFIX}PID-XXXX"
+        # Members outside backups.include are never extracted: name what is, when some are.
+        only = (" -- " + " ".join(q(n) for n in scope)) if preview.refused and scope else ""
         archived = {m.name for m in preview.listing.members}
         moves = [f"mv {q(str(dest / n))} {q(str(staging / 'old' / n))}" for n in present] + \
                 [f"mv {q(str(staging / 'new' / n))} {q(str(dest / n))}" for n in scope
@@ -283,7 +285,7 @@ class BackupService:
             Step(f"Restore {preview.archive.name} into {dest} (staged, checked, swapped in)", [
                 f"mkdir -m 700 -p {q(str(staging / 'new'))} {q(str(staging / 'old'))}",
                 f"gpg -d {q(str(preview.archive))} | tar xz --no-same-owner -C "
-                f"{q(str(staging / 'new'))}", *moves, f"rm -rf {q(str(staging))}"], swap),
+                f"{q(str(staging / 'new'))}{only}", *moves, f"rm -rf {q(str(staging))}"], swap),
         ]
         return Plan(title=f"Restore {preview.archive.name} into {dest}", target=str(dest),
                     steps=steps, action="backup.restore")

@@ -86,3 +86,16 @@ def test_the_cli_preview_lists_the_refused_members(cli_env: dict[str, str], gpg_
     text = out.stdout.decode()
     assert "6 refused" in text
     assert "  ! .git/hooks/post-checkout  (refused: not in backups.include)" in text
+
+
+def test_the_tabs_preview_lists_the_refused_members(service: BackupService, gpg_home: GpgHome,
+                                                    tmp_path: Path) -> None:
+    from primetui.ui.tabs.backups.preview import preview_rows, preview_summary
+
+    archive = encrypt_by_hand(gpg_home, tar_gz(HOSTILE), tmp_path / "mixed.tar.gz.gpg")
+    preview = service.preview_restore(archive, PASSPHRASE)
+    rows = preview_rows(preview)
+    assert ("refused", ".bashrc", "not in backups.include: left out") in rows
+    assert "6 refused" in preview_summary(preview)
+    plan = service.restore_plan(preview, PASSPHRASE)
+    assert any(cmd.endswith("-- .env") for step in plan.steps for cmd in step.commands)
