@@ -236,7 +236,7 @@ def _swap(dest: Path, scope: Iterable[str], staging: Path) -> None:
     (`recover_interrupted`): which renames happened is read from the disk itself.
     """
     new, old = staging / "new", staging / "old"
-    entries = []
+    entries: list[dict[str, Any]] = []
     for name in scope:
         parent = (dest / name).parent
         made = [str(p.relative_to(dest)) for p in reversed((parent, *parent.parents))

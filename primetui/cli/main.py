@@ -116,7 +116,7 @@ def _terminate_like_ctrl_c() -> None:
     """
     import signal
 
-    def on_term(signum: int, frame: object) -> None:
+    def on_term(_signum: int, _frame: object) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise Terminated()
 
@@ -224,8 +224,10 @@ def run_plan_in_terminal(plan, services, *, yes: bool, dry_run: bool, read_only:
 
     raw_out = out
 
-    def out(text: str) -> None:  # names in a plan come from outside: never raw escapes
+    def show(text: str) -> None:  # names in a plan come from outside: never raw escapes
         raw_out(printable(text, keep_newlines=True))
+
+    out = show
 
     out(plan.describe())
     if dry_run:
