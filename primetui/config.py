@@ -147,8 +147,12 @@ class MaintenanceSettings:
     """The production server (a key of [servers]); its `instance` is the EC2 instance."""
     instance_type: str = "t3.nano"
     """The maintenance instance's type."""
-    admin_cidr: str = "0.0.0.0/32"
-    """The lab network allowed to SSH into the maintenance host."""
+    admin_cidr: str = ""
+    """The lab network allowed to SSH into the maintenance host (a CIDR, IPv4 or IPv6);
+    required for `on`."""
+    public_ip_url: str = ""
+    """Where preflight may ask which public address this machine connects from (e.g.
+    "https://checkip.amazonaws.com"); empty: never ask, warn instead when it cannot tell."""
     switch: str = "elastic-ip"
     """How traffic moves: elastic-ip | route53."""
     hosted_zone_id: str | None = None
@@ -394,8 +398,28 @@ def _check_references(s: Settings, file: Path) -> None:
                           f"{s.backups.destination} is a file.")
 
 
+def cidr_problem(value: str) -> str:
+    """Why `value` is not a network in CIDR notation (IPv4 or IPv6), or "" when it is one."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_network(value.strip(), strict=True)
+    except ValueError:
+        try:
+            loose = ipaddress.ip_network(value.strip(), strict=False)
+        except ValueError:
+            return (f"expected a network in CIDR notation such as \"203.0.113.0/24\" or "
+                    f"\"2001:db8::/48\", not {value!r}.")
+        return f"{value!r} has host bits set; the network is \"{loose}\"."
+    return ""
+
+
 def _check_maintenance(m: MaintenanceSettings, file: Path) -> None:
     """`maintenance.addresses` keys and values, and the Route 53 zone when it is needed."""
+    if m.admin_cidr:
+        problem = cidr_problem(m.admin_cidr)
+        if problem:
+            raise ConfigError(f"{file}: maintenance.admin_cidr: {problem}")
     for key, value in m.addresses.items():
         if key not in MAINTENANCE_ADDRESS_KEYS:
             raise ConfigError(f"{file}: unknown key 'maintenance.addresses.{key}' (expected one "
@@ -551,7 +575,7 @@ max_age_days = 7
 domain = ""
 prod = "prod"
 instance_type = "t3.nano"
-admin_cidr = "203.0.113.0/24"
+admin_cidr = ""                # required for `on`: the lab network, e.g. "203.0.113.0/24"
 switch = "elastic-ip"          # or "route53" (then hosted_zone_id = "Z…")
 # contact = "it@example.edu"   # shown on the maintenance page
 # addresses = { maintenance = "10.0.0.12:22", verify = "203.0.113.10:443" }  # host:port overrides

@@ -50,6 +50,7 @@ class WizardContext:
         self.work_dir = work_dir
         self.timing = timing
         self._runners: dict[tuple[str, str, int, str], Runner] = {}
+        self._pinned = False
 
     # -- names and files ---------------------------------------------------------------
 
@@ -131,6 +132,29 @@ class WizardContext:
         except BaseException:
             self.close_runners()
             raise
+
+    def pin_maintenance_keys(self, emit: Callable[[str], None]) -> None:
+        """Pin the maintenance instance's host keys from its console output (once a run).
+
+        When the boot log has none yet, say so: the connection then shows the key the host
+        presents for the person to accept, as for any unknown host.
+        """
+        from primetui.maintenance.host_keys import console_host_keys, pin_host_keys
+
+        iid = self.state.get("instance_id")
+        if self._pinned or not iid:
+            return
+        server = self.maint_settings()
+        keys = console_host_keys(self.aws.console_output(iid))
+        if not keys:
+            emit(f"The console output of {iid} shows no SSH host keys yet (cloud-init prints "
+                 f"them while the instance boots), so the key {server.host}:{server.port} "
+                 f"presents cannot be checked against it: accept it only if you trust it.")
+            return
+        pin_host_keys(server.known_hosts, server.host, server.port, keys)
+        emit(f"Pinned the host keys of {iid} from its console output "
+             f"({', '.join(kind for kind, _ in keys)}) in {server.known_hosts}.")
+        self._pinned = True
 
     def close_runners(self) -> None:
         """Close every connection this run opened."""

@@ -45,6 +45,7 @@ def install(ctx: WizardContext) -> Step:
     cmds = ctx.commands()
 
     def run(step: StepContext) -> None:
+        ctx.pin_maintenance_keys(step.emit)
         with ctx.runner("maintenance") as runner:
             runner.run(cmds.make_upload_dir())
             runner.put(ctx.index_file, f"{cmds.upload}/index.html")
@@ -71,6 +72,7 @@ def certificates(ctx: WizardContext) -> Step:
     cmds = ctx.commands()
 
     def run(step: StepContext) -> None:
+        ctx.pin_maintenance_keys(step.emit)
         with ctx.runner("prod") as prod, ctx.runner("maintenance") as maint:
             cmds.carry_certificates(prod, maint, step.emit, ctx.work_dir / "tmp")
         ctx.state.mark("certificates", _fingerprint(ctx, False))
@@ -90,6 +92,7 @@ def site(ctx: WizardContext) -> Step:
     cmds = ctx.commands()
 
     def run(step: StepContext) -> None:
+        ctx.pin_maintenance_keys(step.emit)
         with ctx.runner("maintenance") as runner:
             cmds.enable_site(runner, step.emit)
         address = ctx.maintenance_https()

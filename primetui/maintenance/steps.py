@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from primetui.errors import PlanError, PrimeError
+from primetui.maintenance.admin_network import check_admin_network
 from primetui.maintenance.context import WizardContext
 from primetui.maintenance.page import PageOptions, render_conf, render_index
 from primetui.maintenance.progress import STEP_TITLES
@@ -71,7 +72,17 @@ def _step(ctx: WizardContext, key: str, commands: list[str],
         if key in ("site", "switch"):  # the last steps that use SSH: connections end here
             ctx.close_runners()
 
-    return Step(title=STEP_TITLES[key], commands=commands, run=recorded, done=done,
+    def found_done() -> bool:
+        # A step found already in place (e.g. the page files kept after a teardown) is
+        # skipped by the executor: it must count as done in the saved progress too, or the
+        # status says the wizard resumes at a step it will never run again.
+        if not done():
+            return False
+        if key not in ctx.state.done:
+            ctx.state.mark(key)
+        return True
+
+    return Step(title=STEP_TITLES[key], commands=commands, run=recorded, done=found_done,
                 undo=undo, undo_commands=undo_commands or [])
 
 
@@ -89,6 +100,11 @@ def preflight(ctx: WizardContext, options: OnOptions) -> Step:
         step.emit("Checklist confirmed:")
         for item in CHECKLIST:
             step.emit(f"  ✓ {item}")
+        network = check_admin_network(ctx.m.admin_cidr, prod.host, ctx.m.public_ip_url,
+                                      ctx.timing.probe_timeout)
+        if network.inside is False:
+            raise PlanError(network.message)
+        step.emit(network.message if network.inside else f"Warning: {network.message}")
         with ctx.runner("prod") as runner:
             found = runner.run(lineage, sudo=True, warn=True)
             step.emit(f"prod answers over SSH at {prod.host}:{prod.port}.")

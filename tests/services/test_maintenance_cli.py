@@ -51,3 +51,50 @@ def test_on_then_status_then_off_from_the_command_line(config, capsys, world: Wo
     assert world.eip_instance() == world.seed.prod_instance_id
     assert main(["--config", config, "maintenance", "status"]) == 0
     assert "Maintenance is off" in capsys.readouterr().out
+
+
+@pytest.fixture
+def unknown_host(world: World, tmp_path, sshd):
+    """The maintenance template with a known_hosts of its own, empty: a new instance's key."""
+    import dataclasses
+
+    known = tmp_path / "maintenance_known_hosts"
+    template = dataclasses.replace(world.settings.servers["maintenance"], known_hosts=known)
+    world.settings = dataclasses.replace(
+        world.settings, servers={**world.settings.servers, "maintenance": template})
+    return known
+
+
+def _boot_log(sshd) -> str:
+    """A console output as cloud-init prints it, with the test sshd's host key."""
+    kind, blob = sshd.host_key_pub.read_text().split()[:2]
+    return ("[   12.3] cloud-init[1234]: Cloud-init v. 22.2.2 finished\n"
+            "-----BEGIN SSH HOST KEY KEYS-----\n"
+            f"{kind} {blob} root@ip-10-0-0-12\n"
+            "-----END SSH HOST KEY KEYS-----\n")
+
+
+def test_on_yes_pins_the_new_hosts_key_from_its_console_output(
+        unknown_host, world: World, sshd, tmp_path, monkeypatch, capsys):
+    import moto.ec2.responses.general as console  # the in-process moto server's boot log
+
+    monkeypatch.setattr(console, "SAMPLE_CONSOLE_OUTPUT", _boot_log(sshd))
+    path = tmp_path / "pinned.toml"
+    write_document(to_document(world.settings), path)
+    monkeypatch.setenv("XDG_STATE_HOME", str(world.state_dir.parent))
+    assert main(["--config", str(path), "maintenance", "on", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "Pinned the host keys" in out and "Maintenance is ON" in out
+    kind, blob = sshd.host_key_pub.read_text().split()[:2]
+    assert f"[127.0.0.1]:{sshd.port} {kind} {blob}" in unknown_host.read_text()
+
+
+def test_on_yes_without_console_keys_says_so_and_stops_at_step_5(
+        unknown_host, world: World, tmp_path, monkeypatch, capsys):
+    path = tmp_path / "unpinned.toml"
+    write_document(to_document(world.settings), path)
+    monkeypatch.setenv("XDG_STATE_HOME", str(world.state_dir.parent))
+    assert main(["--config", str(path), "maintenance", "on", "--yes"]) != 0
+    captured = capsys.readouterr()
+    assert "shows no SSH host keys yet" in captured.out + captured.err
+    assert world.eip_instance() == world.seed.prod_instance_id
