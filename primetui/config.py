@@ -150,6 +150,9 @@ class MaintenanceSettings:
     admin_cidr: str = ""
     """The lab network allowed to SSH into the maintenance host (a CIDR, IPv4 or IPv6);
     required for `on`."""
+    verify_timeout: float = 120.0
+    """Seconds the wizard keeps checking that a host or the domain serves the page (nginx
+    reload, the address move, DNS) before it gives up."""
     public_ip_url: str = ""
     """Where preflight may ask which public address this machine connects from (e.g.
     "https://checkip.amazonaws.com"); empty: never ask, warn instead when it cannot tell."""
@@ -313,6 +316,7 @@ def parse_settings(text: str, file: Path) -> Settings:
         where = f"line {m.group(1)}, column {m.group(2)}" if m else "somewhere"
         reason = re.sub(r"\s*\(at .*\)$", "", detail) or "invalid TOML"
         raise ConfigError(f"{file}: {where}: not valid TOML ({reason[0].lower() + reason[1:]}).") from None
+    _template_host_optional(doc)
     settings = _Reader(file).section("", doc, Settings)
     _check_references(settings, file)
     return dataclasses.replace(settings, path=file)
@@ -368,10 +372,19 @@ def _check_names(s: Settings, file: Path) -> None:
                               f"digits, . _ -), not {server.user!r}.")
 
 
+def _template_host_optional(doc: dict[str, Any]) -> None:
+    """The maintenance template needs no `host`: the launched instance's address replaces it."""
+    maintenance = doc.get("maintenance")
+    name = maintenance.get("server", "maintenance") if isinstance(maintenance, dict) else "maintenance"
+    servers = doc.get("servers")
+    if isinstance(name, str) and isinstance(servers, dict) and isinstance(servers.get(name), dict):
+        servers[name].setdefault("host", "")
+
+
 def _check_references(s: Settings, file: Path) -> None:
     _check_names(s, file)
     for name, server in s.servers.items():
-        if not server.host.strip():
+        if not server.host.strip() and name != s.maintenance.server:
             raise ConfigError(f"{file}: servers.{name}.host: expected a host name or address.")
         if not 0 < server.port < 65536:
             raise ConfigError(f"{file}: servers.{name}.port: expected a port between 1 and 65535.")
@@ -393,6 +406,12 @@ def _check_references(s: Settings, file: Path) -> None:
             raise ConfigError(f"{file}: backups.source: expected a local path or SERVER:/path with "
                               f"a configured server, '{server}' is not one.")
     _check_maintenance(s.maintenance, file)
+    template = s.servers.get(s.maintenance.server)
+    if template is not None and template.port != 22 and not s.maintenance.addresses.get("maintenance"):
+        raise ConfigError(f"{file}: servers.{s.maintenance.server}.port: a new maintenance "
+                          f"instance's sshd listens on 22, so port {template.port} cannot be used "
+                          f"with its address; remove `port`, or reach it through "
+                          f"maintenance.addresses.maintenance = \"host:{template.port}\".")
     if s.backups.destination.exists() and not s.backups.destination.is_dir():
         raise ConfigError(f"{file}: backups.destination: expected a directory, "
                           f"{s.backups.destination} is a file.")

@@ -168,15 +168,24 @@ class WizardContext:
         override = self.m.addresses.get("maintenance_https")
         if override:
             return override
+        listen = self.m.addresses.get("listen_https", "")
+        if ":" in listen and not listen.startswith(("*:", "0.0.0.0:", "[::]:")):
+            return listen  # nginx listens on one address: probe it there
         ip = self.state.get("public_ip")
         if not ip:
             raise ConfigError("The maintenance instance has no public address to probe; set "
                               "maintenance.addresses.maintenance_https.")
-        return f"{ip}:443"
+        return f"{ip}:{self.https_port()}"
+
+    def https_port(self) -> int:
+        """The port the maintenance nginx serves HTTPS on (from listen_https; 443)."""
+        listen = self.m.addresses.get("listen_https", "")
+        tail = listen.rsplit(":", 1)[-1] if listen else ""
+        return int(tail) if tail.isdigit() else 443
 
     def verify_address(self) -> str:
-        """Where DOMAIN's HTTPS is probed to verify the switch."""
-        return self.m.addresses.get("verify") or f"{self.domain}:443"
+        """Where DOMAIN's HTTPS is probed to verify the switch (on the port nginx serves)."""
+        return self.m.addresses.get("verify") or f"{self.domain}:{self.https_port()}"
 
     def verify(self, check: Callable[[str, str, Path | None, float], tuple[bool, str]],
                address: str, emit: Callable[[str], None],

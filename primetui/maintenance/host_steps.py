@@ -64,7 +64,7 @@ def install(ctx: WizardContext) -> Step:
 
     return _step(ctx, "install", cmds.install_shown(ctx.index_file, ctx.conf_file), run,
                  lambda: ctx.state.is_done("install", _fingerprint(ctx, True)), undo,
-                 [_sudo(cmds.maint, cmds.remove_page())])
+                 [cmds.on_maintenance(_sudo(cmds.maint, cmds.remove_page()))])
 
 
 def certificates(ctx: WizardContext) -> Step:
@@ -84,7 +84,7 @@ def certificates(ctx: WizardContext) -> Step:
 
     return _step(ctx, "certificates", cmds.certificates_shown(), run,
                  lambda: ctx.state.is_done("certificates", _fingerprint(ctx, False)), undo,
-                 [_sudo(cmds.maint, cmds.remove_certificates())])
+                 [cmds.on_maintenance(_sudo(cmds.maint, cmds.remove_certificates()))])
 
 
 def site(ctx: WizardContext) -> Step:
@@ -109,8 +109,8 @@ def site(ctx: WizardContext) -> Step:
              f"| head -n 1   # expect 503"]
     return _step(ctx, "site", shown, run,
                  lambda: ctx.state.is_done("site", _fingerprint(ctx, True)), undo,
-                 [_sudo(cmds.maint, f"rm -f {shlex.quote(cmds.conf_path)}"),
-                  _sudo(cmds.maint, cmds.maint.nginx_reload)])
+                 [cmds.on_maintenance(_sudo(cmds.maint, f"rm -f {shlex.quote(cmds.conf_path)}")),
+                  cmds.on_maintenance(_sudo(cmds.maint, cmds.maint.nginx_reload))])
 
 
 def _switch_commands(ctx: WizardContext, to_maintenance: bool) -> list[str]:

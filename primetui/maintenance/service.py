@@ -74,7 +74,7 @@ class MaintenanceService:
         self.runner_factory = runner_factory
         self.state_path = state_dir / STATE_FILE
         self.work_dir = state_dir / WORK_DIR
-        self.timing = timing or Timing()
+        self.timing = timing or Timing(verify_timeout=settings.maintenance.verify_timeout)
         self.poll_interval = poll_interval
         self.aws_timeout = aws_timeout
 

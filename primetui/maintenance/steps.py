@@ -134,7 +134,7 @@ def preflight(ctx: WizardContext, options: OnOptions) -> Step:
 
     return _step(ctx, "preflight", [
         *(f"# checklist: {item}" for item in CHECKLIST),
-        f"ssh {prod.user}@{prod.host} {shlex.quote(_sudo(cmds.prod, lineage))}",
+        cmds.on_prod(_sudo(cmds.prod, lineage)),
         "aws sts get-caller-identity",
         f"aws ec2 describe-instances --instance-ids {ctx.prod_instance()}",
         f"aws ec2 describe-addresses --filters Name=instance-id,Values={ctx.prod_instance()}",
@@ -298,9 +298,16 @@ def launch(ctx: WizardContext) -> Step:
         ctx.state.unmark("launch", "install", "certificates", "site")
 
     group = ctx.state.get("security_group_id") or "$GROUP"
+    template = ctx.settings.servers.get(ctx.m.server)
+    if template is not None and template.key is not None:
+        key_lines = [f"ssh-keygen -y -f {shlex.quote(str(template.key))} > maintenance.pub",
+                     "aws ec2 import-key-pair --key-name primetui-maintenance-$(date +%s) "
+                     "--public-key-material fileb://maintenance.pub"]
+    else:
+        key_lines = ["aws ec2 create-key-pair --key-name primetui-maintenance-$(date +%s) "
+                     "--key-type ed25519 --query KeyMaterial --output text > maintenance.pem"]
     return _step(ctx, "launch", [
-        "aws ec2 create-key-pair --key-name primetui-maintenance-$(date +%s) --key-type ed25519 "
-        "--query KeyMaterial --output text > maintenance.pem",
+        *key_lines,
         "aws ssm get-parameter --name /aws/service/ami-amazon-linux-latest/"
         "al2023-ami-kernel-default-x86_64 --query Parameter.Value --output text",
         f"aws ec2 run-instances --image-id $AMI --instance-type {kind} --key-name $KEY "

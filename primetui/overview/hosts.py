@@ -125,7 +125,8 @@ def host_finding(settings: Settings, name: str, outcome: Outcome) -> Finding | N
 
 def check_hosts(settings: Settings) -> AreaResult | None:
     """Every configured server's SSH reachability and host key; None when there are none."""
-    names = sorted(settings.servers)
+    # The maintenance template may have no host: it is the address of an instance not made yet.
+    names = sorted(n for n, server in settings.servers.items() if server.host.strip())
     if not names:
         return None
     limit = max(settings.servers[n].connect_timeout for n in names) * 2 + 5

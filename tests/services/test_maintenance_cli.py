@@ -98,3 +98,20 @@ def test_on_yes_without_console_keys_says_so_and_stops_at_step_5(
     captured = capsys.readouterr()
     assert "shows no SSH host keys yet" in captured.out + captured.err
     assert world.eip_instance() == world.seed.prod_instance_id
+
+
+def test_plan_shows_what_runs_key_import_ports_keys_and_the_host_of_each_sudo(
+        config, capsys, world: World, sshd):
+    assert main(["--config", config, "maintenance", "plan", "--json"]) == 0
+    steps = json.loads(capsys.readouterr().out)["steps"]
+    lines = [line for step in steps for line in step["commands"]]
+    launch = next(s for s in steps if s["key"] == "launch")["commands"]
+    assert any("aws ec2 import-key-pair" in line for line in launch)
+    assert not any("create-key-pair" in line for line in launch)
+    ssh = [line for line in lines if line.startswith(("ssh ", "scp "))]
+    assert ssh and all(f" {sshd.port} " in line and f"-i {sshd.client_key}" in line
+                       for line in ssh), ssh
+    # The sandbox profile needs no sudo: the host commands are the ones sudo would wrap.
+    on_hosts = [line for line in lines if any(
+        word in line for word in ("install -m", "tar czf", "tar xzf", "rm -rf"))]
+    assert len(on_hosts) >= 4 and all(line.startswith("ssh ") for line in on_hosts), on_hosts
