@@ -94,7 +94,8 @@ class WizardContext:
         server = self.settings.servers.get(self.m.prod)
         if server is None or not server.instance:
             raise ConfigError(f"servers.{self.m.prod}.instance is not set: the wizard needs "
-                              f"prod's EC2 instance id to copy its rules and move its traffic.")
+                              f"prod's EC2 instance id to copy its rules and move its traffic "
+                              f"(`primetui maintenance discover` finds it).")
         return server.instance
 
     def key_file(self) -> Path | None:

@@ -115,3 +115,40 @@ def test_plan_shows_what_runs_key_import_ports_keys_and_the_host_of_each_sudo(
     on_hosts = [line for line in lines if any(
         word in line for word in ("install -m", "tar czf", "tar xzf", "rm -rf"))]
     assert len(on_hosts) >= 4 and all(line.startswith("ssh ") for line in on_hosts), on_hosts
+
+
+def _without_instance(world: World, tmp_path, monkeypatch):
+    import dataclasses
+
+    prod = dataclasses.replace(world.settings.servers["prod"], instance=None)
+    settings = dataclasses.replace(world.settings,
+                                   servers={**world.settings.servers, "prod": prod})
+    path = tmp_path / "discover.toml"
+    write_document(to_document(settings), path)
+    path.write_text("# the lab's config: keep this comment\n" + path.read_text())
+    monkeypatch.setenv("XDG_STATE_HOME", str(world.state_dir.parent))
+    return path
+
+
+def test_discover_finds_prod_from_the_elastic_ip_and_saves_it_keeping_comments(
+        world: World, tmp_path, monkeypatch, capsys):
+    from primetui.config import load_settings
+
+    path = _without_instance(world, tmp_path, monkeypatch)
+    assert main(["--config", str(path), "maintenance", "discover"]) == 0
+    out = capsys.readouterr().out
+    assert world.seed.prod_instance_id in out and "Elastic IP" in out
+    assert f'instance = "{world.seed.prod_instance_id}"' in out  # no terminal: the line
+    assert load_settings(str(path)).servers["prod"].instance is None  # nothing saved yet
+
+    assert main(["--config", str(path), "maintenance", "discover", "--save"]) == 0
+    assert "Saved servers.prod.instance" in capsys.readouterr().out
+    assert load_settings(str(path)).servers["prod"].instance == world.seed.prod_instance_id
+    assert path.read_text().startswith("# the lab's config: keep this comment\n")
+
+
+def test_a_plan_without_prods_instance_points_at_discover(world: World, tmp_path, monkeypatch,
+                                                          capsys):
+    path = _without_instance(world, tmp_path, monkeypatch)
+    assert main(["--config", str(path), "maintenance", "plan"]) != 0
+    assert "primetui maintenance discover" in capsys.readouterr().err
