@@ -240,6 +240,13 @@ class TerminalPrompter:
 
         return getpass.getpass(f"sudo password for {host}: ") or None
 
+    def key_passphrase(self, key) -> str | None:
+        if not sys.stdin.isatty():
+            return None
+        import getpass
+
+        return getpass.getpass(f"Passphrase for the SSH key {key}: ") or None
+
 
 def run_tui(args: argparse.Namespace) -> int:
     """Open the terminal application (first-run screen, configured, or the demo)."""
@@ -303,6 +310,9 @@ def _run_app(app) -> object:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        services = getattr(app, "services", None)
+        if services is not None and hasattr(services, "close"):
+            services.close()  # every SSH connection of the session, on quit
 
 
 def _exit_from_thread(app) -> None:
