@@ -258,7 +258,7 @@ class _Reader:
             inner = [a for a in get_args(tp) if a is not type(None)][0]
             return self.value(key, raw, inner)
         if dataclasses.is_dataclass(tp):
-            return self.section(key, raw, tp)
+            return self.section(key, raw, tp)  # type: ignore[arg-type]
         if origin is list:
             if not isinstance(raw, list):
                 raise self.fail(key, _type_name(tp))
@@ -422,10 +422,10 @@ def _check_references(s: Settings, file: Path) -> None:
         raise ConfigError(f"{file}: certificates.ca_file: expected an existing file, "
                           f"{s.certificates.ca_file} does not exist.")
     if ":" in s.backups.source and not s.backups.source.startswith(("/", "~", ".")):
-        server = s.backups.source.split(":", 1)[0]
-        if server not in s.servers:
+        source_server = s.backups.source.split(":", 1)[0]
+        if source_server not in s.servers:
             raise ConfigError(f"{file}: backups.source: expected a local path or SERVER:/path with "
-                              f"a configured server, '{server}' is not one.")
+                              f"a configured server, '{source_server}' is not one.")
     _check_maintenance(s.maintenance, file)
     template = s.servers.get(s.maintenance.server)
     if template is not None and template.port != 22 and not s.maintenance.addresses.get("maintenance"):

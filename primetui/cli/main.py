@@ -273,7 +273,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         sandbox = Sandbox.start(on_progress=progress)
         started.append(sandbox)
         settings = sandbox.settings
-        if args.read_only:
+        if args.read_only and settings is not None:
             settings = dataclasses.replace(settings, ui=dataclasses.replace(settings.ui, read_only=True))
         return settings
 
@@ -301,7 +301,7 @@ def _run_app(app) -> object:
     import signal
     import threading
 
-    def ask_exit(signum, frame) -> None:
+    def ask_exit(_signum, _frame) -> None:
         threading.Thread(target=lambda: _exit_from_thread(app), daemon=True).start()
 
     previous = {s: signal.signal(s, ask_exit) for s in (signal.SIGTERM, signal.SIGHUP)}

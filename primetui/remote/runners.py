@@ -230,7 +230,7 @@ class _InvokeRunner:
                 raise RemoteError(f"sudo does not work on {self.host}: {reason}.")
         if not self._sudo_asks_password:
             return None
-        password = self._prompter.sudo_password(self.host) if self._asks() else None
+        password = self._prompter.sudo_password(self.host) if self._asks() else None  # type: ignore[union-attr]
         if not password:
             raise SudoPasswordNeeded(f"sudo on {self.host} needs a password and none was given.")
         if any(ch in password for ch in "\n\r\0"):
@@ -393,7 +393,7 @@ class SshRunner(_InvokeRunner):
                 conn.client.close()  # Fabric only closes what it finished opening
                 err = hop_error(exc, hop, self.name, time.monotonic() - started)
                 if (isinstance(err, HostKeyUnknownError) and attempt == 1 and ask
-                        and self._asks() and self._prompter.confirm_host_key(err)):
+                        and self._asks() and self._prompter.confirm_host_key(err)):  # type: ignore[union-attr]
                     accept_host_key(hop.known_hosts[0], hop.hostname, hop.port, err.key_type,
                                     err.key_base64)
                     continue

@@ -16,7 +16,7 @@ from primetui.plans.plan import Plan, Step, StepContext, execute
 from primetui.ui.screens.main import MainScreen
 from primetui.ui.tabs.audit.details import AuditDetailsScreen
 from primetui.ui.widgets.live_table import LiveTable, cell_text
-from tests.ui.test_shell import (
+from tests.fixtures.shell import (
     SIZE,
     lab_app,
     lab_settings,
@@ -64,7 +64,7 @@ async def test_slash_filters_over_every_column_and_escape_clears(aws_settings, t
         assert table.row_count == 6
         await pilot.press("slash", *"i-0abc0003")
         await pilot.pause()
-        assert [cell_text(c) for c in table.get_row_at(0)][3] == "i-0abc0003"
+        assert [cell_text(c) for c in table.get_row_at(0)][3] == "i-0abc0003"  # target
         assert table.row_count == 1
         await pilot.press("enter", "escape")
         await pilot.pause()
@@ -82,8 +82,8 @@ async def test_enter_shows_the_commands_output_and_error_of_an_entry(aws_setting
     app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         table = await show_audit(app, pilot)
-        assert [cell_text(c) for c in table.get_row_at(0)][2:5] == ["certs.renew", "prod",
-                                                                    "failed"]
+        assert [cell_text(c) for c in table.get_row_at(0)][1:4] == ["certs.renew", "failed",
+                                                                    "prod"]
         await pilot.press("enter")
         await pilot.pause()
         screen = app.screen

@@ -9,7 +9,7 @@ never kept on the tab, in a reactive, a log line or a notification.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.binding import Binding
@@ -282,7 +282,7 @@ class BackupsTab(HygieneActions, TableTab):
             self.post_message(WorkFailed(worker.error, worker.group))
 
     def _succeeded(self, worker: Worker) -> None:
-        result = worker.result
+        result: Any = worker.result
         if worker.group == "backups-list":
             self.show_listing(result)
         elif worker.group == "backups-hygiene":
