@@ -96,8 +96,8 @@ def _name(raw: dict[str, Any]) -> str:
 def save_instance(config: Path, server: str, instance_id: str) -> bool:
     """Write servers.<server>.instance into the config keeping its comments and layout.
 
-    Returns False when tomlkit (the format-preserving TOML library) is not installed: the
-    caller then prints the line to add instead.
+    Returns False when tomlkit (the format-preserving TOML library, a dependency) cannot
+    be imported: the caller then prints the line to add instead.
     """
     try:
         import tomlkit

@@ -129,3 +129,26 @@ async def test_the_palette_writes_the_report_from_any_tab(aws_settings, tmp_path
         await settle(app, pilot)
         assert app.screen.query_one("TabbedContent").active == "audit"
         assert (tmp_path / "state" / "reports" / report_filename(time.time())).is_file()
+
+
+async def test_the_audit_tab_shows_what_ran_and_how_it_ended_at_80_columns(aws_settings,
+                                                                         tmp_path):
+    import json
+
+    path = audit_path(tmp_path)  # a real lab's names: a long host and a domain as target
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "when": 1_767_225_600, "user": "labmember", "host": "prime-admin-workstation.lab",
+        "action": "certs.renew", "title": "t", "target": "www.prime.example.edu",
+        "outcome": "failed", "duration": 12.5, "commands": [], "error": "", "output_tail": []})
+        + "\n")
+    app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await show_audit(app, pilot)
+        keys = table.column_keys
+        widths = [table.columns[k].get_render_width(table) for k in table.columns]
+        right = 0
+        for key, width in zip(keys, widths, strict=True):
+            right += width
+            if key in ("outcome", "action"):
+                assert right <= 80, f"{key} ends at column {right}"
