@@ -293,3 +293,38 @@ async def test_an_audit_log_that_cannot_be_written_is_one_sentence(tmp_path):
         await pilot.press("enter")
         await pilot.pause()
         assert app.dismissed == [None]
+
+
+async def test_q_while_a_plan_runs_says_why_it_does_not_quit(tmp_path, audit_path):
+    plan = practice_plan(Settings(), tmp_path / "work")
+    gate = threading.Event()
+    first_run = plan.steps[0].run
+
+    def run_when_released(ctx):
+        assert gate.wait(timeout=10), "the test never released the step"
+        first_run(ctx)
+
+    plan.steps[0].run = run_when_released
+    app = PlanHost(PlanScreen(plan, services(audit_path)))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: states(app)[0] == "running", "step 1 runs")
+        await pilot.press("q")
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        gate.set()
+        await settle(app, pilot)
+        assert app.is_running
+        assert any("running" in m and "x" in m for m in said), said
+
+
+async def test_a_long_step_title_is_cut_with_an_ellipsis(tmp_path, audit_path):
+    plan = practice_plan(Settings(), tmp_path / "work")
+    plan.steps[0].title = "Copy the production certificates to the maintenance host " * 3
+    app = PlanHost(PlanScreen(plan, services(audit_path)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        title = view(app).rows[0].query_one(".step-title")
+        line = "".join(s.text for s in title.render_line(0)).rstrip()
+        assert line.endswith("…"), line

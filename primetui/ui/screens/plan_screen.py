@@ -84,6 +84,7 @@ class PlanScreen(ThreadWork, ModalScreen[PlanResult | None]):
         Binding("x", "stop", "Stop"),
         Binding("ctrl+c", "stop", "Stop", show=False),
         Binding("escape", "stop", "Stop", show=False),
+        Binding("q", "explain_no_quit", "Quit", show=False),
         Binding("u", "undo", "Undo completed steps"),
         Binding("enter", "close", "Close"),
         Binding("escape", "close", "Close", show=False),
@@ -145,6 +146,8 @@ class PlanScreen(ThreadWork, ModalScreen[PlanResult | None]):
             return phase == "review"
         if action == "stop":
             return phase == "running"
+        if action == "explain_no_quit":
+            return phase in ("running", "undoing")
         if action == "close":
             return phase in ("finished", "dry-run")
         if action == "undo":
@@ -201,6 +204,11 @@ class PlanScreen(ThreadWork, ModalScreen[PlanResult | None]):
             self.view.set_state(event.index, event.state)
         elif event.kind == "output":
             self.view.write_line(event.text)
+
+    def action_explain_no_quit(self) -> None:
+        """`q` while steps run: say why primetui does not quit now, and what to do."""
+        self.notify("A plan is running: press x to stop it after the current step, then q "
+                    "to quit. Quitting now could leave a change half made.", severity="warning")
 
     def action_stop(self) -> None:
         """Ask the plan to stop before its next step."""
