@@ -128,6 +128,24 @@ async def test_without_read_only_the_mutating_action_runs():
         assert tab.done == ["switch"] and messages(app) == []
 
 
+class LookLockedTab(SwitchTab):
+    """Marks an inherited action as changing something."""
+
+    MUTATING = frozenset({"switch", "look"})
+
+
+async def test_an_inherited_action_named_in_mutating_is_refused_too():
+    tab = LookLockedTab(TabWiring(Settings(ui=UiSettings(read_only=True))))
+    app = TabHost(tab)
+    async with app.run_test(size=SIZE) as pilot:
+        tab.action_look()
+        await pilot.pause()
+        assert tab.done == [] and len(messages(app)) == 1
+    plain = SwitchTab(TabWiring(Settings(ui=UiSettings(read_only=True))))
+    plain.action_look()  # the parent class is left as it was
+    assert plain.done == ["look"]
+
+
 # -- the one worker route --------------------------------------------------------------------
 
 class WorkHost(TabHost):

@@ -48,8 +48,8 @@ class TabBody(ThreadWork, Vertical, Generic[W], can_focus=True):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        for name in cls.MUTATING:
-            method = cls.__dict__.get(f"action_{name}")
+        for name in cls.MUTATING:  # also an action a mixin or a parent class defines
+            method = getattr(cls, f"action_{name}", None)
             if method is not None and not hasattr(method, "__refuses_read_only__"):
                 setattr(cls, f"action_{name}", _refused_when_read_only(method))
 
