@@ -57,12 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_areas(sub: argparse._SubParsersAction) -> None:
-    """Each area's commands, from primetui/commands/<area>.py when that module exists."""
+    """Each area's commands, from primetui/cli/<module>.py when that module exists."""
     import importlib
 
-    from primetui.areas import AREAS
+    from primetui.areas import CLI_MODULES
 
-    for area in AREAS:
+    for area in CLI_MODULES:
         try:
             module = importlib.import_module(f"primetui.cli.{area}")
         except ModuleNotFoundError as err:
@@ -210,6 +210,8 @@ def run_plan_in_terminal(plan, services, *, yes: bool, dry_run: bool, read_only:
             out(f"[{event.state.value}] {event.index + 1}. {step.title}")
 
     result = services.run_plan(plan, on_event)
+    if result.audit_error:
+        print(f"primetui: {result.audit_error}", file=sys.stderr)
     if result.ok:
         out(f"Done: {plan.title} ({result.duration:.1f}s).")
         return 0

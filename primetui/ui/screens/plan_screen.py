@@ -45,7 +45,12 @@ class PlanRunner:
 
 
 def outcome_sentence(plan: Plan, result: PlanResult) -> str:
-    """How a run ended, in one sentence."""
+    """How a run ended, in one sentence (and why it is not in the audit log, if it is not)."""
+    sentence = _outcome(plan, result)
+    return f"{sentence} {result.audit_error}" if result.audit_error else sentence
+
+
+def _outcome(plan: Plan, result: PlanResult) -> str:
     if result.ok:
         done = result.states.count(StepState.DONE)
         skipped = result.states.count(StepState.SKIPPED)

@@ -21,6 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 
+from primetui.areas import title
 from primetui.ui.tabs.wiring import TabWiring
 from primetui.ui.widgets.empty_state import EmptyState
 from primetui.ui.work import ThreadWork
@@ -39,6 +40,7 @@ class TabBody(ThreadWork, Vertical, Generic[W], can_focus=True):
 
     TAB_ID: ClassVar[str] = ""
     TITLE: ClassVar[str] = ""
+    """Set from the table of areas (`primetui.areas`) by the tab's `TAB_ID`."""
     SUMMARY: ClassVar[str] = ""
     """What this tab will show, in the lab's words."""
     MUTATING: ClassVar[frozenset[str]] = frozenset()
@@ -48,6 +50,8 @@ class TabBody(ThreadWork, Vertical, Generic[W], can_focus=True):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if cls.TAB_ID and "TITLE" not in cls.__dict__:
+            cls.TITLE = title(cls.TAB_ID)
         for name in cls.MUTATING:  # also an action a mixin or a parent class defines
             method = getattr(cls, f"action_{name}", None)
             if method is not None and not hasattr(method, "__refuses_read_only__"):
@@ -93,6 +97,9 @@ class TabBody(ThreadWork, Vertical, Generic[W], can_focus=True):
 
     def reload(self) -> None:
         """Read this tab's data again (`r`); tabs with data override it."""
+
+    def select_subject(self, subject: str) -> None:
+        """Put the cursor on what a finding is about (a tab without rows ignores it)."""
 
     def focus_content(self) -> None:
         """Give this tab the keyboard, so its keys are live and in the footer."""

@@ -49,7 +49,6 @@ class CertificatesTab(TableTab[CertificatesWiring]):
     """Expiry from the live endpoint and from certbot; renew, dry run, force, auto-renewal."""
 
     TAB_ID = "certificates"
-    TITLE = "Certificates"
     SUMMARY = ("Each domain's certificate with the days left, seen from the live TLS endpoint "
                "and from certbot on the server; renew, dry-run and automatic renewal.")
     COLUMNS = COLUMNS
@@ -128,7 +127,7 @@ class CertificatesTab(TableTab[CertificatesWiring]):
         error = overview.server_error
         self._refused = overview.host_key_unknown
         if error and error != self._notified_error:
-            self.notify(error, title="Certificates", severity="error", timeout=12)
+            self.notify(error, title=self.TITLE, severity="error", timeout=12)
         self._notified_error = error
 
     def _draw(self) -> None:
@@ -229,7 +228,7 @@ class CertificatesTab(TableTab[CertificatesWiring]):
             return
         server = self.overview.server if self.overview else None
         if server is not None and server.auto_renewal.active:
-            self.notify(already_on(server.auto_renewal), title="Certificates")
+            self.notify(already_on(server.auto_renewal), title=self.TITLE)
             return
         self.set_status("Reading certbot's side to plan automatic renewal…")
         self.prepare_plan("auto", None)
@@ -266,7 +265,7 @@ class CertificatesTab(TableTab[CertificatesWiring]):
         if self.overview is not None:
             self._draw()  # the status line again, instead of "Reading certbot's side…"
         if isinstance(result, str):
-            self.notify(result, title="Certificates")
+            self.notify(result, title=self.TITLE)
             return
         plan, self._report = result
         self.post_message(OpenPlan(plan))
@@ -281,6 +280,6 @@ class CertificatesTab(TableTab[CertificatesWiring]):
         if report.outcome is None:
             return  # cancelled before certbot ran: the plan screen said so
         failed = report.outcome is RenewOutcome.FAILED
-        self.notify(report.summary(), title="Certificates",
+        self.notify(report.summary(), title=self.TITLE,
                     severity="error" if failed else "information", timeout=12)
 

@@ -4,7 +4,8 @@ It is built for the first frame, so it imports nothing heavy and starts its thre
 only after it is mounted; the findings come from the findings service's `collect()` (every
 area at once, each within a timeout, never prompting) and are read again every two
 minutes (not while a dialog is open) and on `r` or `c`. `enter` on a finding shows the
-tab that fixes it; its line says which key does it there.
+tab that fixes it; its line says which key does it there, read from that tab's own
+bindings (a finding names its action by id, never by key).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from textual.timer import Timer
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from primetui.ui.messages import OpenPlan
+from primetui.ui.messages import OpenPlan, ShowSubject
 from primetui.ui.tabs import TABS
 from primetui.ui.tabs.base import TabBody
 from primetui.ui.tabs.wiring import OverviewWiring
@@ -40,10 +41,11 @@ HINT = ("enter shows the tab that fixes the finding · 1–7 tabs · ctrl+p ever
         "? keys · p practice plan")
 
 
-def where(finding: Finding) -> str:
-    """The fix column: the tab's number and title, then the key there ("4 Certificates · n Renew")."""
+def where(finding: Finding, keys: dict[str, str]) -> str:
+    """The fix column: the tab's number and title, then the key there ("4 Certificates · n Renew");
+    `keys` holds the key text of each action (see `fix_keys`)."""
     tab = TAB_KEYS.get(finding.tab, finding.tab)
-    return f"{tab} · {finding.action}" if finding.action else tab
+    return f"{tab} · {keys.get(finding.action, finding.action)}" if finding.action else tab
 
 
 def shorten_home(text: str) -> str:
@@ -56,7 +58,6 @@ class OverviewTab(TabBody[OverviewWiring]):
     """The findings (one line each, coloured by severity) above each area's status."""
 
     TAB_ID = "overview"
-    TITLE = "Overview"
     SUMMARY = ("What needs attention across the lab appears here once primetui is configured: "
                "certificates close to expiry, old or unverified backups, .env hygiene, "
                "instances running outside their schedule, schedules whose role fails, "
@@ -110,6 +111,7 @@ class OverviewTab(TabBody[OverviewWiring]):
     def __init__(self, wiring: OverviewWiring | None) -> None:
         super().__init__(wiring)
         self.report: FindingsReport | None = None
+        self._keys: dict[str, str] = {}
         self._findings: dict[str, Finding] = {}
         self._timer: Timer | None = None
 
@@ -173,7 +175,8 @@ class OverviewTab(TabBody[OverviewWiring]):
                                               "trust_host_key"):
             return False
         if action == "trust_host_key" and not self.read_only:
-            return self.selected is not None and self.selected.action.startswith("k ")
+            return (self.selected is not None
+                    and self.selected.action == "overview.trust_host_key")
         return super().check_action(action, parameters)
 
     @property
@@ -188,7 +191,11 @@ class OverviewTab(TabBody[OverviewWiring]):
     async def action_go_to_fix(self) -> None:
         """Show the tab that fixes the selected finding."""
         finding = self.selected
-        if finding is not None and finding.tab != self.TAB_ID:
+        if finding is None or finding.tab == self.TAB_ID:
+            return
+        if finding.subject:
+            self.post_message(ShowSubject(finding.tab, finding.subject))
+        else:
             await self.app.run_action(f"show_tab({finding.tab!r})")
 
     async def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -253,16 +260,21 @@ class OverviewTab(TabBody[OverviewWiring]):
         if self.wiring is not None and self.app.screen is self.screen:
             self.reload()
 
-    def collect(self) -> FindingsReport:
-        """Every area's findings (each area within its timeout; never prompts)."""
+    def collect(self) -> tuple[FindingsReport, dict[str, str]]:
+        """Every area's findings (each area within its timeout; never prompts), and the
+        key of each action they name, from the fixing tabs' bindings."""
+        from primetui.ui.tabs.overview.fix_keys import fix_keys
+
         assert self.wiring is not None
         worker = get_current_worker()
-        return self.wiring.findings().collect(is_cancelled=lambda: worker.is_cancelled)
+        report = self.wiring.findings().collect(is_cancelled=lambda: worker.is_cancelled)
+        return report, fix_keys({f.action for f in report.findings}, type(self.app))
 
-    async def _collected(self, report: FindingsReport) -> None:
+    async def _collected(self, found: tuple[FindingsReport, dict[str, str]]) -> None:
         """The findings arrived: the tables (the first time), then the report."""
         if self.wiring is not None and self.query("#overview-headline"):
             await self._add_tables()
+        report, self._keys = found
         self.show_report(report)
 
     def show_report(self, report: FindingsReport | None) -> None:
@@ -279,7 +291,8 @@ class OverviewTab(TabBody[OverviewWiring]):
             key = f"{finding.area}:{finding.subject}:{finding.action}"
             while key in rows:
                 key += "+"
-            rows[key] = (self._label(finding.severity), finding.title, where(finding))
+            rows[key] = (self._label(finding.severity), finding.title,
+                         where(finding, self._keys))
             self._findings[key] = finding
         findings_table: LiveTable = self.query_one("#overview-findings")  # type: ignore[assignment]
         areas_table: LiveTable = self.query_one("#overview-areas")  # type: ignore[assignment]
