@@ -173,12 +173,6 @@ def _link_escapes(name: str, target: str, kind: str) -> bool:
     return resolved == ".." or resolved.startswith("../")
 
 
-def check_members(infos: Iterable[Any], limits: ArchiveLimits | None = None) -> list[Member]:
-    """Check every member of an archive listing; the first bad one raises."""
-    checker = MemberChecker(limits or ArchiveLimits())
-    return [m for m in (checker.check(i) for i in infos) if m is not None]
-
-
 # ---------------------------------------------------------------- the restore preview
 
 
@@ -246,10 +240,6 @@ class ChangePreview:
     @property
     def removed(self) -> list[Change]:
         return self.of("removed")
-
-    @property
-    def unchanged(self) -> list[Change]:
-        return self.of("unchanged")
 
     def summary(self) -> str:
         """One line: `2 added, 1 changed, 0 removed, 5 unchanged`."""

@@ -10,7 +10,6 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from primetui.errors import PrimeError
 
@@ -119,8 +118,3 @@ def passphrase_hint(passphrase: str) -> str:
     if len(passphrase) >= 12 and classes >= 3:
         return "fair: a few more words would make it strong"
     return "weak: use at least 4 random words or 20 characters"
-
-
-def owner_only(path: Path) -> bool:
-    """Whether a file is readable and writable by its owner only (no group or other bits)."""
-    return os.stat(path).st_mode & 0o077 == 0

@@ -86,10 +86,10 @@ def encrypt_to_temp(cipher: GpgCipher, produce: Callable[[BinaryIO], None], fina
             reader.close()  # a producer blocked on a dead gpg gets EPIPE and stops
             producer.join()
         if producer.error is not None:
-            err = producer.error
-            if isinstance(err, PrimeError):
-                raise err
-            raise write_error(err, f"the backup {final.name}") from None
+            failure = producer.error
+            if isinstance(failure, PrimeError):
+                raise failure
+            raise write_error(failure, f"the backup {final.name}") from None
         try:
             os.fsync(fd)
         except OSError as err:

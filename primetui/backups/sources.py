@@ -71,7 +71,7 @@ def local_producer(root: Path, include: Iterable[str], emit: Callable[[str], Non
     def produce(out: BinaryIO) -> None:
         gz = ParallelGzip(out.write)
         try:
-            write_local_tar(root, paths, gz, each)
+            write_local_tar(root, paths, gz, each)  # type: ignore[arg-type]
             gz.close()
         except BaseException:
             gz.abort()
@@ -101,6 +101,6 @@ def remote_producer(settings: Settings, runner_factory: Callable[[str], Runner] 
 
     def produce(out: BinaryIO) -> None:
         remote.stream_command(server, remote.tar_command(source.path, tops), out.write,
-                              is_cancelled)
+                              is_cancelled, runner_factory(name))
 
     return produce

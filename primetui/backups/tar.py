@@ -18,7 +18,7 @@ import tarfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from primetui.backups.archive import ArchiveLimits, HostileArchiveError, Member, MemberChecker
 from primetui.backups.common import BackupError
@@ -41,10 +41,6 @@ class Listing:
     def total_size(self) -> int:
         """The sum of the files' sizes."""
         return sum(m.size for m in self.members)
-
-    def by_name(self) -> dict[str, Member]:
-        """Members keyed by their name."""
-        return {m.name: m for m in self.members}
 
 
 def expand_include(source: Path, include: Iterable[str]) -> list[str]:
@@ -157,7 +153,7 @@ def read_archive(stream: BinaryIO, *, limits: ArchiveLimits | None = None,
     return Listing(tuple(members))
 
 
-def _hash_stream(f: BinaryIO | None, size: int) -> str:
+def _hash_stream(f: IO[bytes] | None, size: int) -> str:
     digest = hashlib.sha256()
     got = 0
     if f is not None:

@@ -240,6 +240,13 @@ class TerminalPrompter:
 
         return getpass.getpass(f"sudo password for {host}: ") or None
 
+    def key_passphrase(self, key) -> str | None:
+        if not sys.stdin.isatty():
+            return None
+        import getpass
+
+        return getpass.getpass(f"Passphrase for the SSH key {key}: ") or None
+
 
 def run_tui(args: argparse.Namespace) -> int:
     """Open the terminal application (first-run screen, configured, or the demo)."""
@@ -266,7 +273,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         sandbox = Sandbox.start(on_progress=progress)
         started.append(sandbox)
         settings = sandbox.settings
-        if args.read_only:
+        if args.read_only and settings is not None:
             settings = dataclasses.replace(settings, ui=dataclasses.replace(settings.ui, read_only=True))
         return settings
 
@@ -294,7 +301,7 @@ def _run_app(app) -> object:
     import signal
     import threading
 
-    def ask_exit(signum, frame) -> None:
+    def ask_exit(_signum, _frame) -> None:
         threading.Thread(target=lambda: _exit_from_thread(app), daemon=True).start()
 
     previous = {s: signal.signal(s, ask_exit) for s in (signal.SIGTERM, signal.SIGHUP)}
@@ -303,6 +310,9 @@ def _run_app(app) -> object:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        services = getattr(app, "services", None)
+        if services is not None and hasattr(services, "close"):
+            services.close()  # every SSH connection of the session, on quit
 
 
 def _exit_from_thread(app) -> None:

@@ -215,7 +215,7 @@ class PrimeApp(ThreadWork, App[str | None]):
     def _start_demo(self) -> Settings:
         """The practice world's settings, once it is running (off the event loop)."""
         assert self.demo_starter is not None
-        settings = self.demo_starter(lambda text: self.post_message(DemoProgress(text)))
+        settings = self.demo_starter(lambda text: self.post_message(DemoProgress(text)))  # type: ignore[arg-type]
         import primetui.registry  # noqa: F401  (imported here, not on the event loop)
         import primetui.ui.prompter  # noqa: F401
 

@@ -17,8 +17,8 @@ from primetui.ui.tabs.backups.hygiene import HygieneScreen
 from primetui.ui.tabs.backups.preview import RestorePreviewDialog
 from primetui.ui.tabs.backups.tab import BackupsTab
 from primetui.ui.tabs.backups.verify import VerifyReportScreen
-from tests.services.test_backups import tree_digest
-from tests.ui.backups_world import (
+from tests.fixtures.backups import tree_digest
+from tests.fixtures.backups_world import (
     PASSPHRASE,
     WRONG,
     backups_app,
@@ -27,7 +27,7 @@ from tests.ui.backups_world import (
     install_snapshot_backups,
     make_backup,
 )
-from tests.ui.test_shell import (
+from tests.fixtures.shell import (
     SIZE,
     lab_app,
     lab_settings,

@@ -84,7 +84,7 @@ class CertificatesTab(TableTab[CertificatesWiring]):
 
     def on_mount(self) -> None:
         """Read both sides as soon as the tab is first shown; redraw when the theme changes."""
-        self.watch(self.app, "theme", lambda _: self.call_after_refresh(self._draw), init=False)
+        self.watch(self.app, "theme", lambda _: self.call_after_refresh(self._draw), init=False)  # type: ignore[arg-type]
         self.reload()
 
     def set_wiring(self, wiring: CertificatesWiring | None) -> None:

@@ -185,7 +185,7 @@ class OverviewTab(TabBody[OverviewWiring]):
         found = self.query("#overview-findings")
         if not found:
             return None
-        key = found.first().selected_key
+        key = found.first().selected_key  # type: ignore[attr-defined]
         return self._findings.get(key) if key else None
 
     async def action_go_to_fix(self) -> None:

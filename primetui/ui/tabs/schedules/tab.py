@@ -142,7 +142,8 @@ class SchedulesTab(TableTab[SchedulesWiring]):
         """Schedules with next runs and role checks, and the instances' names (off the loop)."""
         assert self.wiring is not None
         schedules = tuple(self.wiring.schedules().list(role_checks=True))
-        note, instances = "", ()
+        note = ""
+        instances: tuple[Instance, ...] = ()
         try:
             instances = tuple(self.wiring.instances().list())
         except PrimeError as err:
