@@ -53,3 +53,7 @@ save_settings
 # The Instances table's keyed diff (rows to add, change and remove); the table is being moved
 # onto public DataTable methods and this is the diff it is built on.
 diff_rows
+
+# io.RawIOBase's protocol: the bounded archive reader is handed to tarfile, which calls them.
+readable
+readinto

@@ -40,6 +40,7 @@ from primetui.remote.streams import (
     strict_policy,
     transfer_error,
 )
+from primetui.secrets import secret_problem
 
 __all__ = ["CommandResult", "LocalRunner", "Prompter", "Runner", "SshRunner",
            "accept_host_key", "runner_for"]
@@ -233,8 +234,9 @@ class _InvokeRunner:
         password = self._prompter.sudo_password(self.host) if self._asks() else None  # type: ignore[union-attr]
         if not password:
             raise SudoPasswordNeeded(f"sudo on {self.host} needs a password and none was given.")
-        if any(ch in password for ch in "\n\r\0"):
-            raise SudoPasswordNeeded("A sudo password cannot contain line breaks or NUL characters.")
+        problem = secret_problem(password, "sudo password")
+        if problem:
+            raise SudoPasswordNeeded(problem)
         self._sudo_password = password
         return password
 

@@ -114,7 +114,7 @@ async def test_create_asks_twice_refuses_a_mismatch_then_writes_a_listed_backup_
         dialog = app.screen
         assert isinstance(dialog, PasswordDialog) and dialog.confirm and dialog.show_strength
         await type_text(pilot, PASSPHRASE)
-        assert "Good length" in str(dialog.query_one("#password-hint", Static).content)
+        assert "Strong" in str(dialog.query_one("#password-hint", Static).content)
         await pilot.press("enter")
         await type_text(pilot, PASSPHRASE + "x")
         await pilot.press("enter")

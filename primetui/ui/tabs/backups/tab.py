@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from primetui.errors import PrimeError
+from primetui.printable import printable
 from primetui.ui.dialogs.password import PasswordDialog
 from primetui.ui.messages import OpenPlan
 from primetui.ui.tabs.backups.hygiene import HygieneActions
@@ -237,8 +238,11 @@ class BackupsTab(HygieneActions, TableTab[BackupsWiring]):
         preview = offer.preview
         plan = offer.plan
         if plan is None:
-            self.notify(f"Nothing to restore: {preview.destination} already matches "
-                        f"{preview.archive.name}.", title=self.TITLE)
+            refused = (f" ({len(preview.refused)} member(s) outside backups.include were "
+                       f"left out: {printable(', '.join(preview.refused[:5]))}"
+                       f"{', …' if len(preview.refused) > 5 else ''})") if preview.refused else ""
+            self.notify(printable(f"Nothing to restore: {preview.destination} already matches "
+                                  f"{preview.archive.name}") + refused + ".", title=self.TITLE)
             return
 
         def answered(yes: bool | None) -> None:

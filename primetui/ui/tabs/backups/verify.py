@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from primetui.backups.archive import human_size
+from primetui.printable import printable
 from primetui.ui.screens.details import DetailsScreen
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ def verify_summary(report: VerifyReport) -> str:
     listing = report.listing
     count = len(listing.files)
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(report.verified_at))
-    return (f"{report.file.name} decrypts with this passphrase and every member was read and "
+    return (f"{printable(report.file.name)} decrypts with this passphrase and every member was read and "
             f"checked: {count} file{'s' if count != 1 else ''}, "
             f"{human_size(listing.total_size)}, verified {when}.")
 
@@ -33,7 +34,7 @@ def member_rows(report: VerifyReport) -> list[tuple[str, str, str, str]]:
     """(name, mode, size, sha256) per member, in archive order."""
     rows = []
     for m in report.listing.members:
-        name = m.name + ("/" if m.is_dir else "")
+        name = printable(m.name) + ("/" if m.is_dir else "")
         size = "dir" if m.is_dir else human_size(m.size)
         rows.append((name, f"{m.mode:04o}", size, m.sha256 or NO_DIGEST))
     return rows
@@ -65,7 +66,7 @@ class VerifyReportScreen(DetailsScreen[None]):
 
     def box_title(self) -> str:
         """Which backup was verified."""
-        return f"Verified {self.report.file.name}"
+        return f"Verified {printable(self.report.file.name)}"
 
     def compose_details(self) -> ComposeResult:
         """The summary, then the members' table (which scrolls)."""
