@@ -328,8 +328,8 @@ async def test_audit_tab_lists_newest_first_and_r_reads_again(aws_settings, tmp_
         await settle(app, pilot)
         table = app.screen.query_one("#audit-table", DataTable)
         assert table.row_count == 3
-        assert table.get_row_at(0) == ["2026-01-01 02:00:00", "ada@lab-ws1", "instances.start",
-                                       "i-0abc0002", "succeeded", "3.5 s"]
+        assert table.get_row_at(0) == ["2026-01-01 02:00:00", "instances.start", "succeeded",
+                                       "i-0abc0002", "3.5 s", "ada@lab-ws1"]
         write_audit(log, 5)
         await pilot.press("r")
         await settle(app, pilot)
