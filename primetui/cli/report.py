@@ -11,6 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from primetui.cli.terminal import Terminal
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `report` to the CLI."""
@@ -23,24 +25,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "./primetui-report-YYYY-MM-DD.md)")
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                         help="how long collecting the current findings may take (default 20)")
-    parser.set_defaults(handler=report_command)
+    parser.set_defaults(handler=report_command, prompts=False)  # nothing is ever asked
 
 
-def report_command(args: argparse.Namespace) -> int:
+def report_command(term: Terminal) -> int:
     """Build the report and write it where asked."""
     import time
 
-    from primetui.cli.main import load_for_command, parse_age
+    from primetui.cli.terminal import parse_age
     from primetui.errors import UsageError
     from primetui.overview.report import build_report, report_filename, save_report
-    from primetui.registry import Services
 
+    args = term.args
     seconds = parse_age(args.since)
     if args.timeout is not None and not args.timeout > 0:
         raise UsageError("--timeout: expected a positive number of seconds.")
-    settings = load_for_command(args)
     now = time.time()
-    text = build_report(Services(settings, prompter=None), seconds, window=args.since,
+    text = build_report(term.services, seconds, window=args.since,
                         timeout=args.timeout, now=now)
     if args.out == "-":
         sys.stdout.write(text)
