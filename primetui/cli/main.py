@@ -30,7 +30,7 @@ EXAMPLES = {
     "config init": "primetui config init --force",
     "config check": "primetui config check",
     "config path": "primetui config path",
-    "config show": "AWS_REGION=eu-west-1 primetui config show",
+    "config show": "primetui config show --region eu-west-1",
     "audit": "primetui audit --since 7d --json",
     "practice": "primetui practice --dry-run",
     "paths": "primetui paths --json",
