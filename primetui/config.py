@@ -387,12 +387,17 @@ def write_document(doc: dict[str, Any], file: Path) -> None:
     """Write a TOML document atomically with mode 0600."""
     import tomli_w
 
+    _write_text(tomli_w.dumps(doc), file)
+
+
+def _write_text(text: str, file: Path) -> None:
+    """Write text atomically (temp file, fsync, rename) with mode 0600."""
     file.parent.mkdir(parents=True, exist_ok=True)
     tmp = file.with_name(f".{file.name}.tmp-{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(tomli_w.dumps(doc).encode())
+            out.write(text.encode())
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, file)
@@ -402,13 +407,30 @@ def write_document(doc: dict[str, Any], file: Path) -> None:
 
 
 def save_theme(file: Path, theme: str) -> None:
-    """Remember the chosen theme in the config file, keeping every other key as written."""
+    """Remember the chosen theme in the user's config file, keeping its comments and order.
+
+    The user's file is edited with tomlkit (format-preserving); tomli-w is only for files
+    primetui writes whole.
+    """
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
     try:
-        doc = tomllib.loads(file.read_text(encoding="utf-8")) if file.exists() else {}
-    except tomllib.TOMLDecodeError:
+        text = file.read_text(encoding="utf-8") if file.exists() else ""
+        doc = tomlkit.parse(text)
+    except (TOMLKitError, UnicodeDecodeError):
         raise ConfigError(f"{file}: not valid TOML, so the theme was not saved.") from None
-    doc.setdefault("ui", {})["theme"] = theme
-    write_document(doc, file)
+    except OSError as err:
+        raise ConfigError(f"{file}: cannot be read ({err.strerror}), so the theme was not "
+                          f"saved.") from None
+    ui = doc.get("ui")
+    if ui is None:
+        ui = tomlkit.table()
+        doc["ui"] = ui
+    elif not isinstance(ui, dict):
+        raise ConfigError(f"{file}: ui: expected a table, so the theme was not saved.")
+    ui["theme"] = theme
+    _write_text(tomlkit.dumps(doc), file)
 
 
 STARTER = """\

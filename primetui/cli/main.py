@@ -206,6 +206,12 @@ def run_tui(args: argparse.Namespace) -> int:
         from primetui.cli.terminal import effective_settings
 
         settings = effective_settings(args)
+    if args.demo:
+        from primetui.sandbox.tools import demo_missing
+
+        missing = demo_missing()
+        if missing:
+            raise UsageError(missing)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("The terminal application needs a terminal; from cron or a script, use "
                          "a command such as 'primetui check' (see 'primetui --help').")
@@ -220,22 +226,8 @@ def run_tui(args: argparse.Namespace) -> int:
     return code
 
 
-def demo_missing() -> str | None:
-    """What to install when the practice world cannot start (moto is not installed), or None."""
-    import importlib.util
-
-    if importlib.util.find_spec("moto") is not None:
-        return None
-    return ("The practice world needs moto, which is not installed: run "
-            "'pipx install \"primetui[demo]\"' (or 'pip install \"primetui[demo]\"'), then "
-            "'primetui --demo' again.")
-
-
 def _run_demo(args: argparse.Namespace) -> int:
     """The TUI against the sandbox; every server it started is stopped on the way out."""
-    missing = demo_missing()
-    if missing:
-        raise UsageError(missing)
     started: list = []
 
     def start(progress: Callable[[str], None]):
