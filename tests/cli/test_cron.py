@@ -100,5 +100,5 @@ def test_a_crash_inside_the_tui_writes_crash_log_and_exits_non_zero(home: Home,
     text = crash.read_text()
     assert "RuntimeError" in text and "the Instances tab fell over 31" in text
     assert "correct-horse-battery-staple-42" not in text  # locals are left out
-    assert "correct-horse-battery-staple-42".encode() not in shown
+    assert b"correct-horse-battery-staple-42" not in shown
     assert b"stopped on an unexpected error" in shown
