@@ -160,6 +160,9 @@ def list_command(term: Terminal) -> int:
         term.warn(f"the S3 copies could not be listed: {err}")
         entries = service.list_backups(include_s3=False)
     status = service.status(entries)
+    from primetui.cli.completion import remember
+
+    remember("backups", [e.name for e in entries])
     if term.json:
         term.print_json({"destination": str(service.destination),
                          "status": {"level": status.level, "message": status.message},

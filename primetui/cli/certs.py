@@ -90,6 +90,9 @@ def list_command(term: Terminal) -> int:
         overview = service.overview()
     finally:
         service.close()
+    from primetui.cli.completion import remember
+
+    remember("domains", [d.domain for d in overview.domains])
     if term.json:
         term.print_json(overview_document(overview))
     else:

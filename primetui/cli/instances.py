@@ -62,6 +62,9 @@ def list_command(term: Terminal) -> int:
         instances = attach_schedules(instances, schedules, schedules_service.running_hours(schedules))
     except PrimeError as err:  # the instances are still worth showing
         schedules_error = str(err)
+    from primetui.cli.completion import remember
+
+    remember("instances", [n for i in instances for n in (i.name, i.id)])
     if term.json:
         term.print_json({"instances": [_instance_json(i) for i in instances],
                          "schedules_error": schedules_error})

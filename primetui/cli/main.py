@@ -135,10 +135,16 @@ def _leaves(sub: argparse._SubParsersAction, prefix: str = "") -> Iterator[tuple
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script and `python -m primetui`."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["__complete"]:  # a shell's tab press: cached names only, no parser, no AWS
+        from primetui.cli.completion import answer
+
+        return answer(argv[1:])
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args = parser.parse_args(argv)
         _start_logging(args)
-        code = _dispatch(args)
+        code = _dispatch(args, parser)
         sys.stdout.flush()
         return code
     except BrokenPipeError:
@@ -189,12 +195,12 @@ def _start_logging(args: argparse.Namespace) -> None:
         start_debug_log(Path(args.log_file).expanduser() if args.log_file else None)
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     handler = getattr(args, "handler", None)
     if handler is not None:
         from primetui.cli.terminal import Terminal
 
-        return handler(Terminal(args))
+        return handler(Terminal(args, parser))
     return run_tui(args)
 
 

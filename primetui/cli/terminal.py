@@ -172,8 +172,11 @@ class Terminal:
     one JSON document.
     """
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace,
+                 parser: argparse.ArgumentParser | None = None) -> None:
         self.args = args
+        self.parser = parser
+        """The whole grammar (for `completion`), as main built it."""
         self.json = bool(getattr(args, "json", False))
 
     @cached_property

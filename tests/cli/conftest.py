@@ -42,6 +42,7 @@ def home(tmp_path: Path) -> Home:
                HOME=str(tmp_path))
     config = tmp_path / "config" / "primetui" / "config.toml"
     state = tmp_path / "state" / "primetui"
+    state.mkdir(parents=True, mode=0o700)
     made = Home(env, config, state)
     done = made.run("config", "init")
     assert done.returncode == 0, done.stderr
