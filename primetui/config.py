@@ -347,6 +347,68 @@ def _check_maintenance(m: MaintenanceSettings, file: Path) -> None:
                           f"when switch = \"route53\".")
 
 
+def config_problems(text: str, file: Path) -> list[str]:
+    """Every problem in a config file, one sentence each (what `primetui config check` lists).
+
+    Each key is checked on its own, so one mistake does not hide the next; a misspelt key
+    gets a "did you mean". The references between sections (servers named, files that must
+    exist) are checked once every key is well formed.
+    """
+    import difflib
+
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        try:
+            parse_settings(text, file)
+        except ConfigError as err:
+            return [str(err)]
+        return []  # pragma: no cover - tomllib and parse_settings agree
+    reader = _Reader(file)
+    problems: list[str] = []
+
+    def walk(key: str, raw: dict[str, Any], cls: type) -> dict[str, Any]:
+        hints = get_type_hints(cls)
+        fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in _NOT_KEYS}
+        kept: dict[str, Any] = {}
+        for name, value in raw.items():
+            where = f"{key}.{name}" if key else name
+            if name not in fields:
+                close = difflib.get_close_matches(name, list(fields), n=1, cutoff=0.6)
+                hint = (f" (did you mean '{close[0]}'?)" if close
+                        else f" (expected one of: {', '.join(sorted(fields))})")
+                problems.append(f"{file}: unknown key '{where}'{hint}.")
+                continue
+            tp = hints[name]
+            if dataclasses.is_dataclass(tp) and isinstance(value, dict):
+                kept[name] = walk(where, value, tp)
+                continue
+            if (get_origin(tp) is dict and dataclasses.is_dataclass(get_args(tp)[1])
+                    and isinstance(value, dict)):
+                kept[name] = {k: walk(f"{where}.{k}", v, get_args(tp)[1]) if isinstance(v, dict)
+                              else v for k, v in value.items()}
+                continue
+            try:
+                checked = reader.value(where, value, tp)
+                choices = _CHOICES.get((key.split(".")[0], name))
+                if choices and checked not in choices:
+                    raise reader.fail(where, "one of " + ", ".join(choices))
+            except ConfigError as err:
+                problems.append(str(err))
+                continue
+            kept[name] = value
+        return kept
+
+    cleaned = walk("", doc, Settings)
+    try:
+        settings = reader.section("", cleaned, Settings)
+        _check_references(settings, file)
+    except ConfigError as err:
+        if str(err) not in problems:
+            problems.append(str(err))
+    return problems
+
+
 def load_settings(explicit: str | os.PathLike[str] | None = None) -> Settings:
     """Read the config file; `ConfigError` (exit code 2) on any problem."""
     file = config_path(explicit)

@@ -43,12 +43,24 @@ def init_command(term: Terminal) -> int:
 
 
 def check_command(term: Terminal) -> int:
-    """Validate the file: exit 0 and a summary when it is good, 2 with the problem otherwise."""
-    from primetui.config import load_settings
+    """Validate the file: exit 0 and a summary when it is good; otherwise every problem in it
+    (a "did you mean" for a misspelt key) on stderr, one sentence a line, and exit 2."""
+    from primetui.config import config_problems, load_settings
     from primetui.paths import config_path
 
+    path = config_path(term.args.config)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        load_settings(term.args.config)  # the one sentence for a missing or unreadable file
+        raise
+    problems = config_problems(text, path)
+    if problems:
+        for problem in problems:
+            term.warn(problem)
+        return 2
     settings = load_settings(term.args.config)
-    print(f"{config_path(term.args.config)}: OK ({len(settings.servers)} server(s), "
+    print(f"{path}: OK ({len(settings.servers)} server(s), "
           f"{len(settings.certificates.domains)} domain(s)).")
     return 0
 
@@ -66,9 +78,10 @@ def show_command(term: Terminal) -> int:
         ("aws.profile", sources["profile"][0], sources["profile"][1]),
         ("aws.region", sources["region"][0], sources["region"][1]),
         ("aws.endpoint_url", *_endpoint(settings.aws.endpoint_url)),
-        ("ui.read_only", effective.ui.read_only,
-         "--read-only" if term.args.read_only else "config file or default"),
     ]
+    written = _written_keys(settings.path)
+    if term.args.read_only:
+        rows.append(("ui.read_only", True, "--read-only"))
     document = to_document(effective)
     for section, values in document.items():
         if not isinstance(values, dict):
@@ -76,7 +89,7 @@ def show_command(term: Terminal) -> int:
         for key, value in values.items():
             name = f"{section}.{key}"
             if name not in {r[0] for r in rows}:
-                rows.append((name, value, "config file or default"))
+                rows.append((name, value, "config file" if name in written else "default"))
     if term.json:
         term.print_json({"settings": [{"key": k, "value": v, "source": s} for k, v, s in rows]})
         return 0
@@ -84,6 +97,19 @@ def show_command(term: Terminal) -> int:
     for key, value, source in rows:
         print(f"{key:<{width}}  {_show(value)}  ({source})")
     return 0
+
+
+def _written_keys(path: object) -> set[str]:
+    """`section.key` (and `servers.NAME`) for every key written in the file itself."""
+    import tomllib
+    from pathlib import Path
+
+    try:
+        doc = tomllib.loads(Path(str(path)).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    return {f"{section}.{key}" for section, values in doc.items() if isinstance(values, dict)
+            for key in values}
 
 
 def _show(value: object) -> str:

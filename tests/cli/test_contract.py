@@ -137,3 +137,39 @@ def test_log_file_puts_the_log_where_asked(home: Home, tmp_path: Path) -> None:
     assert done.returncode == 0
     assert target.is_file() and "debug log started" in target.read_text()
     assert not os.path.exists(home.state / "primetui.log")
+
+
+def test_config_check_lists_every_problem_with_did_you_mean(home: Home) -> None:
+    home.config.write_text('[aws]\nregoin = "eu-west-1"\nmax_attempts = "four"\n'
+                           '[servers.prod]\nhost = "prime.example.edu"\nprot = 22\n'
+                           '[certificates]\nmethod = "magic"\n[ui]\ntheem = "nord"\n')
+    done = home.run("config", "check")
+    assert done.returncode == 2 and done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 5 and all(line.startswith(f"primetui: {home.config}: ") for line in lines)
+    assert "unknown key 'aws.regoin' (did you mean 'region'?)" in lines[0]
+    assert "aws.max_attempts: expected an integer" in lines[1]
+    assert "unknown key 'servers.prod.prot' (did you mean 'port'?)" in lines[2]
+    assert "certificates.method: expected one of webroot, standalone" in lines[3]
+    assert "unknown key 'ui.theem' (did you mean 'theme'?)" in lines[4]
+
+
+def test_config_check_reports_references_once_keys_are_well_formed(home: Home) -> None:
+    home.config.write_text('[certificates]\ndomains = ["prime.example.edu"]\nserver = "prdo"\n')
+    done = home.run("config", "check")
+    assert done.returncode == 2
+    assert "certificates.server" in one_sentence(done.stderr)
+
+
+def test_config_show_says_where_each_value_came_from(home: Home) -> None:
+    done = home.run("config", "show", extra={"AWS_DEFAULT_REGION": "sa-east-1"})
+    assert done.returncode == 0
+    rows = {line.split()[0]: line for line in done.stdout.splitlines()}
+    assert rows["aws.region"].endswith("sa-east-1  (environment (AWS_DEFAULT_REGION))")
+    assert "(default)" in rows["aws.profile"]
+    assert str(home.config) in rows["config"]
+    assert rows["backups.keep"].endswith("(config file)")  # the starter writes it
+    home.config.write_text("[ui]\nread_only = true\n")
+    rows = {line.split()[0]: line for line in home.run("config", "show").stdout.splitlines()}
+    assert rows["ui.read_only"].endswith("true  (config file)")
+    assert rows["backups.keep"].endswith("8  (default)")
