@@ -18,6 +18,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from primetui.errors import PrimeError
@@ -57,7 +58,9 @@ class PrimeApp(App[str | None]):
 
     TITLE = "primetui"
     CSS_PATH = "app.tcss"
-    COMMANDS = {_palette_provider}
+    COMMANDS = App.COMMANDS | {_palette_provider}
+    """Textual's own system commands (theme picker with live preview, screenshot, maximize,
+    keys, quit) and primetui's actions beside them."""
     BINDINGS = [
         Binding("r", "refresh", "Refresh", tooltip="Read the account and the current tab again"),
         Binding("question_mark", "toggle_keys", "Keys", key_display="?",
@@ -77,6 +80,7 @@ class PrimeApp(App[str | None]):
         self.settings = settings
         self.services = services
         self.demo_starter = demo_starter
+        self._theme_timer: Timer | None = None
         self.config_path = config_path
         self._notes: list[tuple[str, str]] = []
         """(message, severity) to notify once the app is running."""
@@ -143,6 +147,28 @@ class PrimeApp(App[str | None]):
     def on_mount(self) -> None:
         """Draw the first frame first; then report what could not be loaded, start the demo."""
         self.call_after_refresh(self._after_first_frame)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: object) -> None:
+        """A theme chosen anywhere (Textual's picker included) is remembered once it settles.
+
+        The picker previews each theme it passes over; the choice is saved once the palette
+        has closed and the theme stayed the same for a moment, never on every preview.
+        """
+        if self._theme_timer is not None:
+            self._theme_timer.stop()
+        self._theme_timer = self.set_timer(0.4, self._remember_theme)
+
+    def _remember_theme(self) -> None:
+        from textual.command import CommandPalette
+
+        self._theme_timer = None
+        if isinstance(self.screen, CommandPalette):
+            self._theme_timer = self.set_timer(0.4, self._remember_theme)
+            return
+        settings = self.settings
+        if settings is not None and settings.ui.theme != self.theme:
+            self.action_use_theme(self.theme)
 
     def _after_first_frame(self) -> None:
         """Work that must not delay the first frame: notifications, the demo's start."""
@@ -256,6 +282,26 @@ class PrimeApp(App[str | None]):
             self.action_hide_help_panel()
         else:
             self.action_show_help_panel()
+
+    async def action_quit(self) -> None:
+        """`q`: leave; in the demo, first say so when its maintenance mode is still on."""
+        if self.settings is not None and self.settings.demo and self._demo_maintenance_on():
+            from primetui.ui.dialogs.confirm import ConfirmDialog
+
+            question = ConfirmDialog(
+                "Maintenance mode is on in the practice world. Quit anyway?",
+                "Quitting stops the practice world and deletes everything in it, the "
+                "maintenance host included; nothing real is touched.")
+            self.push_screen(question, lambda yes: self.exit() if yes else None)
+            return
+        self.exit()
+
+    def _demo_maintenance_on(self) -> bool:
+        """Whether the demo's wizard says maintenance is on (a local file; never raises)."""
+        try:
+            return self.services is not None and bool(self.services.maintenance.status().on)
+        except Exception:  # noqa: BLE001 - a question before quitting must never stop the quit
+            return False
 
     def action_interrupt(self) -> None:
         """ctrl+c: leave at once (a running plan's screen takes ctrl+c first, to stop it)."""

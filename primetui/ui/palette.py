@@ -44,15 +44,9 @@ def palette_commands(app: PrimeApp) -> list[PaletteCommand]:
     else:
         commands.append(PaletteCommand("Open the demo", "Quit this screen and open the "
                                        "practice lab (key d).", partial(act, "open_demo")))
-    commands.append(PaletteCommand("Show keys", "Show or hide every key of this screen "
-                                   "(key ?).", partial(act, "toggle_keys")))
-    commands += [PaletteCommand(f"Theme: {name}", f"Use the {name} theme and remember it "
-                                "in the config.", partial(act, f"use_theme({name!r})"))
-                 for name in app.project_themes]
     commands.append(PaletteCommand("Write a starter config", f"Write a commented starter "
                                    f"config to {app.config_path}.", partial(act, "write_starter")))
-    commands.append(PaletteCommand("Quit", "Leave primetui (key q).", partial(act, "quit")))
-    return commands
+    return commands  # Textual's own commands add Theme (every theme), Keys, Screenshot, Quit
 
 
 def tab_commands(app: PrimeApp) -> list[PaletteCommand]:

@@ -56,7 +56,7 @@ class TableTab(TabBody):
 
     def compose(self) -> ComposeResult:
         """The status line, the filter (hidden until `/`) and the table."""
-        yield Static("", classes="table-tab--status", id=f"{self.TAB_ID}-status")
+        yield Static("", classes="table-tab--status", id=f"{self.TAB_ID}-status", markup=False)
         yield Input(placeholder="Filter: type to keep the rows containing this text",
                     classes="table-tab--filter", id=f"{self.TAB_ID}-filter")
         yield LiveTable(self.COLUMNS, id=f"{self.TAB_ID}-table")
