@@ -18,7 +18,7 @@ from primetui.maintenance.context import (
     traffic_on,
     verify_or_fail,
 )
-from primetui.maintenance.ssh_side import UPLOAD_DIR, _sudo
+from primetui.maintenance.ssh_side import UPLOAD_DIR
 from primetui.maintenance.steps import _step, forget_key
 from primetui.maintenance.verify import VerificationFailed, serves_site
 from primetui.plans.plan import Step, StepContext
@@ -62,7 +62,7 @@ def install(ctx: WizardContext) -> Step:
 
     return _step(ctx, "install", cmds.install_shown(ctx.index_file, ctx.conf_file), run,
                  lambda: ctx.state.is_done("install", _fingerprint(ctx, True)), undo,
-                 [_sudo(cmds.maint, f"rm -rf {cmds.maint.maintenance_root}")])
+                 [cmds.on_maintenance(f"rm -rf {cmds.maint.maintenance_root}")])
 
 
 def certificates(ctx: WizardContext) -> Step:
@@ -81,7 +81,7 @@ def certificates(ctx: WizardContext) -> Step:
 
     return _step(ctx, "certificates", cmds.certificates_shown(), run,
                  lambda: ctx.state.is_done("certificates", _fingerprint(ctx, False)), undo,
-                 [_sudo(cmds.maint, cmds.remove_certificates())])
+                 [cmds.on_maintenance(cmds.remove_certificates())])
 
 
 def site(ctx: WizardContext) -> Step:
@@ -105,8 +105,8 @@ def site(ctx: WizardContext) -> Step:
              f"| head -n 1   # expect 503"]
     return _step(ctx, "site", shown, run,
                  lambda: ctx.state.is_done("site", _fingerprint(ctx, True)), undo,
-                 [_sudo(cmds.maint, f"rm -f {cmds.conf_path}"),
-                  _sudo(cmds.maint, cmds.maint.nginx_reload)])
+                 [cmds.on_maintenance(f"rm -f {cmds.conf_path}"),
+                  cmds.on_maintenance(cmds.maint.nginx_reload)])
 
 
 def _switch_commands(ctx: WizardContext, to_maintenance: bool) -> list[str]:

@@ -80,8 +80,11 @@ def _q(path: str) -> str:
 
 
 def _sudo(profile: HostProfile, cmd: str) -> str:
-    """The command as a person would type it on that host."""
-    return f"sudo sh -c {shlex.quote(cmd)}" if profile.sudo else cmd
+    """The command as a person would type it on that host (sudo only where the host uses it;
+    a pipeline wrapped whole in `sudo sh -c`)."""
+    from primetui.remote import shown
+
+    return shown.sudo(cmd, profile.sudo)
 
 
 def start_nginx_command(profile: HostProfile) -> str:
@@ -117,12 +120,14 @@ class HostCommands:
                  f"{root}/index.html{owner} && chmod -R a=rX {root}", True)]
 
     def install_shown(self, index: Path, conf: Path) -> list[str]:
-        """The install step as a person would type it."""
-        m = self.maint
-        target = f"{self.maint_server.user}@{self.maint_server.host}"
-        return [f"ssh {target} mkdir -p {_q(self.upload)}",
-                f"scp {index} {conf} {target}:{self.upload}/",
-                *(_sudo(m, cmd) if sudo else cmd for cmd, sudo in self.install())]
+        """The install step as a person would type it (on the maintenance host, over ssh)."""
+        from primetui.remote import shown
+
+        server = self.maint_server
+        return [shown.ssh(server, f"mkdir -p {_q(self.upload)}"),
+                shown.scp(server, _q(str(index)), _q(str(conf)), f"REMOTE:{self.upload}/"),
+                *(self.on_maintenance(cmd) if sudo else shown.ssh(server, cmd)
+                  for cmd, sudo in self.install())]
 
     # -- certificates ------------------------------------------------------------------
 
@@ -145,13 +150,14 @@ class HostCommands:
 
     def certificates_shown(self) -> list[str]:
         """The certificates step as a person would type it."""
-        prod = f"{self.prod_server.user}@{self.prod_server.host}"
-        maint = f"{self.maint_server.user}@{self.maint_server.host}"
-        return [f"ssh {prod} {_sudo(self.prod, self.tar_on_prod())}",
-                f"scp {prod}:{self.prod.home}/{TARBALL} .",
-                f"ssh {prod} rm -f {self.prod.home}/{TARBALL}",
-                f"scp {TARBALL} {maint}:{self.upload}/{TARBALL}",
-                f"ssh {maint} {_sudo(self.maint, self.extract_on_maintenance())}"]
+        from primetui.remote import shown
+
+        prod, maint = self.prod_server, self.maint_server
+        return [shown.ssh(prod, _sudo(self.prod, self.tar_on_prod())),
+                shown.scp(prod, f"REMOTE:{self.prod.home}/{TARBALL}", "."),
+                shown.ssh(prod, f"rm -f {self.prod.home}/{TARBALL}"),
+                shown.scp(maint, TARBALL, f"REMOTE:{self.upload}/{TARBALL}"),
+                shown.ssh(maint, _sudo(self.maint, self.extract_on_maintenance()))]
 
     def remove_certificates(self) -> str:
         """Undo: the copied lineage removed from the maintenance host."""
@@ -187,12 +193,18 @@ class HostCommands:
         """Where the conf goes on the maintenance host."""
         return f"{self.maint.conf_d}/{CONF_NAME}"
 
+    def on_maintenance(self, cmd: str) -> str:
+        """A privileged command on the maintenance host, as typed from here (ssh, then sudo)."""
+        from primetui.remote import shown
+
+        return shown.ssh(self.maint_server, _sudo(self.maint, cmd))
+
     def site_shown(self) -> list[str]:
         """The site step as a person would type it."""
         m = self.maint
-        return [_sudo(m, f"install -m 0644 {_q(self.upload + '/' + CONF_NAME)} "
-                         f"{_q(self.conf_path)}"),
-                _sudo(m, m.nginx_test), _sudo(m, m.nginx_reload)]
+        return [self.on_maintenance(f"install -m 0644 {_q(self.upload + '/' + CONF_NAME)} "
+                                    f"{_q(self.conf_path)}"),
+                self.on_maintenance(m.nginx_test), self.on_maintenance(m.nginx_reload)]
 
     def enable_site(self, maint: Runner, emit: Callable[[str], None]) -> None:
         """Install the conf, `nginx -t` (refused: the conf is taken out again), reload."""

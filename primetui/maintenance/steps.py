@@ -9,6 +9,7 @@ does not then answer with the maintenance page, the step moves it back to prod i
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from primetui.maintenance.progress import STEP_TITLES
 from primetui.maintenance.rules import maintenance_permissions
 from primetui.maintenance.ssh_side import conf_options
 from primetui.plans.plan import Step, StepContext
+from primetui.remote import shown
 
 CHECKLIST = ("The lab calendar was checked: nothing is scheduled that the maintenance breaks.",
              "The site's users were told when the site goes down and when it comes back.")
@@ -117,7 +119,7 @@ def preflight(ctx: WizardContext, options: OnOptions) -> Step:
 
     return _step(ctx, "preflight", [
         *(f"# checklist: {item}" for item in CHECKLIST),
-        f"ssh {prod.user}@{prod.host} sudo sh -c '{lineage}'",
+        shown.ssh(prod, shown.sudo(lineage, cmds.prod.sudo)),
         "aws sts get-caller-identity",
         f"aws ec2 describe-instances --instance-ids {ctx.prod_instance()}",
         f"aws ec2 describe-addresses --filters Name=instance-id,Values={ctx.prod_instance()}",
@@ -281,9 +283,18 @@ def launch(ctx: WizardContext) -> Step:
         ctx.state.unmark("launch", "install", "certificates", "site")
 
     group = ctx.state.get("security_group_id") or "$GROUP"
+    template = ctx.settings.servers.get(ctx.m.server)
+    if ctx.state.get("key_name"):  # the key pair made before is used again when it still exists
+        key_command = f"aws ec2 describe-key-pairs --key-names {ctx.state.get('key_name')}"
+    elif template is not None and template.key is not None:  # as _key_pair does: import
+        private = shlex.quote(str(template.key.expanduser()))
+        key_command = ("aws ec2 import-key-pair --key-name primetui-maintenance-$(date +%s) "
+                       f"--public-key-material fileb://<(ssh-keygen -y -f {private})")
+    else:
+        key_command = ("aws ec2 create-key-pair --key-name primetui-maintenance-$(date +%s) "
+                       "--key-type ed25519 --query KeyMaterial --output text > maintenance.pem")
     return _step(ctx, "launch", [
-        "aws ec2 create-key-pair --key-name primetui-maintenance-$(date +%s) --key-type ed25519 "
-        "--query KeyMaterial --output text > maintenance.pem",
+        key_command,
         "aws ssm get-parameter --name /aws/service/ami-amazon-linux-latest/"
         "al2023-ami-kernel-default-x86_64 --query Parameter.Value --output text",
         f"aws ec2 run-instances --image-id $AMI --instance-type {kind} --key-name $KEY "
