@@ -173,3 +173,38 @@ def test_config_show_says_where_each_value_came_from(home: Home) -> None:
     rows = {line.split()[0]: line for line in home.run("config", "show").stdout.splitlines()}
     assert rows["ui.read_only"].endswith("true  (config file)")
     assert rows["backups.keep"].endswith("8  (default)")
+
+
+def test_every_command_has_an_example_in_its_help() -> None:
+    import argparse
+
+    from primetui.cli.main import _leaves, build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for path, leaf in _leaves(sub):
+        assert leaf.epilog and leaf.epilog.startswith("Example:\n  primetui "), path
+        assert path.split()[0] in leaf.epilog, path
+
+
+def test_no_command_module_imports_cli_main() -> None:
+    """main parses and dispatches; every command module reaches the rest through terminal.py."""
+    import ast
+
+    folder = Path(__file__).resolve().parents[2] / "primetui" / "cli"
+    for module in folder.glob("*.py"):
+        if module.name == "main.py":
+            continue
+        tree = ast.parse(module.read_text())
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert "primetui.cli.main" not in imported, module.name
+
+
+def test_the_cli_builds_services_one_way() -> None:
+    """Only terminal.py makes a Services; the command modules take term.services."""
+    folder = Path(__file__).resolve().parents[2] / "primetui" / "cli"
+    makers = [m.name for m in folder.glob("*.py")
+              if "Services(" in m.read_text() or "from_settings(" in m.read_text()
+              or "from_services(" in m.read_text()]
+    assert makers == ["terminal.py"]
