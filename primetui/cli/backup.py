@@ -266,6 +266,6 @@ def hygiene_command(term: Terminal) -> int:
         print("\n".join(problems) if problems else f"{report.project}: secrets are well kept.")
     if args.fix and problems:
         plan = service.hygiene_plan(report)
-        if plan.steps:
-            return term.run_plan(plan, yes=args.yes, dry_run=False)
+        if plan.steps:  # with --json the hygiene report above is the one document
+            return term.run_plan(plan, yes=args.yes, dry_run=False, report=False)
     return 0 if report.ok else 1

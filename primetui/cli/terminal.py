@@ -175,6 +175,7 @@ class Terminal:
     def __init__(self, args: argparse.Namespace,
                  parser: argparse.ArgumentParser | None = None) -> None:
         self.args = args
+        self._reporting = True
         self.parser = parser
         """The whole grammar (for `completion`), as main built it."""
         self.json = bool(getattr(args, "json", False))
@@ -239,14 +240,16 @@ class Terminal:
         if typed != name:
             raise UsageError("The name did not match, so nothing was done.")
 
-    def run_plan(self, plan: Plan, *, yes: bool, dry_run: bool) -> int:
+    def run_plan(self, plan: Plan, *, yes: bool, dry_run: bool, report: bool = True) -> int:
         """Show a plan, ask (unless --yes), run it with live output, offer undo on failure.
 
         A failure is one sentence on stderr and exit 1; with `--json` the run is one JSON
-        document on stdout (what ran, the outcome, the error).
+        document on stdout (what ran, the outcome, the error), unless `report` is False
+        because the command prints its own document.
         """
         from primetui.plans.plan import StepState
 
+        self._reporting = report
         self.say(plan.describe())
         if dry_run:
             self._report(plan, "dry run", None)
@@ -289,7 +292,7 @@ class Terminal:
 
     def _report(self, plan: Plan, outcome: str, result: Any) -> None:
         """With --json: the run as one document."""
-        if not self.json:
+        if not self.json or not self._reporting:
             return
         steps = [{"title": s.title, "commands": list(s.commands),
                   "state": result.states[i].value if result is not None else None}
