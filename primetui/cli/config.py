@@ -45,7 +45,7 @@ def init_command(term: Terminal) -> int:
 def check_command(term: Terminal) -> int:
     """Validate the file: exit 0 and a summary when it is good; otherwise every problem in it
     (a "did you mean" for a misspelt key) on stderr, one sentence a line, and exit 2."""
-    from primetui.config import config_problems, load_settings
+    from primetui.config import check_config_ownership, config_problems, load_settings
     from primetui.paths import config_path
 
     path = config_path(term.args.config)
@@ -54,6 +54,7 @@ def check_command(term: Terminal) -> int:
     except (OSError, UnicodeDecodeError):
         load_settings(term.args.config)  # the one sentence for a missing or unreadable file
         raise
+    check_config_ownership(path)  # a file others could write is refused before it is read
     problems = config_problems(text, path)
     if problems:
         for problem in problems:

@@ -19,8 +19,9 @@ from primetui import __version__
 from primetui.errors import PrimeError, UsageError
 from primetui.paths import config_path, state_dir
 
-HOUSE_COMMANDS = ("config", "audit", "practice", "paths", "completion")
-"""Command modules that belong to primetui itself rather than to one area."""
+HOUSE_COMMANDS = ("config", "practice", "paths", "completion")
+"""Command modules that belong to primetui itself rather than to one area (the areas' own
+come from the table of areas, `primetui.areas.CLI_MODULES`)."""
 
 GLOBAL_OPTIONS = ("--profile", "--region", "--debug", "--log-file")
 """Options accepted before the subcommand and after it (`instances list --region eu-west-1`)."""
@@ -106,9 +107,9 @@ def _register_commands(sub: argparse._SubParsersAction) -> None:
     """primetui's own commands, then each area's, from primetui/cli/<name>.py."""
     import importlib
 
-    from primetui.areas import AREAS
+    from primetui.areas import CLI_MODULES
 
-    for name in (*HOUSE_COMMANDS, *AREAS):
+    for name in dict.fromkeys((*HOUSE_COMMANDS, *CLI_MODULES)):
         try:
             module = importlib.import_module(f"primetui.cli.{name}")
         except ModuleNotFoundError as err:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from pathlib import Path
 
 from primetui.cli.terminal import Terminal
@@ -32,20 +33,24 @@ def report_command(term: Terminal) -> int:
     """Build the report and write it where asked."""
     import time
 
+    from primetui.cli.check import leave_now_if_stuck
     from primetui.cli.terminal import parse_age
     from primetui.errors import UsageError
+    from primetui.overview.collector import DEFAULT_TIMEOUT
     from primetui.overview.report import build_report, report_filename, save_report
 
     args = term.args
     seconds = parse_age(args.since)
-    if args.timeout is not None and not args.timeout > 0:
+    if args.timeout is not None and not 0 < args.timeout < float("inf"):
         raise UsageError("--timeout: expected a positive number of seconds.")
     now = time.time()
-    text = build_report(term.services, seconds, window=args.since,
-                        timeout=args.timeout, now=now)
+    services = term.services
+    services.aws.limit_deadline(args.timeout or DEFAULT_TIMEOUT)
+    before = set(threading.enumerate())
+    text = build_report(services, seconds, window=args.since, timeout=args.timeout, now=now)
     if args.out == "-":
         sys.stdout.write(text)
-        return 0
-    path = save_report(text, Path(args.out) if args.out else Path.cwd() / report_filename(now))
-    print(path)
+    else:
+        print(save_report(text, Path(args.out) if args.out else Path.cwd() / report_filename(now)))
+    leave_now_if_stuck(before, 0)
     return 0

@@ -275,6 +275,8 @@ class Terminal:
                 self.say(f"[{event.state.value}] {event.index + 1}. {step.title}")
 
         result = self.services.run_plan(plan, on_event)
+        if result.audit_error:
+            self.warn(result.audit_error)
         if result.ok:
             self.say(f"Done: {plan.title} ({result.duration:.1f}s).")
             self._report(plan, result.outcome, result)

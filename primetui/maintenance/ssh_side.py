@@ -124,12 +124,26 @@ class HostCommands:
         from primetui.remote import shown
 
         server = self.maint_server
-        return [shown.ssh(server, f"mkdir -p {_q(self.upload)}"),
+        return [shown.ssh(server, self.make_upload_dir()),
                 shown.scp(server, _q(str(index)), _q(str(conf)), f"REMOTE:{self.upload}/"),
                 *(self.on_maintenance(cmd) if sudo else shown.ssh(server, cmd)
                   for cmd, sudo in self.install())]
 
     # -- certificates ------------------------------------------------------------------
+
+    def lineage_check(self) -> str:
+        """The preflight's test on prod: the domain's certificate lineage is there."""
+        le, d = self.prod.letsencrypt, self.domain
+        return (f"test -e {_q(f'{le}/live/{d}/fullchain.pem')} "
+                f"&& test -f {_q(f'{le}/renewal/{d}.conf')}")
+
+    def make_upload_dir(self) -> str:
+        """The upload directory on the maintenance host (the login user's, no sudo)."""
+        return f"mkdir -p {_q(self.upload)}"
+
+    def remove_page(self) -> str:
+        """Undo of the install: the maintenance page's directory removed."""
+        return f"rm -rf {_q(self.maint.maintenance_root)}"
 
     def tar_on_prod(self) -> str:
         """Archive the domain's lineage on prod, links kept as links, readable by the login user."""
@@ -155,7 +169,7 @@ class HostCommands:
         prod, maint = self.prod_server, self.maint_server
         return [shown.ssh(prod, _sudo(self.prod, self.tar_on_prod())),
                 shown.scp(prod, f"REMOTE:{self.prod.home}/{TARBALL}", "."),
-                shown.ssh(prod, f"rm -f {self.prod.home}/{TARBALL}"),
+                shown.ssh(prod, 'rm -f ' + _q(f'{self.prod.home}/{TARBALL}')),
                 shown.scp(maint, TARBALL, f"REMOTE:{self.upload}/{TARBALL}"),
                 shown.ssh(maint, _sudo(self.maint, self.extract_on_maintenance()))]
 

@@ -81,7 +81,7 @@ def preflight(ctx: WizardContext, options: OnOptions) -> Step:
     d, prod = ctx.domain, ctx.prod_settings()
     cmds = ctx.commands()
     le = cmds.prod.letsencrypt
-    lineage = f"test -e {le}/live/{d}/fullchain.pem && test -f {le}/renewal/{d}.conf"
+    lineage = cmds.lineage_check()  # every value in it quoted: prod runs it under sudo
 
     def run(step: StepContext) -> None:
         if not options.checklist_confirmed:

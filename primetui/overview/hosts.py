@@ -75,13 +75,13 @@ def gather(calls: Mapping[str, Callable[[], Any]], timeout: float,
 
 
 def host_tab(settings: Settings, name: str) -> tuple[str, str]:
-    """The tab (and key) that uses a server, so a finding about it points there."""
+    """The tab (and the action there) that uses a server, so a finding about it points there."""
     if settings.certificates.domains and settings.certificates.server == name:
-        return "certificates", "n Renew"
+        return "certificates", "certificates.renew"
     if settings.maintenance.prod == name and settings.maintenance.domain:
-        return "maintenance", "o Maintenance on"
+        return "maintenance", "maintenance.on"
     if settings.backups.source.split(":", 1)[0] == name:
-        return "backups", "c Create"
+        return "backups", "backups.create"
     return "overview", ""
 
 
@@ -112,8 +112,8 @@ def host_finding(settings: Settings, name: str, outcome: Outcome) -> Finding | N
     if isinstance(err, HostKeyUnknownError):
         return Finding("warning", "hosts", f"The host key of {where} is not in known_hosts.",
                        f"It presents {err.key_type} {err.fingerprint}; compare it with the "
-                       f"server's own before trusting it.", "overview", "k Trust host key",
-                       name)
+                       f"server's own before trusting it.", "overview",
+                       "overview.trust_host_key", name)
     if isinstance(err, PrimeError):
         return Finding("warning", "hosts", f"{name}: {err}", f"Server {name} in the config "
                        f"({server.user}@{server.host}:{server.port}).", tab, action, name)
@@ -133,4 +133,4 @@ def check_hosts(settings: Settings) -> AreaResult | None:
     findings = [f for n in names if (f := host_finding(settings, n, outcomes[n]))]
     good = len(names) - len(findings)
     summary = f"{good} of {plural(len(names), 'server')} reachable with a known host key."
-    return status("hosts", "SSH hosts", summary, findings, "overview")
+    return status("hosts", summary, findings)

@@ -36,10 +36,11 @@ def _one_argument(command: str) -> str:
 
 
 def scp(server: ServerSettings, *paths: str) -> str:
-    """`scp [-P PORT] [-i KEY] PATHS…`; remote paths written as `REMOTE:path`."""
+    """`scp [-P PORT] [-i KEY] PATHS…`; remote paths written as `REMOTE:path` (quoted here),
+    local ones given already quoted."""
     port = f" -P {server.port}" if server.port != 22 else ""
     where = login(server)
-    shown = [f"{where}:{p.removeprefix('REMOTE:')}" if p.startswith("REMOTE:") else p
+    shown = [shlex.quote(f"{where}:{p.removeprefix('REMOTE:')}") if p.startswith("REMOTE:") else p
              for p in paths]
     return f"scp{port}{_key(server)} {' '.join(shown)}"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
@@ -81,6 +83,8 @@ class PrimeApp(App[str | None]):
         self.services = services
         self.demo_starter = demo_starter
         self._theme_timer: Timer | None = None
+        self._notes_lock = threading.Lock()
+        self._shown_until: dict[tuple[str, str, str], float] = {}
         self.config_path = config_path
         self._notes: list[tuple[str, str]] = []
         """(message, severity) to notify once the app is running."""
@@ -220,6 +224,23 @@ class PrimeApp(App[str | None]):
         if callable(cancel) and any(w.group == "demo" and not w.is_finished for w in self.workers):
             threading.Thread(target=cancel, name="demo-cancel", daemon=True).start()
         super().exit(result, return_code, message)  # type: ignore[arg-type]
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Textual's notify, but a sentence already on screen is not piled up again.
+
+        Every tab that reads AWS says the same thing when credentials are missing; switching
+        tabs would stack the same toast once per switch while the banner already says it.
+        """
+        seconds = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+        now = time.monotonic()
+        key = (str(message), title, severity)
+        with self._notes_lock:
+            if self._shown_until.get(key, 0.0) > now:
+                return
+            self._shown_until = {k: v for k, v in self._shown_until.items() if v > now}
+            self._shown_until[key] = now + seconds
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def on_demo_progress(self, message: DemoProgress) -> None:
         """A progress sentence from the practice world goes on the status line."""

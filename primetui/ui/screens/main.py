@@ -15,6 +15,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
+from primetui.ui.messages import ShowSubject
 from primetui.ui.tabs import TABS
 from primetui.ui.tabs.base import TabBody
 from primetui.ui.widgets.account_bar import AccountBar
@@ -37,6 +38,7 @@ class MainScreen(Screen[None]):
         self.settings = settings
         self.services = services
         self._after_tab_shown: tuple[str, str] | None = None
+        self._subject_to_select: tuple[str, str] | None = None
         """(tab id, action) the command palette asked for, run once that tab is shown."""
 
     def compose(self) -> ComposeResult:
@@ -86,9 +88,30 @@ class MainScreen(Screen[None]):
             body = spec.load()(self.services)
             await event.pane.mount(body)
         body.focus_content()
+        subject, self._subject_to_select = self._subject_to_select, None
+        if subject is not None and subject[0] == tab_id:
+            body.select_subject(subject[1])
         pending, self._after_tab_shown = self._after_tab_shown, None
         if pending is not None and pending[0] == tab_id:
             await body.run_action(pending[1])
+
+    @on(ShowSubject)
+    def _show_subject(self, message: ShowSubject) -> None:
+        message.stop()
+        self.show_subject(message.tab, message.subject)
+
+    def show_subject(self, tab_id: str, subject: str) -> None:
+        """Show a tab with the cursor on one of its rows (a finding's subject)."""
+        body = self.body(tab_id)
+        if self.query_one(TabbedContent).active == tab_id and body is not None:
+            body.select_subject(subject)
+            body.focus_content()
+            return
+        if body is not None:
+            body.select_subject(subject)
+        else:
+            self._subject_to_select = (tab_id, subject)
+        self.action_show_tab(tab_id)
 
     def action_show_tab(self, tab_id: str) -> None:
         """Show a tab (keys 1–7 and the command palette)."""

@@ -54,7 +54,6 @@ class MaintenanceTab(TableTab):
     """Stand up the maintenance host, move traffic to it and back, tear it down."""
 
     TAB_ID = "maintenance"
-    TITLE = "Maintenance"
     SUMMARY = ("The maintenance-page wizard, step by step and resumable: a t3.nano with "
                "nginx, the production certificates and the same inbound rules, then traffic "
                "moved to it and back again.")

@@ -87,7 +87,6 @@ class SchedulesTab(TableTab):
     """The schedules that stop and start instances, with their next runs in local time."""
 
     TAB_ID = "schedules"
-    TITLE = "Schedules"
     SUMMARY = ("The EventBridge schedules that stop and start instances, with their next runs "
                "in your local time and a check of the role they run as.")
     COLUMNS = (("name", "Name"), ("group", "Group"), ("state", "State".ljust(len("disabled"))),
