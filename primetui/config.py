@@ -418,7 +418,7 @@ def config_problems(text: str, file: Path) -> list[str]:
 
     try:
         doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         try:
             parse_settings(text, file)
         except ConfigError as err:

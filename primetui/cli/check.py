@@ -1,8 +1,8 @@
 """`primetui check [--json]`: what needs attention now, for cron and scripts.
 
 Exit 0 when all is well, 1 with warnings, 2 with anything critical, 3 when the state is
-unknown (a bad config file, a bad option: nothing could be checked), as monitoring plugins
-do. Never prompts: an unknown host key is a finding, not a
+unknown (a bad config file: nothing could be checked), as monitoring plugins do; a wrong
+option is a usage error (2) like everywhere else. Never prompts: an unknown host key is a finding, not a
 question; finishes within `--timeout` even when AWS or a server does not answer.
 """
 
@@ -45,11 +45,11 @@ def check_command(term: Terminal) -> int:
     from primetui.overview.collector import DEFAULT_TIMEOUT
 
     args = term.args
+    if args.timeout is not None and not 0 < args.timeout < float("inf"):
+        raise UsageError("--timeout: expected a positive number of seconds.")  # usage: 2
     try:
-        if args.timeout is not None and not 0 < args.timeout < float("inf"):
-            raise UsageError("--timeout: expected a positive number of seconds.")
         services = term.services  # reads the config now: a bad one is UNKNOWN
-    except (ConfigError, UsageError) as err:
+    except ConfigError as err:
         term.warn(str(err))
         if term.json:
             term.print_json({"status": "unknown", "exit_code": UNKNOWN, "error": str(err)})
