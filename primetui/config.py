@@ -69,6 +69,20 @@ class ServerSettings:
     """Seconds a single remote command may run."""
     paths: dict[str, str] = field(default_factory=dict)
     """Overrides of the host profile's paths (letsencrypt, webroot, www_root, conf_d, nginx_prefix)."""
+    explicit: frozenset[str] | None = field(default=None, compare=False)
+    """The keys the config file set (not a key in the file); ssh_config fills in the rest.
+    None (settings built in code) counts every connection key as set."""
+    ssh_config: Path | None = field(default=None, compare=False)
+    """The ssh_config file read for this server (not a key here: `[ssh] config`)."""
+
+
+@dataclass(frozen=True)
+class SshSettings:
+    """How servers are found, besides their [servers] tables."""
+
+    config: Path | None = None
+    """The ssh_config file read for every server (Host aliases, HostName, User, Port,
+    IdentityFile, ProxyJump...); unset means ~/.ssh/config. [servers] keys win where set."""
 
 
 @dataclass(frozen=True)
@@ -188,6 +202,7 @@ class Settings:
 
     aws: AwsSettings = field(default_factory=AwsSettings)
     servers: dict[str, ServerSettings] = field(default_factory=dict)
+    ssh: SshSettings = field(default_factory=SshSettings)
     instances: InstanceSettings = field(default_factory=InstanceSettings)
     certificates: CertificateSettings = field(default_factory=CertificateSettings)
     backups: BackupSettings = field(default_factory=BackupSettings)
@@ -204,7 +219,7 @@ _CHOICES = {
     ("certificates", "method"): ("webroot", "standalone"),
     ("maintenance", "switch"): ("elastic-ip", "route53"),
 }
-_NOT_KEYS = {"path", "demo"}
+_NOT_KEYS = {"path", "demo", "explicit", "ssh_config"}
 
 
 def _type_name(tp: Any) -> str:
@@ -293,6 +308,8 @@ class _Reader:
                 raise ConfigError(f"{self.file}: {where}: required key is missing.")
             elif isinstance(f.default, Path):
                 kwargs[name] = f.default.expanduser()
+        if cls is ServerSettings:  # which keys were set, so ssh_config can fill in the rest
+            kwargs["explicit"] = frozenset(raw)
         return cls(**kwargs)
 
 
@@ -310,6 +327,10 @@ def parse_settings(text: str, file: Path) -> Settings:
         reason = re.sub(r"\s*\(at .*\)$", "", detail) or "invalid TOML"
         raise ConfigError(f"{file}: {where}: not valid TOML ({reason[0].lower() + reason[1:]}).") from None
     settings = _Reader(file).section("", doc, Settings)
+    if settings.ssh.config is not None:
+        servers = {n: dataclasses.replace(s, ssh_config=settings.ssh.config)
+                   for n, s in settings.servers.items()}
+        settings = dataclasses.replace(settings, servers=servers)
     _check_references(settings, file)
     return dataclasses.replace(settings, path=file)
 
@@ -601,8 +622,11 @@ region = "us-east-2"
 # endpoint_url = "http://127.0.0.1:5000"   # moto, LocalStack or a VPC endpoint
 # deadline = 90                # seconds one AWS call may take in all, however slow the answer
 
+# [ssh]
+# config = "~/.ssh/config"     # the ssh_config read for every server (the default)
+
 # [servers.prod]
-# host = "prime.example.edu"   # required in each [servers.NAME]
+# host = "prime.example.edu"   # required in each [servers.NAME]; a Host alias of ssh_config works
 # user = "ubuntu"
 # key = "~/.ssh/prime-prod.pem"
 # profile = "ubuntu"           # ubuntu | al2023 | sandbox

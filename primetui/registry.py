@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from primetui.instances.service import InstancesService
     from primetui.maintenance.service import MaintenanceService
     from primetui.overview.collector import FindingsService
+    from primetui.remote.connections import Connections
     from primetui.remote.runners import Prompter, Runner
     from primetui.schedules.service import SchedulesService
 
@@ -94,13 +95,13 @@ class Services:
         from primetui.certificates.service import CertificatesService
         from primetui.config import ServerSettings
         from primetui.remote.profiles import profile_for
-        from primetui.remote.runners import runner_for
 
         name = self.settings.certificates.server
         server = self.settings.servers.get(name)
         profile = profile_for(server or ServerSettings(host="localhost", user=getpass.getuser()))
-        return CertificatesService(self.settings.certificates,
-                                   runner_for(self.settings, name, prompter), profile,
+        # The session's connection: asking through `prompter`, or never asking (None).
+        runner = self.connections.runner(name, ask=prompter is not None)
+        return CertificatesService(self.settings.certificates, runner, profile,
                                    locations=locations_for(profile, server))
 
     @cached_property
@@ -127,11 +128,22 @@ class Services:
         """Profile, region and account id for the header; never raises."""
         return self.aws.summary()
 
-    def runner(self, server: str) -> Runner:
-        """A runner for a configured server name, or "local"."""
-        from primetui.remote.runners import runner_for
+    @cached_property
+    def connections(self) -> Connections:
+        """One SSH connection per server for the whole session, closed by `close`."""
+        from primetui.remote.connections import Connections
 
-        return runner_for(self.settings, server, self.prompter)
+        return Connections(self.settings, self.prompter)
+
+    def runner(self, server: str) -> Runner:
+        """The session's runner for a configured server name, or "local" (one connection
+        per server, shared by every plan step and poll; closing it leaves it open)."""
+        return self.connections.runner(server)
+
+    def close(self) -> None:
+        """Close every SSH connection the session opened (on quit)."""
+        if "connections" in self.__dict__:
+            self.connections.close()
 
     def run_plan(self, plan: Plan, on_event: Callable[[PlanEvent], None] | None = None,
                  is_cancelled: Callable[[], bool] = lambda: False) -> PlanResult:

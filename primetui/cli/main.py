@@ -201,7 +201,11 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if handler is not None:
         from primetui.cli.terminal import Terminal
 
-        return handler(Terminal(args, parser))
+        term = Terminal(args, parser)
+        try:
+            return handler(term)
+        finally:
+            term.close()
     return run_tui(args)
 
 
@@ -290,6 +294,9 @@ def _run_app(app) -> tuple[object, int]:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        services = getattr(app, "services", None)
+        if services is not None and hasattr(services, "close"):
+            services.close()  # every SSH connection of the session, on quit
     code = app.return_code or 0
     if code != 0:
         from primetui.cli.logs import without_locals

@@ -160,6 +160,14 @@ class TerminalPrompter:
 
         return getpass.getpass(f"sudo password for {host}: ") or None
 
+    def key_passphrase(self, key: Any) -> str | None:
+        """Ask for a passphrase-protected SSH key's passphrase (never without a terminal)."""
+        if not is_terminal():
+            return None
+        import getpass
+
+        return getpass.getpass(f"Passphrase for the SSH key {key}: ") or None
+
 
 # ---------------------------------------------------------------------------- the context
 
@@ -196,6 +204,11 @@ class Terminal:
         from primetui.registry import Services
 
         return Services(self.settings, prompter=self.prompter)
+
+    def close(self) -> None:
+        """Close every SSH connection the command opened (when it made any services)."""
+        if "services" in self.__dict__:
+            self.services.close()
 
     @property
     def read_only(self) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -50,6 +50,20 @@ class MainScreen(Screen[None]):
                     if i == 0:
                         yield tab.load()(self.services)
         yield Footer(id="footer")
+
+    NARROW = 100
+    """Below this many columns the tabs use their short titles and the footer is compact."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Fit the tab bar and the footer to the terminal (80×24 SSH sessions included)."""
+        narrow = event.size.width < self.NARROW
+        tabs = self.query_one(TabbedContent)
+        for spec in TABS:
+            tab = tabs.get_tab(spec.id)
+            tab.label = spec.short_label if narrow else spec.label
+        footer = self.query_one(Footer)
+        footer.compact = narrow
+        footer.show_command_palette = not narrow
 
     @property
     def header(self) -> AccountBar:
