@@ -205,10 +205,21 @@ class Terminal:
 
         return Services(self.settings, prompter=self.prompter)
 
-    def close(self) -> None:
-        """Close every SSH connection the command opened (when it made any services)."""
-        if "services" in self.__dict__:
-            self.services.close()
+    def close(self, wait: float = 2.0) -> None:
+        """Close every SSH connection the command opened (when it made any services).
+
+        A server that never answered may still hold its connection's lock in an abandoned
+        thread (`check` gives up on it at its deadline), so closing waits at most `wait`
+        seconds: leaving must never hang on it.
+        """
+        if "services" not in self.__dict__:
+            return
+        import threading
+
+        closing = threading.Thread(target=self.services.close, name="close-connections",
+                                   daemon=True)
+        closing.start()
+        closing.join(wait)
 
     @property
     def read_only(self) -> bool:
