@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -153,7 +154,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PrimeError as err:
         print(f"primetui: {err}", file=sys.stderr)
         return err.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
+        if _by_sigterm(err):
+            print("primetui: terminated; temporary files were removed.", file=sys.stderr)
+            return 143
         print("primetui: interrupted.", file=sys.stderr)
         return 130
     except Exception as err:  # noqa: BLE001 - the last line of defence: no traceback on stderr
@@ -161,6 +165,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"primetui: unexpected error: {type(err).__name__}: {err} (details in {log}).",
               file=sys.stderr)
         return 1
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like ctrl+c so that every `finally` removes temporary and staged files."""
+
+
+def _by_sigterm(err: BaseException) -> bool:
+    """Whether an interruption started as SIGTERM (the executor re-raises it as its own)."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, Terminated):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _terminate_like_ctrl_c() -> None:
+    """Turn SIGTERM into `Terminated` for a CLI command (kill, systemd, cron's timeout).
+
+    Without it the process dies on the spot: a create leaves its temporary file, a restore
+    its decrypted staging directory. A second SIGTERM during that cleanup is ignored.
+    """
+    import signal
+
+    def on_term(_signum: int, _frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_term)
 
 
 def _quiet_after_broken_pipe() -> int:
@@ -201,6 +235,7 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if handler is not None:
         from primetui.cli.terminal import Terminal
 
+        _terminate_like_ctrl_c()
         term = Terminal(args, parser)
         try:
             return handler(term)
@@ -247,7 +282,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         sandbox = Sandbox.start(on_progress=progress)
         started.append(sandbox)
         settings = sandbox.settings
-        if args.read_only:
+        if args.read_only and settings is not None:
             settings = dataclasses.replace(settings, ui=dataclasses.replace(settings.ui, read_only=True))
         return settings
 
@@ -282,7 +317,7 @@ def _run_app(app) -> tuple[object, int]:
 
     from rich.console import Console
 
-    def ask_exit(signum, frame) -> None:
+    def ask_exit(_signum, _frame) -> None:
         threading.Thread(target=lambda: _exit_from_thread(app), daemon=True).start()
 
     crash = io.StringIO()

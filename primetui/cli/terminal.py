@@ -158,6 +158,9 @@ class TerminalPrompter:
             return None
         import getpass
 
+        from primetui.secrets import forbid_core_dumps
+
+        forbid_core_dumps()
         return getpass.getpass(f"sudo password for {host}: ") or None
 
     def key_passphrase(self, key: Any) -> str | None:
@@ -229,12 +232,20 @@ class Terminal:
     # -- output
 
     def say(self, text: str = "") -> None:
-        """A line for the person: stdout, or stderr when stdout is kept for JSON."""
-        print(text, file=sys.stderr if self.json else sys.stdout, flush=self.json)
+        """A line for the person: stdout, or stderr when stdout is kept for JSON.
+
+        Names in it come from outside (tags, file names, server output): never raw escapes.
+        """
+        from primetui.printable import printable
+
+        print(printable(text, keep_newlines=True), file=sys.stderr if self.json else sys.stdout,
+              flush=self.json)
 
     def warn(self, sentence: str) -> None:
         """One sentence on stderr, prefixed like every primetui error."""
-        print(f"primetui: {sentence}", file=sys.stderr)
+        from primetui.printable import printable
+
+        print(f"primetui: {printable(sentence)}", file=sys.stderr)
 
     def print_json(self, document: Any) -> None:
         """One JSON document on stdout (times in ISO 8601 with zone)."""

@@ -16,7 +16,7 @@ from primetui.ui.dialogs.host_key import HostKeyDialog
 from primetui.ui.prompter import UiPrompter
 from primetui.ui.screens.main import MainScreen
 from primetui.ui.widgets.live_table import LiveTable, cell_text
-from tests.ui.test_shell import SIZE, lab_app, lab_settings, notifications, settle
+from tests.fixtures.shell import SIZE, lab_app, lab_settings, notifications, settle
 
 
 @pytest.fixture(autouse=True)

@@ -196,7 +196,7 @@ class OverviewTab(TabBody):
         found = self.query("#overview-findings")
         if not found:
             return None
-        key = found.first().selected_key
+        key = found.first().selected_key  # type: ignore[attr-defined]
         return self._findings.get(key) if key else None
 
     async def action_go_to_fix(self) -> None:
@@ -287,7 +287,7 @@ class OverviewTab(TabBody):
         if event.state is WorkerState.SUCCESS and worker.group == "overview":
             if self.services is not None and self.query("#overview-headline"):
                 await self._add_tables()
-            report, self._keys = worker.result
+            report, self._keys = worker.result  # type: ignore[misc]
             self.show_report(report)
         elif event.state is WorkerState.SUCCESS:
             self.notify(f"{worker.result} answered with a trusted host key.", title=self.TITLE)
