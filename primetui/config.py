@@ -500,6 +500,68 @@ def _check_maintenance(m: MaintenanceSettings, file: Path) -> None:
                           f"when switch = \"route53\".")
 
 
+def config_problems(text: str, file: Path) -> list[str]:
+    """Every problem in a config file, one sentence each (what `primetui config check` lists).
+
+    Each key is checked on its own, so one mistake does not hide the next; a misspelt key
+    gets a "did you mean". The references between sections (servers named, files that must
+    exist) are checked once every key is well formed.
+    """
+    import difflib
+
+    try:
+        doc = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError):
+        try:
+            parse_settings(text, file)
+        except ConfigError as err:
+            return [str(err)]
+        return []  # pragma: no cover - tomllib and parse_settings agree
+    reader = _Reader(file)
+    problems: list[str] = []
+
+    def walk(key: str, raw: dict[str, Any], cls: Any) -> dict[str, Any]:
+        hints = get_type_hints(cls)
+        fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in _NOT_KEYS}
+        kept: dict[str, Any] = {}
+        for name, value in raw.items():
+            where = f"{key}.{name}" if key else name
+            if name not in fields:
+                close = difflib.get_close_matches(name, list(fields), n=1, cutoff=0.6)
+                hint = (f" (did you mean '{close[0]}'?)" if close
+                        else f" (expected one of: {', '.join(sorted(fields))})")
+                problems.append(f"{file}: unknown key '{where}'{hint}.")
+                continue
+            tp = hints[name]
+            if dataclasses.is_dataclass(tp) and isinstance(value, dict):
+                kept[name] = walk(where, value, tp)
+                continue
+            if (get_origin(tp) is dict and dataclasses.is_dataclass(get_args(tp)[1])
+                    and isinstance(value, dict)):
+                kept[name] = {k: walk(f"{where}.{k}", v, get_args(tp)[1]) if isinstance(v, dict)
+                              else v for k, v in value.items()}
+                continue
+            try:
+                checked = reader.value(where, value, tp)
+                choices = _CHOICES.get((key.split(".")[0], name))
+                if choices and checked not in choices:
+                    raise reader.fail(where, "one of " + ", ".join(choices))
+            except ConfigError as err:
+                problems.append(str(err))
+                continue
+            kept[name] = value
+        return kept
+
+    cleaned = walk("", doc, Settings)
+    try:
+        settings = reader.section("", cleaned, Settings)
+        _check_references(settings, file)
+    except ConfigError as err:
+        if str(err) not in problems:
+            problems.append(str(err))
+    return problems
+
+
 def check_config_ownership(file: Path, info: os.stat_result | None = None) -> None:
     """Refuse, as ssh does, a config file that someone else could have written.
 
@@ -576,12 +638,17 @@ def write_document(doc: dict[str, Any], file: Path) -> None:
     """Write a TOML document atomically with mode 0600."""
     import tomli_w
 
+    _write_text(tomli_w.dumps(doc), file)
+
+
+def _write_text(text: str, file: Path) -> None:
+    """Write text atomically (temp file, fsync, rename) with mode 0600."""
     file.parent.mkdir(parents=True, exist_ok=True)
     tmp = file.with_name(f".{file.name}.tmp-{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(tomli_w.dumps(doc).encode())
+            out.write(text.encode())
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, file)
@@ -591,13 +658,30 @@ def write_document(doc: dict[str, Any], file: Path) -> None:
 
 
 def save_theme(file: Path, theme: str) -> None:
-    """Remember the chosen theme in the config file, keeping every other key as written."""
+    """Remember the chosen theme in the user's config file, keeping its comments and order.
+
+    The user's file is edited with tomlkit (format-preserving); tomli-w is only for files
+    primetui writes whole.
+    """
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
     try:
-        doc = tomllib.loads(file.read_text(encoding="utf-8")) if file.exists() else {}
-    except tomllib.TOMLDecodeError:
+        text = file.read_text(encoding="utf-8") if file.exists() else ""
+        doc = tomlkit.parse(text)
+    except (TOMLKitError, UnicodeDecodeError):
         raise ConfigError(f"{file}: not valid TOML, so the theme was not saved.") from None
-    doc.setdefault("ui", {})["theme"] = theme
-    write_document(doc, file)
+    except OSError as err:
+        raise ConfigError(f"{file}: cannot be read ({err.strerror}), so the theme was not "
+                          f"saved.") from None
+    ui = doc.get("ui")
+    if ui is None:
+        ui = tomlkit.table()
+        doc["ui"] = ui
+    elif not isinstance(ui, dict):
+        raise ConfigError(f"{file}: ui: expected a table, so the theme was not saved.")
+    ui["theme"] = theme
+    _write_text(tomlkit.dumps(doc), file)
 
 
 STARTER = """\

@@ -57,3 +57,9 @@ diff_rows
 # io.RawIOBase's protocol: the bounded archive reader is handed to tarfile, which calls them.
 readable
 readinto
+
+# Textual's App.error_console (public): where a crash inside the TUI is printed, captured for crash.log.
+error_console
+
+# argparse reads a parser's formatter_class when it prints --help (the examples keep their lines).
+formatter_class

@@ -48,6 +48,7 @@ from primetui.backups.restore import (
 )
 from primetui.backups.sources import (
     BackupSource,
+    existing_patterns,
     local_producer,
     remote_producer,
     shell_pipeline,
@@ -123,6 +124,13 @@ class BackupService:
             include_s3=False)) if e.location == "local"]
         return status_of(local, self.config.max_age_days)
 
+    def _taken_names(self) -> set[str]:
+        """The file names already in the destination (a new backup's name must differ)."""
+        try:
+            return {p.name for p in self.destination.iterdir()}
+        except OSError:
+            return set()
+
     def resolve(self, file: str | Path) -> Path:
         """A backup given by its name in the destination, or by a path."""
         path = Path(file).expanduser()
@@ -138,17 +146,20 @@ class BackupService:
         check_passphrase(passphrase)
         src = BackupSource.parse(source) if source else self.source
         dest = self.destination
-        day_name = backup_name(self.config.name, datetime.now(), set())
-        shown = [p.rstrip("/") + ("/" if p.endswith("/") else "") for p in self.config.include]
+        when = datetime.now()  # the name shown is the name written (a second one today included)
+        day_name = backup_name(self.config.name, when, self._taken_names())
+        shown = [p.rstrip("/") + ("/" if p.endswith("/") else "")
+                 for p in existing_patterns(src, self.config.include)]
         made: dict[str, Path] = {}
 
         def run(ctx: StepContext) -> None:
             made["file"] = self.create(passphrase, source=src, emit=ctx.emit,
-                                       is_cancelled=ctx.is_cancelled)
+                                       is_cancelled=ctx.is_cancelled, when=when)
 
         steps = [Step(f"Archive {src}, encrypt and verify it into {dest}", [
             f"mkdir -p -m 700 {shlex.quote(str(dest))}",
-            shell_pipeline(src, shown, dest / day_name, self.cipher.s2k_count),
+            shell_pipeline(src, shown, dest / day_name, self.cipher.s2k_count,
+                           self.settings.servers.get(src.server) if src.server else None),
             f"gpg -d {shlex.quote(str(dest / day_name))} | tar tzvf -"], run)]
         s3 = self._s3()
         if s3 is not None:
@@ -164,8 +175,12 @@ class BackupService:
     def create(self, passphrase: str, *, source: BackupSource | None = None,
                tops: list[str] | None = None, kind: str = "backup",
                emit: Callable[[str], None] = lambda line: None,
-               is_cancelled: Callable[[], bool] = lambda: False) -> Path:
-        """Write, verify and name one backup; returns its path. Used by the plans."""
+               is_cancelled: Callable[[], bool] = lambda: False,
+               when: datetime | None = None) -> Path:
+        """Write, verify and name one backup; returns its path. Used by the plans.
+
+        `when` is the moment its name says (the plan's, so that the plan names the real file).
+        """
         check_passphrase(passphrase)
         src = source or self.source
         dest = self.destination
@@ -181,7 +196,7 @@ class BackupService:
         else:
             produce = remote_producer(self.settings, self._runner_factory, src,
                                       self.config.include, emit, is_cancelled)
-        when = datetime.now()
+        when = when or datetime.now()
         final_name = backup_name(self.config.name, when, set(), kind)
         tmp: Path | None = None
         try:
@@ -260,11 +275,13 @@ class BackupService:
         dest, scope = preview.destination, list(preview.scope)
         present = [n for n in scope if os.path.lexists(dest / n)]
         q = shlex.quote
-        saved_name = backup_name(self.config.name, datetime.now(), set(), "pre-restore")
+        when = datetime.now()  # the safety copy shown is the one made
+        saved_name = backup_name(self.config.name, when, self._taken_names(), "pre-restore")
 
         def save(ctx: StepContext) -> None:
             self.create(passphrase, source=BackupSource(str(dest)), tops=present,
-                        kind="pre-restore", emit=ctx.emit, is_cancelled=ctx.is_cancelled)
+                        kind="pre-restore", emit=ctx.emit, is_cancelled=ctx.is_cancelled,
+                        when=when)
 
         def swap(ctx: StepContext) -> None:
             restore(self.cipher, preview, passphrase, ctx.emit, limits=self.limits,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from primetui.backups.common import BackupError
 from primetui.backups.gpg import gpg_options
 from primetui.backups.tar import collect_local, write_local_tar
-from primetui.config import Settings
+from primetui.config import ServerSettings, Settings
 from primetui.plans.plan import PlanCancelled
 
 if TYPE_CHECKING:
@@ -45,15 +45,34 @@ class BackupSource:
 
 
 def shell_pipeline(source: BackupSource, names: Iterable[str], target: Path,
-                   s2k_count: int) -> str:
-    """The runbook's `tar czf - … | gpg -c > FILE` for this source, with primetui's options."""
+                   s2k_count: int, server: ServerSettings | None = None) -> str:
+    """The runbook's `tar czf - … | gpg -c > FILE` for this source, with primetui's options.
+
+    For a server's directory, `server` gives the ssh line its user, host, port and key.
+    """
     tar = f"tar czf - {' '.join(names)}"
     if source.server:
-        inner = f"ssh {source.server} {shlex.quote(f'cd {source.path} && {tar}')}"
+        remote = f"cd {shlex.quote(source.path)} && {tar}"
+        if server is not None:
+            from primetui.remote import shown
+
+            inner = shown.ssh(server, remote)
+        else:
+            inner = f"ssh {source.server} {shlex.quote(remote)}"
     else:
         inner = f"(cd {shlex.quote(source.path)} && {tar})"
     gpg = "gpg -c --cipher-algo AES256 --no-armor " + " ".join(gpg_options(s2k_count))
     return f"{inner} | {gpg} > {shlex.quote(str(target))}"
+
+
+def existing_patterns(source: BackupSource, include: Iterable[str]) -> list[str]:
+    """The include patterns that match something in a local source (all of them for a
+    server's directory, which is only read when the backup runs)."""
+    patterns = list(include)
+    if source.server:
+        return patterns
+    root = Path(source.path)
+    return [p for p in patterns if any(True for _ in root.glob(p.rstrip("/")))]
 
 
 def local_producer(root: Path, include: Iterable[str], emit: Callable[[str], None],

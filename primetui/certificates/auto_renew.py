@@ -109,7 +109,13 @@ def build_auto_renewal_plan(runner: Runner, profile: HostProfile, settings: Cert
     """Install the deploy hook and a timer (systemd) or cron entry, then check it is on."""
     commands = commands or PortCommands.from_settings(settings)
     sudo = profile.sudo
-    prefix = "sudo " if sudo else ""
+
+    def shown_as(script: str) -> str:
+        """The script as typed: the whole of it through `sudo sh -c` where the host uses sudo."""
+        from primetui.remote import shown
+
+        return shown.sudo(script, sudo)
+
     hook = f"{status.config_dir}/renewal-hooks/deploy/{DEPLOY_HOOK_NAME}"
     hook_text = deploy_hook_script(profile)
     command = renew_command(settings, commands)
@@ -124,7 +130,7 @@ def build_auto_renewal_plan(runner: Runner, profile: HostProfile, settings: Cert
         return run
 
     steps = [Step("Install a deploy hook that tests and reloads nginx after each renewal",
-                  [prefix + _write(hook, hook_text, "755")], install(_write(hook, hook_text, "755")),
+                  [shown_as(_write(hook, hook_text, "755"))], install(_write(hook, hook_text, "755")),
                   done=lambda: has(hook, hook_text))]
     if status.auto_renewal.systemd and locations.systemd_dir:
         service, timer = timer_units(command)
@@ -133,14 +139,14 @@ def build_auto_renewal_plan(runner: Runner, profile: HostProfile, settings: Cert
                             "systemctl daemon-reload",
                             f"systemctl enable --now {TIMER_UNIT}.timer"])
         steps.append(Step(f"Install and start the systemd timer {TIMER_UNIT}.timer",
-                          [prefix + script], install(script),
+                          [shown_as(script)], install(script),
                           done=lambda: has(f"{base}.timer", timer) and runner.run(
                               f"systemctl is-active {TIMER_UNIT}.timer", warn=True).ok))
     else:
         text = cron_entry(command, locations.cron_user)
         script = _write(locations.cron_file, text)
         steps.append(Step(f"Install the cron entry {locations.cron_file} (no systemd here)",
-                          [prefix + script], install(script),
+                          [shown_as(script)], install(script),
                           done=lambda: has(locations.cron_file, text)))
 
     def check(ctx: StepContext) -> None:

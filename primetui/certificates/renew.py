@@ -89,7 +89,15 @@ class _Renewal:
     # -- commands ------------------------------------------------------------------------
 
     def _sudo(self, cmd: str) -> str:
-        return f"sudo {cmd}" if self.profile.sudo else cmd
+        """A privileged command as shown: sudo only where the host uses it, and which host."""
+        from primetui.remote import shown
+
+        if not self.profile.sudo:
+            return cmd
+        server = getattr(self.runner, "settings", None)
+        where = (f"{shown.login(server)}" + (f" port {server.port}" if server.port != 22 else "")
+                 if server is not None else "this machine")
+        return f"{shown.sudo(cmd, True)}   # on {self.status.server} ({where})"
 
     def certbot_command(self) -> str:
         """The `certbot renew` command line for this request."""

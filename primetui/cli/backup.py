@@ -8,12 +8,12 @@ and light modules are imported here at start-up; the service is imported by the 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from primetui.cli.terminal import Terminal, is_terminal, iso_time
 from primetui.errors import PrimeError, UsageError
 from primetui.printable import printable
 
@@ -28,6 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     create.add_argument("--source", metavar="SRC", help="a local directory or SERVER:/path "
                         "(default: backups.source)")
     create.add_argument("--dry-run", action="store_true", help="print the commands only")
+    create.add_argument("--json", action="store_true", help="the run as one JSON document on stdout")
     _passphrase_args(create)
     create.set_defaults(handler=create_command)
 
@@ -46,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     restore.add_argument("--to", metavar="DIR", help="restore here (default: the source directory)")
     restore.add_argument("--yes", action="store_true", help="do not ask")
     restore.add_argument("--dry-run", action="store_true", help="show the preview and commands only")
+    restore.add_argument("--json", action="store_true", help="the run as one JSON document on stdout")
     _passphrase_args(restore)
     restore.set_defaults(handler=restore_command)
 
@@ -53,6 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     prune.add_argument("--keep", type=int, metavar="N", help="how many to keep (default: backups.keep)")
     prune.add_argument("--yes", action="store_true", help="do not ask")
     prune.add_argument("--dry-run", action="store_true", help="print the commands only")
+    prune.add_argument("--json", action="store_true", help="the run as one JSON document on stdout")
     prune.set_defaults(handler=prune_command)
 
     hygiene = sub.add_parser("hygiene", help="check that .env* is kept out of git and mode 0600")
@@ -135,7 +138,7 @@ def _decode(data: bytes, where: str) -> str:
 def _from_prompt(twice: bool) -> str:
     import getpass
 
-    if not sys.stdin.isatty():
+    if not is_terminal():
         raise UsageError("There is no terminal to ask for the passphrase on; use "
                          "--passphrase-file F (mode 0600) or --passphrase-fd N.")
     first = getpass.getpass("Backup passphrase: ")
@@ -147,45 +150,34 @@ def _from_prompt(twice: bool) -> str:
 # ---------------------------------------------------------------------------- handlers
 
 
-def _service(args: argparse.Namespace) -> tuple[Any, Any]:
-    from primetui.cli.main import TerminalPrompter, load_for_command
-    from primetui.registry import Services
-
-    services = Services(load_for_command(args), prompter=TerminalPrompter())
-    return services, services.backups
-
-
-def _run(plan: Any, services: Any, *, yes: bool, dry_run: bool) -> int:
-    from primetui.cli.main import run_plan_in_terminal
-
-    return run_plan_in_terminal(plan, services, yes=yes, dry_run=dry_run,
-                                read_only=services.settings.ui.read_only)
-
-
-def create_command(args: argparse.Namespace) -> int:
+def create_command(term: Terminal) -> int:
     """Write a new backup (no question asked: it only adds a file, so cron can run it)."""
-    services, service = _service(args)
+    args = term.args
+    service = term.services.backups
     # A dry run only prints the commands, so it asks for no passphrase.
     passphrase = "dry run" if args.dry_run else read_passphrase(args, twice=True)
     plan = service.create_plan(passphrase, source=args.source)
-    return _run(plan, services, yes=True, dry_run=args.dry_run)
+    return term.run_plan(plan, yes=True, dry_run=args.dry_run)
 
 
-def list_command(args: argparse.Namespace) -> int:
+def list_command(term: Terminal) -> int:
     """Print the backups and the status line."""
     from primetui.backups.archive import human_size
 
-    _, service = _service(args)
+    service = term.services.backups
     try:
         entries = service.list_backups()
     except PrimeError as err:  # S3 unreachable: still show what is here
-        print(f"primetui: the S3 copies could not be listed: {err}", file=sys.stderr)
+        term.warn(f"the S3 copies could not be listed: {err}")
         entries = service.list_backups(include_s3=False)
     status = service.status(entries)
-    if args.json:
-        print(json.dumps({"destination": str(service.destination),
-                          "status": {"level": status.level, "message": status.message},
-                          "backups": [e.to_json() for e in entries]}, indent=2))
+    from primetui.cli.completion import remember
+
+    remember("backups", [e.name for e in entries])
+    if term.json:
+        term.print_json({"destination": str(service.destination),
+                         "status": {"level": status.level, "message": status.message},
+                         "backups": [_entry_json(e) for e in entries]})
         return 0
     if entries:
         width = max(len(printable(e.name)) for e in entries)
@@ -200,23 +192,34 @@ def list_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _entry_json(entry: Any) -> dict[str, Any]:
+    """One backup as JSON: its epoch-second times as ISO 8601 with zone."""
+    data = entry.to_json()
+    for key, value in data.items():
+        if key in ("mtime", "last_verified", "modified", "created") and isinstance(value, int | float) \
+                and not isinstance(value, bool):
+            data[key] = iso_time(value)
+    return data
+
+
 def _when(stamp: float) -> str:
     import time
 
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp))
 
 
-def verify_command(args: argparse.Namespace) -> int:
+def verify_command(term: Terminal) -> int:
     """Decrypt and read a backup; print every member with its sha256."""
-    _, service = _service(args)
+    args = term.args
+    service = term.services.backups
     passphrase = read_passphrase(args)
     report = service.verify(args.file, passphrase)
     members = report.listing.members
-    if args.json:
-        print(json.dumps({"file": str(report.file), "verified_at": report.verified_at,
-                          "members": [{"name": m.name, "type": m.kind, "size": m.size,
-                                       "mode": f"{m.mode:04o}", "sha256": m.sha256 or None}
-                                      for m in members]}, indent=2))
+    if term.json:
+        term.print_json({"file": str(report.file), "verified_at": iso_time(report.verified_at),
+                         "members": [{"name": m.name, "type": m.kind, "size": m.size,
+                                      "mode": f"{m.mode:04o}", "sha256": m.sha256 or None}
+                                     for m in members]})
         return 0
     for m in members:
         digest = m.sha256 if m.sha256 else "-" * 64
@@ -227,52 +230,55 @@ def verify_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def restore_command(args: argparse.Namespace) -> int:
+def restore_command(term: Terminal) -> int:
     """Preview, then (asked, or --yes) save the current files and swap the backup in."""
-    services, service = _service(args)
-    if not (args.yes or args.dry_run or sys.stdin.isatty()):
+    args = term.args
+    service = term.services.backups
+    if not (args.yes or args.dry_run or is_terminal()):
         raise UsageError("Refusing to restore without a terminal to ask on; pass --yes.")
-    if services.settings.ui.read_only and not args.dry_run:
+    if term.read_only and not args.dry_run:
         raise UsageError("Read-only mode is on, so nothing was restored.")
     passphrase = read_passphrase(args)
     preview = service.preview_restore(args.file, passphrase,
                                       Path(args.to) if args.to else None,
                                       recover=not args.dry_run)
-    print("\n".join(preview.lines()))
+    term.say("\n".join(preview.lines()))
     if not (preview.changes.added or preview.changes.changed or preview.changes.removed):
-        print("Nothing to restore: the destination already matches the backup.")
+        term.say("Nothing to restore: the destination already matches the backup.")
         return 0
-    return _run(service.restore_plan(preview, passphrase), services, yes=args.yes,
-                dry_run=args.dry_run)
+    return term.run_plan(service.restore_plan(preview, passphrase), yes=args.yes,
+                         dry_run=args.dry_run)
 
 
-def prune_command(args: argparse.Namespace) -> int:
+def prune_command(term: Terminal) -> int:
     """Delete all but the newest backups; the plan names each file."""
-    services, service = _service(args)
+    args = term.args
+    service = term.services.backups
     if args.keep is not None and args.keep < 1:
         raise UsageError("--keep must be at least 1.")
     plan = service.prune_plan(args.keep)
     if not plan.steps:
-        print(f"Nothing to prune in {service.destination}.")
+        term.say(f"Nothing to prune in {service.destination}.")
         return 0
-    return _run(plan, services, yes=args.yes, dry_run=args.dry_run)
+    return term.run_plan(plan, yes=args.yes, dry_run=args.dry_run)
 
 
-def hygiene_command(args: argparse.Namespace) -> int:
+def hygiene_command(term: Terminal) -> int:
     """Report (and with --fix, fix) the secret hygiene of the project; 1 when problems remain."""
-    services, service = _service(args)
+    args = term.args
+    service = term.services.backups
     report = service.hygiene()
     problems = report.problems()
-    if args.json:
-        print(json.dumps({"project": str(report.project), "git": report.is_git,
-                          "ok": report.ok, "problems": problems,
-                          "files": [{"name": f.name, "mode": f"{f.mode:04o}", "ignored": f.ignored,
-                                     "tracked": f.tracked} for f in report.files],
-                          "in_history": list(report.in_history)}, indent=2))
+    if term.json:
+        term.print_json({"project": str(report.project), "git": report.is_git,
+                         "ok": report.ok, "problems": problems,
+                         "files": [{"name": f.name, "mode": f"{f.mode:04o}", "ignored": f.ignored,
+                                    "tracked": f.tracked} for f in report.files],
+                         "in_history": list(report.in_history)})
     else:
         print("\n".join(problems) if problems else f"{report.project}: secrets are well kept.")
     if args.fix and problems:
         plan = service.hygiene_plan(report)
-        if plan.steps:
-            return _run(plan, services, yes=args.yes, dry_run=False)
+        if plan.steps:  # with --json the hygiene report above is the one document
+            return term.run_plan(plan, yes=args.yes, dry_run=False, report=False)
     return 0 if report.ok else 1

@@ -7,13 +7,9 @@ Fabric, paramiko and cryptography) is imported by the handlers.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
-import sys
-from datetime import datetime
-from enum import Enum
 from typing import Any
 
+from primetui.cli.terminal import Terminal, plain
 from primetui.errors import UsageError
 
 
@@ -33,37 +29,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="certbot renew --dry-run: try it against the ACME server, change nothing")
     renew.add_argument("--force", action="store_true", help="renew even when not due (--force-renewal)")
     renew.add_argument("--yes", action="store_true", help="do not ask")
+    renew.add_argument("--json", action="store_true", help="the run as one JSON document on stdout")
     renew.set_defaults(handler=renew_command)
 
     auto = sub.add_parser("auto-renew", help="install a renewal timer (or cron entry) if none is on")
     auto.add_argument("--yes", action="store_true", help="do not ask")
+    auto.add_argument("--json", action="store_true", help="the run as one JSON document on stdout")
     auto.set_defaults(handler=auto_renew_command)
 
 
-def _service(args: argparse.Namespace) -> tuple[Any, Any]:
-    from primetui.cli.main import TerminalPrompter, load_for_command
-    from primetui.registry import Services
-
-    settings = load_for_command(args)
+def _service(term: Terminal) -> Any:
+    """The certificates service, once domains are configured."""
+    settings = term.settings
     if not settings.certificates.domains:
         raise UsageError(f"No domains are configured: add them to [certificates] domains in "
                          f"{settings.path}.")
-    return settings, Services(settings, prompter=TerminalPrompter()).certificates
-
-
-def plain(value: Any) -> Any:
-    """Frozen results as JSON-ready data: times in ISO 8601, enums as their values."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
+    return term.services.certificates
 
 
 def overview_document(overview: Any) -> dict[str, Any]:
@@ -102,62 +83,56 @@ def format_table(overview: Any) -> str:
                      for r in rows)
 
 
-def list_command(args: argparse.Namespace) -> int:
+def list_command(term: Terminal) -> int:
     """Print every domain from both sides; exit 1 when certbot's side could not be read."""
-    _settings, service = _service(args)
+    service = _service(term)
     try:
         overview = service.overview()
     finally:
         service.close()
-    if args.json:
-        print(json.dumps(overview_document(overview), indent=2))
+    from primetui.cli.completion import remember
+
+    remember("domains", [d.domain for d in overview.domains])
+    if term.json:
+        term.print_json(overview_document(overview))
     else:
         print(format_table(overview))
         if overview.server is not None:
             print(f"\n{overview.server.server} ({overview.server.host}): "
                   f"{overview.server.auto_renewal.describe()}")
     if overview.server_error:
-        print(f"primetui: certbot's side is not shown: {overview.server_error}", file=sys.stderr)
+        term.warn(f"certbot's side is not shown: {overview.server_error}")
         return 1
     return 0
 
 
-def renew_command(args: argparse.Namespace) -> int:
+def renew_command(term: Terminal) -> int:
     """Renew as a plan (asks unless --yes or a webroot dry run), then say what changed."""
-    from primetui.cli.main import TerminalPrompter, run_plan_in_terminal
-    from primetui.registry import Services
-
-    settings, service = _service(args)
+    args = term.args
+    service = _service(term)
     try:
         renewal = service.renew_plan(args.domain, dry_run=args.dry_run, force=args.force)
-        read_only = settings.ui.read_only
-        if read_only and renewal.plan.mutating:
+        if term.read_only and renewal.plan.mutating:
             raise UsageError("Read-only mode is on, so nothing was renewed.")
-        services = Services(settings, prompter=TerminalPrompter())
-        code = run_plan_in_terminal(renewal.plan, services, dry_run=False, read_only=read_only,
-                                    yes=args.yes or not renewal.plan.mutating)
+        code = term.run_plan(renewal.plan, dry_run=False, yes=args.yes or not renewal.plan.mutating)
     finally:
         service.close()
     if code == 0:
-        print(renewal.report.summary())
+        term.say(renewal.report.summary())
     return code
 
 
-def auto_renew_command(args: argparse.Namespace) -> int:
+def auto_renew_command(term: Terminal) -> int:
     """Install automatic renewal when none is on; say so when it already is."""
-    from primetui.cli.main import TerminalPrompter, run_plan_in_terminal
-    from primetui.registry import Services
-
-    settings, service = _service(args)
+    service = _service(term)
     try:
         status = service.server_certificates()
         if status.auto_renewal.active:
-            print(status.auto_renewal.describe())
+            term.say(status.auto_renewal.describe())
             return 0
-        if settings.ui.read_only:
+        if term.read_only:
             raise UsageError("Read-only mode is on, so no renewal timer was installed.")
         plan = service.auto_renewal_plan(status)
-        services = Services(settings, prompter=TerminalPrompter())
-        return run_plan_in_terminal(plan, services, yes=args.yes, dry_run=False)
+        return term.run_plan(plan, yes=term.args.yes, dry_run=False)
     finally:
         service.close()

@@ -1,19 +1,21 @@
 """`primetui check [--json]`: what needs attention now, for cron and scripts.
 
-Exit 0 when all is well, 1 with warnings, 2 with anything critical (a bad config file is
-also 2, with its one sentence). Never prompts: an unknown host key is a finding, not a
+Exit 0 when all is well, 1 with warnings, 2 with anything critical, 3 when the state is
+unknown (a bad config file: nothing could be checked), as monitoring plugins do; a wrong
+option is a usage error (2) like everywhere else. Never prompts: an unknown host key is a finding, not a
 question; finishes within `--timeout` even when AWS or a server does not answer.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from primetui.cli.terminal import Terminal
 
 if TYPE_CHECKING:
     from primetui.findings.model import FindingsReport
@@ -24,36 +26,60 @@ LABELS = {"critical": "CRITICAL", "warning": "WARNING", "info": "note", "ok": "o
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `check` to the CLI."""
     parser = subparsers.add_parser(
-        "check", help="what needs attention now; exit 0 fine, 1 warning, 2 critical")
+        "check", help="what needs attention now; exit 0 fine, 1 warning, 2 critical, 3 unknown")
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
     parser.add_argument("--quiet", action="store_true",
                         help="print nothing when all is well (for cron mail)")
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                         help="how long the whole check may take (default 20)")
-    parser.set_defaults(handler=check_command)
+    parser.set_defaults(handler=check_command, prompts=False)  # nothing is ever asked
 
 
-def check_command(args: argparse.Namespace) -> int:
+UNKNOWN = 3
+"""The exit code when nothing could be checked (the monitoring plugins' UNKNOWN)."""
+
+
+def check_command(term: Terminal) -> int:
     """Collect the findings, print them (text or JSON) and exit with their severity."""
-    from primetui.cli.main import load_for_command
-    from primetui.errors import UsageError
+    from primetui.errors import ConfigError, UsageError
     from primetui.overview.collector import DEFAULT_TIMEOUT
-    from primetui.registry import Services
 
+    args = term.args
     if args.timeout is not None and not 0 < args.timeout < float("inf"):
-        raise UsageError("--timeout: expected a positive number of seconds.")
-    settings = load_for_command(args)
-    services = Services(settings, prompter=None)  # no prompter: nothing is ever asked
+        raise UsageError("--timeout: expected a positive number of seconds.")  # usage: 2
+    try:
+        services = term.services  # reads the config now: a bad one is UNKNOWN
+    except ConfigError as err:
+        term.warn(str(err))
+        if term.json:
+            term.print_json({"status": "unknown", "exit_code": UNKNOWN, "error": str(err)})
+        return UNKNOWN
     timeout = args.timeout or DEFAULT_TIMEOUT
     services.aws.limit_deadline(timeout)
     before = set(threading.enumerate())
     report = services.findings.collect(timeout=timeout)
-    if args.json:
-        print(json.dumps(report.to_json(), indent=2))
+    if term.json:
+        term.print_json(_iso_times(report.to_json()))
     elif not (args.quiet and report.exit_code == 0):
         print_report(report)
     leave_now_if_stuck(before, report.exit_code)
     return report.exit_code
+
+
+def _iso_times(document: object) -> object:
+    """The report's epoch-second fields (`*_at`, `when`, `since`) as ISO 8601 with zone."""
+    from primetui.cli.terminal import iso_time
+
+    if isinstance(document, dict):
+        return {k: iso_time(v) if _is_time_key(k) and isinstance(v, int | float)
+                and not isinstance(v, bool) else _iso_times(v) for k, v in document.items()}
+    if isinstance(document, list):
+        return [_iso_times(v) for v in document]
+    return document
+
+
+def _is_time_key(key: str) -> bool:
+    return key.endswith("_at") or key in ("when", "since", "collected", "checked")
 
 
 def leave_now_if_stuck(before: set[threading.Thread], code: int) -> None:

@@ -7,11 +7,10 @@ them) are imported by the handlers.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from datetime import datetime
 from typing import Any
 
+from primetui.cli.terminal import Terminal, plain
 from primetui.errors import PrimeError, UsageError
 
 
@@ -35,32 +34,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument("--yes", action="store_true", help="do not ask")
         p.add_argument("--wait", action="store_true", help=f"wait until it is {target}")
         p.add_argument("--dry-run", action="store_true", help="print the commands only")
+        p.add_argument("--confirm", metavar="NAME",
+                       help="the instance's name, needed for a protected one (even with --yes)")
+        p.add_argument("--json", action="store_true", help="the run as one JSON document on stdout")
         p.set_defaults(handler=start_stop_command, action=action)
-
-
-def _services(args: argparse.Namespace) -> tuple[Any, Any]:
-    from primetui.cli.main import TerminalPrompter, load_for_command
-    from primetui.instances.service import InstancesService
-    from primetui.registry import Services
-
-    settings = load_for_command(args)
-    services = Services(settings, prompter=TerminalPrompter())
-    return services, InstancesService(services.aws, settings.instances)
-
-
-def plain(value: Any) -> Any:
-    """A frozen row (or anything in it) as JSON-ready data; times in ISO 8601."""
-    import dataclasses
-
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
 
 
 def _instance_json(instance: Any) -> dict[str, Any]:
@@ -69,15 +46,13 @@ def _instance_json(instance: Any) -> dict[str, Any]:
     return data
 
 
-def list_command(args: argparse.Namespace) -> int:
+def list_command(term: Terminal) -> int:
     """Print every instance (with the schedules acting on it)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from primetui.instances.model import attach_schedules
-    from primetui.schedules.service import SchedulesService
 
-    services, service = _services(args)
-    schedules_service = SchedulesService(services.aws)
+    service, schedules_service = term.services.instances, term.services.schedules
     with ThreadPoolExecutor(max_workers=1) as pool:  # the schedules while the instances come
         reading = pool.submit(schedules_service.list, role_checks=False)
         instances = service.list(page_size=None)  # nothing to keep drawing: the fewest calls
@@ -87,12 +62,15 @@ def list_command(args: argparse.Namespace) -> int:
         instances = attach_schedules(instances, schedules, schedules_service.running_hours(schedules))
     except PrimeError as err:  # the instances are still worth showing
         schedules_error = str(err)
-    if args.json:
-        print(json.dumps({"instances": [_instance_json(i) for i in instances],
-                          "schedules_error": schedules_error}, indent=2))
+    from primetui.cli.completion import remember
+
+    remember("instances", [n for i in instances for n in (i.name, i.id)])
+    if term.json:
+        term.print_json({"instances": [_instance_json(i) for i in instances],
+                         "schedules_error": schedules_error})
         return 0
     if schedules_error:
-        print(f"primetui: schedules not shown: {schedules_error}", file=sys.stderr)
+        term.warn(f"schedules not shown: {schedules_error}")
     print(format_table(instances))
     return 0
 
@@ -119,14 +97,14 @@ def format_table(instances: list[Any]) -> str:
                      for r in rows)
 
 
-def show_command(args: argparse.Namespace) -> int:
+def show_command(term: Terminal) -> int:
     """Print one instance's details."""
-    _services_, service = _services(args)
-    details = service.details(service.find(args.name))
-    if args.json:
+    service = term.services.instances
+    details = service.details(service.find(term.args.name))
+    if term.json:
         data = plain(details)
         data["instance"] = _instance_json(details.instance)
-        print(json.dumps(data, indent=2))
+        term.print_json(data)
         return 0
     i = details.instance
     print(f"{i.name} ({i.id}), {i.kind} {i.type}, {i.state}")
@@ -146,21 +124,21 @@ def show_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def start_stop_command(args: argparse.Namespace) -> int:
-    """Start or stop one instance as a plan (asks unless --yes; protected: type the name)."""
-    from primetui.cli.main import run_plan_in_terminal
-
-    services, service = _services(args)
-    read_only = services.settings.ui.read_only
-    if read_only and not args.dry_run:
+def start_stop_command(term: Terminal) -> int:
+    """Start or stop one instance as a plan (asks unless --yes; protected: --confirm NAME)."""
+    args = term.args
+    service = term.services.instances
+    if term.read_only and not args.dry_run:
         done = {"start": "started", "stop": "stopped"}[args.action]
         raise UsageError(f"Read-only mode is on, so nothing was {done}.")
     instance = service.find(args.name)
     already = service.already(instance, args.action)
     if already:
-        print(already)
+        term.say(already)
+        if term.json:
+            term.print_json({"action": f"instances.{args.action}", "target": instance.name,
+                             "outcome": "already", "error": None, "message": already})
         return 0
     plan = (service.start_plan if args.action == "start" else service.stop_plan)(
         instance, wait=args.wait)
-    return run_plan_in_terminal(plan, services, yes=args.yes, dry_run=args.dry_run,
-                                read_only=read_only)
+    return term.run_plan(plan, yes=args.yes, dry_run=args.dry_run)

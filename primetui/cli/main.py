@@ -2,23 +2,62 @@
 
 Every error reaches stderr as one sentence with exit code 1 (the operation failed) or 2
 (usage or configuration); a traceback goes only to the crash log in the state directory.
+A reader that closes the pipe early ends the command quietly.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from primetui import __version__
 from primetui.errors import PrimeError, UsageError
 from primetui.paths import config_path, state_dir
+
+HOUSE_COMMANDS = ("config", "practice", "paths", "completion")
+"""Command modules that belong to primetui itself rather than to one area (the areas' own
+come from the table of areas, `primetui.areas.CLI_MODULES`)."""
+
+EXAMPLES = {
+    "": "primetui --config ~/lab.toml            # open the terminal application",
+    "config init": "primetui config init --force",
+    "config check": "primetui config check",
+    "config path": "primetui config path",
+    "config show": "primetui config show --region eu-west-1",
+    "audit": "primetui audit --since 7d --json",
+    "practice": "primetui practice --dry-run",
+    "paths": "primetui paths --json",
+    "completion": "primetui completion bash > ~/.local/share/bash-completion/completions/primetui",
+    "instances list": "primetui instances list --region eu-west-1 --json",
+    "instances show": "primetui instances show prime-prod",
+    "instances start": "primetui instances start prime-staging --yes --wait",
+    "instances stop": "primetui instances stop prime-prod --yes --confirm prime-prod",
+    "schedules list": "primetui schedules list --json",
+    "schedules enable": "primetui schedules enable prime-start-mornings --yes",
+    "schedules disable": "primetui schedules disable prime/prime-stop-evenings --dry-run",
+    "certs list": "primetui certs list --json",
+    "certs renew": "primetui certs renew prime.example.edu --dry-run",
+    "certs auto-renew": "primetui certs auto-renew --yes",
+    "backup create": "primetui backup create --passphrase-file ~/.config/primetui/passphrase",
+    "backup list": "primetui backup list --json",
+    "backup verify": "primetui backup verify prime-2025-06-01.tar.gz.gpg --passphrase-fd 3 3<pass",
+    "backup restore": "primetui backup restore prime-2025-06-01.tar.gz.gpg --to /tmp/restore",
+    "backup prune": "primetui backup prune --keep 8 --dry-run",
+    "backup hygiene": "primetui backup hygiene --fix",
+    "maintenance plan": "primetui maintenance plan --back 2h",
+    "maintenance on": "primetui maintenance on --yes --confirm prime.example.edu --back 18:30",
+    "maintenance off": "primetui maintenance off --yes --confirm prime.example.edu --teardown stop",
+    "maintenance status": "primetui maintenance status --json",
+    "check": "primetui check --quiet || mail -s 'primetui check' lab@example.edu",
+    "report": "primetui report --since 30d --out -",
+}
+"""One example per command, shown at the end of its --help."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,56 +67,87 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message[0].upper()}{message[1:]} (see '{self.prog} --help').")
 
 
+def _global_options(parser: argparse.ArgumentParser, *, default: object) -> None:
+    """--profile, --region, --debug, --log-file: on the top parser, and again on each command."""
+    parser.add_argument("--profile", default=default, metavar="NAME",
+                        help="AWS profile (wins over AWS_PROFILE and the config file)")
+    parser.add_argument("--region", default=default, metavar="REGION",
+                        help="AWS region (wins over AWS_REGION, AWS_DEFAULT_REGION and the config)")
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="write a debug log (AWS and SSH at debug level, secrets redacted)")
+    parser.add_argument("--log-file", default=default, metavar="PATH",
+                        help="where the debug log goes (default: primetui.log in the state dir)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command-line grammar."""
-    p = _Parser(prog="primetui", description="The lab's maintenance runbook as a terminal app.")
+    p = _Parser(prog="primetui", description="The lab's maintenance runbook as a terminal app.",
+                epilog=f"Example:\n  {EXAMPLES['']}",
+                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"primetui {__version__}")
     p.add_argument("--config", metavar="PATH", help="config file (default: $PRIMETUI_CONFIG or "
                    "~/.config/primetui/config.toml)")
     p.add_argument("--demo", action="store_true", help="run against the local practice sandbox")
     p.add_argument("--read-only", action="store_true", help="turn every mutating action off")
+    _global_options(p, default=None)
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
-
-    cfg = sub.add_parser("config", help="write, check or locate the config file")
-    cfg_sub = cfg.add_subparsers(dest="config_command", required=True, parser_class=_Parser)
-    init = cfg_sub.add_parser("init", help="write a starter config file")
-    init.add_argument("--force", action="store_true", help="overwrite an existing file")
-    cfg_sub.add_parser("check", help="validate the config file")
-    cfg_sub.add_parser("path", help="print the config file's path")
-
-    audit = sub.add_parser("audit", help="show what was done, from the audit log")
-    audit.add_argument("--since", default=None, metavar="AGE", help="e.g. 7d, 12h, 30m")
-    audit.add_argument("--json", action="store_true", help="one JSON document on stdout")
-
-    practice = sub.add_parser("practice", help="run the harmless practice plan (shows how plans work)")
-    practice.add_argument("--dry-run", action="store_true", help="print the commands only")
-    practice.add_argument("--yes", action="store_true", help="do not ask")
-    practice.add_argument("--fail", action="store_true", help="include a failing step (to see undo)")
-    _register_areas(sub)
+    _register_commands(sub)
+    for path, leaf in _leaves(sub):
+        _global_options(leaf, default=argparse.SUPPRESS)
+        example = EXAMPLES.get(path)
+        if example:
+            leaf.epilog = f"Example:\n  {example}"
+            leaf.formatter_class = argparse.RawDescriptionHelpFormatter
     return p
 
 
-def _register_areas(sub: argparse._SubParsersAction) -> None:
-    """Each area's commands, from primetui/cli/<module>.py when that module exists."""
+def _register_commands(sub: argparse._SubParsersAction) -> None:
+    """primetui's own commands, then each area's, from primetui/cli/<name>.py."""
     import importlib
 
     from primetui.areas import CLI_MODULES
 
-    for area in CLI_MODULES:
+    for name in dict.fromkeys((*HOUSE_COMMANDS, *CLI_MODULES)):
         try:
-            module = importlib.import_module(f"primetui.cli.{area}")
+            module = importlib.import_module(f"primetui.cli.{name}")
         except ModuleNotFoundError as err:
-            if err.name != f"primetui.cli.{area}":
+            if err.name != f"primetui.cli.{name}":
                 raise
             continue
         module.register(sub)
 
 
+def _leaves(sub: argparse._SubParsersAction, prefix: str = "") -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    """Every command parser that takes no further subcommand, with its path ("instances list")."""
+    seen: set[int] = set()
+    for name, parser in sub.choices.items():
+        if id(parser) in seen:
+            continue
+        seen.add(id(parser))
+        path = f"{prefix} {name}".strip()
+        nested = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if nested:
+            yield from _leaves(nested[0], path)
+        else:
+            yield path, parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script and `python -m primetui`."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["__complete"]:  # a shell's tab press: cached names only, no parser, no AWS
+        from primetui.cli.completion import answer
+
+        return answer(argv[1:])
     try:
-        args = build_parser().parse_args(argv)
-        return _dispatch(args)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        _start_logging(args)
+        code = _dispatch(args, parser)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _quiet_after_broken_pipe()
     except PrimeError as err:
         print(f"primetui: {err}", file=sys.stderr)
         return err.exit_code
@@ -88,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("primetui: interrupted.", file=sys.stderr)
         return 130
     except Exception as err:  # noqa: BLE001 - the last line of defence: no traceback on stderr
-        log = _crash_log(err)
+        log = _crash_log("".join(traceback.format_exception(err)))
         print(f"primetui: unexpected error: {type(err).__name__}: {err} (details in {log}).",
               file=sys.stderr)
         return 1
@@ -124,189 +194,79 @@ def _terminate_like_ctrl_c() -> None:
         signal.signal(signal.SIGTERM, on_term)
 
 
-def _crash_log(err: BaseException) -> Path:
-    path = state_dir() / "crash.log"
-    with open(path, "a", encoding="utf-8") as out:
-        out.write("".join(traceback.format_exception(err)))
+def _quiet_after_broken_pipe() -> int:
+    """The reader went away (`primetui audit | head -1`): stop quietly, as Unix tools do."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's own last flush must not complain
+    except (OSError, ValueError):
+        pass
+    return 141  # 128 + SIGPIPE, what a shell reports for a tool ended by a closed pipe
+
+
+def crash_log_path() -> Path:
+    """Where unexpected errors are written (mode 0600)."""
+    return state_dir() / "crash.log"
+
+
+def _crash_log(text: str) -> Path:
+    from primetui.cli.logs import redact
+
+    path = crash_log_path()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as out:
+        out.write(redact(text).rstrip("\n") + "\n")
     os.chmod(path, 0o600)
     return path
 
 
-def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "config":
-        return _config_command(args)
-    if args.command == "audit":
-        return _audit_command(args)
-    if args.command == "practice":
-        return _practice_command(args)
-    if getattr(args, "handler", None) is not None:
+def _start_logging(args: argparse.Namespace) -> None:
+    if getattr(args, "debug", None) or getattr(args, "log_file", None):
+        from primetui.cli.logs import start_debug_log
+
+        start_debug_log(Path(args.log_file).expanduser() if args.log_file else None)
+
+
+def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    handler = getattr(args, "handler", None)
+    if handler is not None:
+        from primetui.cli.terminal import Terminal
+
         _terminate_like_ctrl_c()
-        return args.handler(args)
+        term = Terminal(args, parser)
+        try:
+            return handler(term)
+        finally:
+            term.close()
     return run_tui(args)
-
-
-def load_for_command(args: argparse.Namespace):
-    """The settings a subcommand runs with (`--config`, `--read-only` applied)."""
-    return _load(args)
-
-
-def _load(args: argparse.Namespace):
-    from primetui.config import load_settings
-
-    settings = load_settings(args.config)
-    if getattr(args, "read_only", False):
-        settings = dataclasses.replace(settings, ui=dataclasses.replace(settings.ui, read_only=True))
-    return settings
-
-
-def _config_command(args: argparse.Namespace) -> int:
-    from primetui.config import load_settings, write_starter
-
-    path = config_path(args.config)
-    if args.config_command == "path":
-        print(path)
-    elif args.config_command == "init":
-        write_starter(path, force=args.force)
-        print(f"Wrote a starter config to {path}; edit it, then run 'primetui config check'.")
-    else:
-        settings = load_settings(args.config)
-        print(f"{path}: OK ({len(settings.servers)} server(s), "
-              f"{len(settings.certificates.domains)} domain(s)).")
-    return 0
-
-
-def parse_age(text: str) -> float:
-    """'7d', '12h', '30m', '45s' → seconds."""
-    units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-    if len(text) >= 2 and text[-1] in units and text[:-1].isdigit():
-        return int(text[:-1]) * units[text[-1]]
-    raise UsageError(f"--since: expected an age like 7d, 12h or 30m, not '{text}'.")
-
-
-def _audit_command(args: argparse.Namespace) -> int:
-    import time
-
-    from primetui.paths import audit_log_path
-    from primetui.plans.audit import AuditLog
-
-    since = time.time() - parse_age(args.since) if args.since else None
-    entries = AuditLog(audit_log_path()).entries(since)
-    if args.json:
-        print(json.dumps([e.__dict__ for e in entries], indent=2))
-        return 0
-    for e in entries:
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.when))
-        outcome = e.outcome + (" (dry run)" if e.dry_run else "") + (" (demo)" if e.demo else "")
-        print(f"{when}  {e.user}@{e.host}  {e.action}  {e.target}  {outcome}  {e.duration:.1f}s")
-        if e.error:
-            print(f"    {e.error}")
-    if not entries:
-        print("No actions recorded" + (f" in the last {args.since}." if args.since else "."))
-    return 0
-
-
-def _practice_command(args: argparse.Namespace) -> int:
-    from primetui.plans.practice import practice_plan
-    from primetui.registry import Services
-
-    settings = _load(args)
-    plan = practice_plan(settings, failing=args.fail)
-    services = Services(settings, prompter=TerminalPrompter())
-    return run_plan_in_terminal(plan, services, yes=args.yes, dry_run=args.dry_run,
-                                read_only=settings.ui.read_only)
-
-
-def run_plan_in_terminal(plan, services, *, yes: bool, dry_run: bool, read_only: bool = False,
-                         out: Callable[[str], None] = print) -> int:
-    """Show a plan, ask (unless --yes), run it with live output, offer undo on failure."""
-    from primetui.plans.plan import StepState
-    from primetui.printable import printable
-
-    raw_out = out
-
-    def show(text: str) -> None:  # names in a plan come from outside: never raw escapes
-        raw_out(printable(text, keep_newlines=True))
-
-    out = show
-
-    out(plan.describe())
-    if dry_run:
-        return 0
-    if read_only and plan.mutating:
-        raise UsageError("Read-only mode is on, so this plan was not run.")
-    if not yes:
-        if not sys.stdin.isatty():
-            raise UsageError("Refusing to change anything without a terminal to ask on; pass --yes.")
-        if plan.confirm_name:
-            typed = input(f"{plan.target} is protected: type its name to go on: ").strip()
-            if typed != plan.confirm_name:
-                raise UsageError("The name did not match, so nothing was done.")
-        elif input("Run this plan? [y/N] ").strip().lower() not in ("y", "yes"):
-            out("Nothing was done.")
-            return 1
-
-    def on_event(event) -> None:
-        step = plan.steps[event.index]
-        if event.kind == "output":
-            out(f"    {event.text}")
-        elif event.state in (StepState.RUNNING, StepState.SKIPPED, StepState.FAILED):
-            out(f"[{event.state.value}] {event.index + 1}. {step.title}")
-
-    result = services.run_plan(plan, on_event)
-    if result.audit_error:
-        print(f"primetui: {result.audit_error}", file=sys.stderr)
-    if result.ok:
-        out(f"Done: {plan.title} ({result.duration:.1f}s).")
-        return 0
-    out(f"Failed: {result.error}")
-    if result.can_undo(plan) and sys.stdin.isatty() and not yes:
-        if input("Undo the steps that were completed? [y/N] ").strip().lower() in ("y", "yes"):
-            undone = services.undo_plan(plan, result, on_event)
-            out("Undone." if undone.ok else f"Undo failed: {undone.error}")
-    return 1
-
-
-class TerminalPrompter:
-    """The runner's questions asked on the terminal; with no terminal, refuse."""
-
-    def confirm_host_key(self, err) -> bool:
-        if not sys.stdin.isatty():
-            return False
-        print(f"The host key of {err.host}:{err.port} is not known.\n"
-              f"  {err.key_type} {err.fingerprint}", file=sys.stderr)
-        return input("Accept it and save it to known_hosts? [y/N] ").strip().lower() in ("y", "yes")
-
-    def sudo_password(self, host: str) -> str | None:
-        if not sys.stdin.isatty():
-            return None
-        import getpass
-
-        from primetui.secrets import forbid_core_dumps
-
-        forbid_core_dumps()
-        return getpass.getpass(f"sudo password for {host}: ") or None
-
-    def key_passphrase(self, key) -> str | None:
-        if not sys.stdin.isatty():
-            return None
-        import getpass
-
-        return getpass.getpass(f"Passphrase for the SSH key {key}: ") or None
 
 
 def run_tui(args: argparse.Namespace) -> int:
     """Open the terminal application (first-run screen, configured, or the demo)."""
     path = config_path(args.config)
+    settings = None
+    if path.exists() and not args.demo:  # a bad config is told first, terminal or not
+        from primetui.cli.terminal import effective_settings
+
+        settings = effective_settings(args)
+    if args.demo:
+        from primetui.sandbox.tools import demo_missing
+
+        missing = demo_missing()
+        if missing:
+            raise UsageError(missing)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("The terminal application needs a terminal; from cron or a script, use "
+                         "a command such as 'primetui check' (see 'primetui --help').")
     if args.demo:
         return _run_demo(args)
-    settings = _load(args) if path.exists() else None
     from primetui.ui.app import make_app
 
     app = make_app(settings, config_path=path)
-    result = _run_app(app)
-    if result == "demo":
+    result, code = _run_app(app)
+    if code == 0 and result == "demo":
         return _run_demo(args)
-    return 0
+    return code
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -333,32 +293,51 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     app = make_app(None, demo_starter=start, config_path=config_path(args.config))
     try:
-        _run_app(app)
+        _result, code = _run_app(app)
     finally:
         for sandbox in started:
             sandbox.stop()
         if "primetui.sandbox.world" in sys.modules:  # also one still starting when the app closed
             sys.modules["primetui.sandbox.world"].Sandbox.stop_all_started()
-    return 0
+    return code
 
 
-def _run_app(app) -> object:
-    """Run a Textual app with SIGTERM and SIGHUP asking it to exit cleanly."""
+def _run_app(app) -> tuple[object, int]:
+    """Run a Textual app with SIGTERM and SIGHUP asking it to exit cleanly.
+
+    Returns its result and the exit code: a crash inside the app is written to crash.log
+    (without the local variables Textual would print) and ends with exit code 1.
+    """
+    import io
     import signal
     import threading
+
+    from rich.console import Console
 
     def ask_exit(_signum, _frame) -> None:
         threading.Thread(target=lambda: _exit_from_thread(app), daemon=True).start()
 
+    crash = io.StringIO()
+    app.error_console = Console(file=crash, width=100, color_system=None, markup=False,
+                                highlight=False)
     previous = {s: signal.signal(s, ask_exit) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
-        return app.run()
+        result = app.run()
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
         services = getattr(app, "services", None)
         if services is not None and hasattr(services, "close"):
             services.close()  # every SSH connection of the session, on quit
+    code = app.return_code or 0
+    if code != 0:
+        from primetui.cli.logs import without_locals
+
+        log = _crash_log("The terminal application stopped on an unexpected error:\n"
+                         + without_locals(crash.getvalue()))
+        print(f"primetui: the terminal application stopped on an unexpected error "
+              f"(details in {log}).", file=sys.stderr)
+    return result, code
 
 
 def _exit_from_thread(app) -> None:

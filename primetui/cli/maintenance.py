@@ -8,12 +8,11 @@ terminal to ask on they refuse. `status` reads the saved progress only.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 from datetime import datetime
 from typing import Any
 
+from primetui.cli.terminal import Terminal, is_terminal, iso_time
 from primetui.errors import UsageError
 
 
@@ -34,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     on.add_argument("--yes", action="store_true",
                     help="do not ask (confirms the checklist: calendar checked, users told)")
     on.add_argument("--dry-run", action="store_true", help="print the commands only")
+    _confirm_arguments(on)
     on.set_defaults(handler=on_command)
 
     off = sub.add_parser("off", help="traffic back to prod, then keep, stop or remove the host")
@@ -41,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="what happens to the maintenance host afterwards (default: keep)")
     off.add_argument("--yes", action="store_true", help="do not ask")
     off.add_argument("--dry-run", action="store_true", help="print the commands only")
+    _confirm_arguments(off)
     off.set_defaults(handler=off_command)
 
     discover = sub.add_parser("discover", help="find prod's EC2 instance and offer to save it")
@@ -60,11 +61,10 @@ def _page_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--contact", help="whom to contact (default: maintenance.contact)")
 
 
-def _services(args: argparse.Namespace) -> Any:
-    from primetui.cli.main import TerminalPrompter, load_for_command
-    from primetui.registry import Services
-
-    return Services(load_for_command(args), prompter=TerminalPrompter())
+def _confirm_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--confirm", metavar="DOMAIN",
+                        help="the maintenance domain, needed to go on (even with --yes)")
+    parser.add_argument("--json", action="store_true", help="the run as one JSON document on stdout")
 
 
 def _page_options(args: argparse.Namespace, service: Any) -> Any:
@@ -90,17 +90,17 @@ def _page_options(args: argparse.Namespace, service: Any) -> Any:
     return dataclasses.replace(saved, **changes)
 
 
-def plan_command(args: argparse.Namespace) -> int:
+def plan_command(term: Terminal) -> int:
     """Print the `on` wizard, step by step, with each step's commands and saved progress."""
     from primetui.maintenance.service import OnOptions
 
-    service = _services(args).maintenance
-    plan = service.plan_on(OnOptions(page=_page_options(args, service)))
+    service = term.services.maintenance
+    plan = service.plan_on(OnOptions(page=_page_options(term.args, service)))
     status = service.status()
-    if args.json:
+    if term.json:
         steps = [{"key": p.key, "title": s.title, "commands": s.commands, "done": p.done}
                  for s, p in zip(plan.steps, status.steps, strict=True)]
-        print(json.dumps({"title": plan.title, "steps": steps}, indent=2))
+        term.print_json({"title": plan.title, "steps": steps})
         return 0
     print(plan.describe())
     nxt = status.next_step
@@ -116,44 +116,43 @@ def _ask_checklist() -> None:
             raise UsageError("The checklist is not confirmed, so nothing was done.")
 
 
-def on_command(args: argparse.Namespace) -> int:
-    """Run the wizard (asks the checklist and the domain unless --yes)."""
-    from primetui.cli.main import run_plan_in_terminal
+def on_command(term: Terminal) -> int:
+    """Run the wizard (asks the checklist and the domain; --yes needs --confirm DOMAIN)."""
     from primetui.maintenance.service import OnOptions
 
-    services = _services(args)
-    read_only = services.settings.ui.read_only
-    if read_only and not args.dry_run:
+    args = term.args
+    if term.read_only and not args.dry_run:
         raise UsageError("Read-only mode is on, so maintenance was not turned on.")
-    service = services.maintenance
+    service = term.services.maintenance
     page = _page_options(args, service)
     if args.dry_run:
-        print(service.plan_on(OnOptions(page=page)).describe())
-        return 0
-    if not args.yes:
-        if not sys.stdin.isatty():
+        return term.run_plan(service.plan_on(OnOptions(page=page)), yes=True, dry_run=True)
+    plan = service.plan_on(OnOptions(page=page, checklist_confirmed=True))
+    if args.yes:
+        term.confirm_protected(plan, yes=True)  # before anything is asked or run
+    else:
+        if not is_terminal():
             raise UsageError("Refusing to change anything without a terminal to ask on; "
                              "pass --yes.")
         _ask_checklist()
-    plan = service.plan_on(OnOptions(page=page, checklist_confirmed=True))
-    code = run_plan_in_terminal(plan, services, yes=args.yes, dry_run=False, read_only=read_only)
+    code = term.run_plan(plan, yes=args.yes, dry_run=False)
     if code == 0:
-        print(_status_line(service.status()))
+        term.say(_status_line(service.status()))
     return code
 
 
-def off_command(args: argparse.Namespace) -> int:
-    """Traffic back to prod, then the chosen teardown."""
-    from primetui.cli.main import run_plan_in_terminal
+def off_command(term: Terminal) -> int:
+    """Traffic back to prod, then the chosen teardown (the domain confirms it, as for `on`)."""
     from primetui.maintenance.service import OffOptions
 
-    services = _services(args)
-    read_only = services.settings.ui.read_only
-    if read_only and not args.dry_run:
+    args = term.args
+    if term.read_only and not args.dry_run:
         raise UsageError("Read-only mode is on, so maintenance was not turned off.")
-    plan = services.maintenance.plan_off(OffOptions(teardown=args.teardown))
-    return run_plan_in_terminal(plan, services, yes=args.yes, dry_run=args.dry_run,
-                                read_only=read_only)
+    service = term.services.maintenance
+    plan = service.plan_off(OffOptions(teardown=args.teardown))
+    if not plan.confirm_name:
+        plan.confirm_name = service.status().domain or term.settings.maintenance.domain or None
+    return term.run_plan(plan, yes=args.yes, dry_run=args.dry_run)
 
 
 def _status_line(status: Any) -> str:
@@ -167,16 +166,15 @@ def _status_line(status: Any) -> str:
     return f"Maintenance is off for {status.domain or '(no domain configured)'}."
 
 
-def status_command(args: argparse.Namespace) -> int:
+def status_command(term: Terminal) -> int:
     """Print whether maintenance is on, since when, on which instance, and the progress."""
-    status = _services(args).maintenance.status()
-    if args.json:
-        print(json.dumps({
-            "on": status.on, "since": status.since, "instance_id": status.instance_id,
+    status = term.services.maintenance.status()
+    if term.json:
+        term.print_json({
+            "on": status.on, "since": iso_time(status.since), "instance_id": status.instance_id,
             "domain": status.domain, "switch": status.switch, "public_ip": status.public_ip,
             "error": status.error,
-            "steps": [{"key": s.key, "title": s.title, "done": s.done} for s in status.steps]},
-            indent=2))
+            "steps": [{"key": s.key, "title": s.title, "done": s.done} for s in status.steps]})
         return 0
     print(_status_line(status))
     for i, step in enumerate(status.steps, 1):
@@ -186,11 +184,14 @@ def status_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def discover_command(args: argparse.Namespace) -> int:
+def discover_command(term: Terminal) -> int:
     """Find servers.<prod>.instance: show the candidates, then save or print the line."""
+    import sys
+
     from primetui.maintenance.discovery import discover_prod, save_instance
 
-    services = _services(args)
+    args = term.args
+    services = term.services
     settings = services.settings
     name = settings.maintenance.prod
     server = settings.servers.get(name)

@@ -12,6 +12,8 @@ import sys
 import threading
 from pathlib import Path
 
+from primetui.cli.terminal import Terminal
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `report` to the CLI."""
@@ -24,26 +26,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "./primetui-report-YYYY-MM-DD.md)")
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                         help="how long collecting the current findings may take (default 20)")
-    parser.set_defaults(handler=report_command)
+    parser.set_defaults(handler=report_command, prompts=False)  # nothing is ever asked
 
 
-def report_command(args: argparse.Namespace) -> int:
+def report_command(term: Terminal) -> int:
     """Build the report and write it where asked."""
     import time
 
     from primetui.cli.check import leave_now_if_stuck
-    from primetui.cli.main import load_for_command, parse_age
+    from primetui.cli.terminal import parse_age
     from primetui.errors import UsageError
     from primetui.overview.collector import DEFAULT_TIMEOUT
     from primetui.overview.report import build_report, report_filename, save_report
-    from primetui.registry import Services
 
+    args = term.args
     seconds = parse_age(args.since)
     if args.timeout is not None and not 0 < args.timeout < float("inf"):
         raise UsageError("--timeout: expected a positive number of seconds.")
-    settings = load_for_command(args)
     now = time.time()
-    services = Services(settings, prompter=None)
+    services = term.services
     services.aws.limit_deadline(args.timeout or DEFAULT_TIMEOUT)
     before = set(threading.enumerate())
     text = build_report(services, seconds, window=args.since, timeout=args.timeout, now=now)

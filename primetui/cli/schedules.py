@@ -7,9 +7,9 @@ time zone and local time) and the check of its execution role.
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
+from primetui.cli.terminal import Terminal
 from primetui.errors import UsageError
 
 
@@ -28,16 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument("--group", default=None, help="its schedule group (default: found by name)")
         p.add_argument("--yes", action="store_true", help="do not ask")
         p.add_argument("--dry-run", action="store_true", help="print the commands only")
+        p.add_argument("--json", action="store_true", help="the run as one JSON document on stdout")
         p.set_defaults(handler=set_state_command, enabled=verb == "enable")
-
-
-def _services(args: argparse.Namespace) -> tuple[Any, Any]:
-    from primetui.cli.main import load_for_command
-    from primetui.registry import Services
-    from primetui.schedules.service import SchedulesService
-
-    services = Services(load_for_command(args))
-    return services, SchedulesService(services.aws)
 
 
 def schedule_json(schedule: Any) -> dict[str, Any]:
@@ -59,14 +51,14 @@ def schedule_json(schedule: Any) -> dict[str, Any]:
     }
 
 
-def list_command(args: argparse.Namespace) -> int:
+def list_command(term: Terminal) -> int:
     """Print every schedule with its next runs and role check."""
-    _services_, service = _services(args)
+    service = term.services.schedules
     schedules = service.list()
     hours = service.running_hours(schedules)
-    if args.json:
-        print(json.dumps({"schedules": [schedule_json(s) for s in schedules],
-                          "running_hours": hours}, indent=2))
+    if term.json:
+        term.print_json({"schedules": [schedule_json(s) for s in schedules],
+                         "running_hours": hours})
         return 0
     if not schedules:
         print("No EventBridge Scheduler schedules in this region.")
@@ -100,13 +92,11 @@ def format_schedule(s: Any) -> str:
     return "\n".join(lines)
 
 
-def set_state_command(args: argparse.Namespace) -> int:
+def set_state_command(term: Terminal) -> int:
     """Enable or disable one schedule as a plan."""
-    from primetui.cli.main import run_plan_in_terminal
-
-    services, service = _services(args)
-    read_only = services.settings.ui.read_only
-    if read_only and not args.dry_run:
+    args = term.args
+    service = term.services.schedules
+    if term.read_only and not args.dry_run:
         raise UsageError("Read-only mode is on, so the schedule was not changed.")
     group, _, name = args.name.rpartition("/")
     group = args.group or group
@@ -123,8 +113,7 @@ def set_state_command(args: argparse.Namespace) -> int:
         schedule = service.get(name, group)
     state = "ENABLED" if args.enabled else "DISABLED"
     if schedule.state == state:
-        print(f"{schedule.key} is already {state.lower()}; nothing to do.")
+        term.say(f"{schedule.key} is already {state.lower()}; nothing to do.")
         return 0
     plan = service.set_state_plan(schedule, args.enabled)
-    return run_plan_in_terminal(plan, services, yes=args.yes, dry_run=args.dry_run,
-                                read_only=read_only)
+    return term.run_plan(plan, yes=args.yes, dry_run=args.dry_run)

@@ -80,8 +80,11 @@ def _q(path: str) -> str:
 
 
 def _sudo(profile: HostProfile, cmd: str) -> str:
-    """The command as a person would type it on that host."""
-    return f"sudo sh -c {shlex.quote(cmd)}" if profile.sudo else cmd
+    """The command as a person would type it on that host (sudo only where the host uses it;
+    a pipeline wrapped whole in `sudo sh -c`)."""
+    from primetui.remote import shown
+
+    return shown.sudo(cmd, profile.sudo)
 
 
 def start_nginx_command(profile: HostProfile) -> str:

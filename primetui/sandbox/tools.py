@@ -40,6 +40,26 @@ def missing_message(name: str) -> str:
     return f"{name} is not installed; install the '{package}' package (apt-get install {package})."
 
 
+DEMO_INSTALL = ("The demo needs moto, which is not installed: run "
+                "pipx install 'primetui[demo]' (or pip install 'primetui[demo]'), then "
+                "primetui --demo again.")
+"""What to install when the practice world cannot start."""
+
+
+def demo_missing() -> str | None:
+    """The sentence saying what to install for the demo, or None when moto is there.
+
+    Looks moto up without importing it (the first-run screen calls this on the UI thread).
+    """
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec("moto") is not None
+    except (ImportError, ValueError):
+        found = False
+    return None if found else DEMO_INSTALL
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

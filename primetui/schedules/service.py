@@ -301,7 +301,9 @@ def _update_commands(schedule: Schedule, state: str) -> list[str]:
             f"aws scheduler update-schedule {where} "
             f"--schedule-expression {shlex.quote(schedule.expression)} "
             f"--schedule-expression-timezone {shlex.quote(schedule.timezone)} "
-            f"--flexible-time-window Mode=OFF --target file://target.json --state {state}"]
+            f"--flexible-time-window Mode=OFF --target file://target.json --state {state}"
+            + (f" --description {shlex.quote(schedule.description)}" if schedule.description
+               else "")]  # update-schedule drops what it is not given: the description is kept
 
 
 def _create_command(d: dict[str, Any]) -> str:

@@ -335,7 +335,16 @@ class PrimeApp(ThreadWork, App[str | None]):
         self.exit()
 
     def action_open_demo(self) -> None:
-        """Leave with "demo": the CLI relaunches the shell against the practice world."""
+        """Leave with "demo": the CLI relaunches the shell against the practice world.
+
+        When moto is not installed, stay and say exactly what to install.
+        """
+        from primetui.sandbox.tools import demo_missing
+
+        missing = demo_missing()
+        if missing:
+            self.notify(missing, title="The demo cannot start", severity="error", timeout=30)
+            return
         self.exit("demo")
 
     def action_write_starter(self) -> None:

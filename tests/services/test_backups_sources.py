@@ -28,7 +28,7 @@ def test_a_server_directory_is_backed_up_over_ssh_and_restores_byte_for_byte(
                             gnupghome=gpg_home.path, state_file=tmp_path / "verified.json",
                             s2k_count=QUICK_S2K)
     plan = service.create_plan(PASSPHRASE)
-    assert plan.commands()[1].startswith("ssh lab 'cd ")
+    assert plan.commands()[1].startswith(f"ssh -p {ssh_server_settings.port} ")
     result = execute(plan)
     assert result.ok, result.error
     assert any(line.startswith("on lab: .env .env.production config") for line in result.output)

@@ -313,11 +313,11 @@ def test_check_json_is_one_document_with_the_same_verdict(tmp_path, aws_settings
     assert [a["area"] for a in doc["areas"]][:3] == ["aws", "instances", "schedules"]
 
 
-def test_check_with_a_bad_config_is_exit_2_and_one_sentence(tmp_path, capsys):
+def test_check_with_a_bad_config_is_exit_3_unknown_and_one_sentence(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text("[backups]\nmax_age_days = 'soon'\n")
     code, out, err = check(bad, capsys)
-    assert code == 2 and out == ""
+    assert code == 3 and out == ""
     assert err.count("\n") == 1 and "backups.max_age_days" in err
 
 

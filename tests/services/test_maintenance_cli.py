@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 
@@ -36,16 +37,18 @@ def test_on_refuses_without_a_terminal_unless_yes(config, capsys, world: World):
 
 
 def test_on_then_status_then_off_from_the_command_line(config, capsys, world: World):
-    assert main(["--config", config, "maintenance", "on", "--yes", "--message",
-                 "Back soon <3", "--back", "2h"]) == 0
+    domain = world.settings.maintenance.domain
+    assert main(["--config", config, "maintenance", "on", "--yes", "--confirm", domain,
+                 "--message", "Back soon <3", "--back", "2h"]) == 0
     assert "Maintenance is ON" in capsys.readouterr().out
     assert main(["--config", config, "maintenance", "status", "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
-    assert status["on"] is True and status["since"] > 0
+    assert status["on"] is True
+    assert datetime.fromisoformat(status["since"]).tzinfo is not None
     assert status["instance_id"] == world.eip_instance()
     assert all(step["done"] for step in status["steps"])
-    assert main(["--config", config, "maintenance", "off", "--yes", "--teardown",
-                 "terminate"]) == 0
+    assert main(["--config", config, "maintenance", "off", "--yes", "--confirm", domain,
+                 "--teardown", "terminate"]) == 0
     assert world.eip_instance() == world.seed.prod_instance_id
     assert main(["--config", config, "maintenance", "status"]) == 0
     assert "Maintenance is off" in capsys.readouterr().out

@@ -125,6 +125,13 @@ def test_hygiene_json_reports_problems_with_exit_1(env: dict[str, str]) -> None:
     assert doc["problems"] == [".env has mode 0644; it should be 0600 (owner only)."]
 
 
+def test_hygiene_fix_with_json_prints_one_document(env: dict[str, str]) -> None:
+    out = cli(env, "hygiene", "--fix", "--yes", "--json")
+    doc = json.loads(out.stdout)  # one document: the report, the fix's progress on stderr
+    assert doc["problems"] == [".env has mode 0644; it should be 0600 (owner only)."]
+    assert "Plan: " in out.stderr
+
+
 def _on_a_terminal(env: dict[str, str], args: list[str], answers: list[str]) -> tuple[int, str]:
     """Run the CLI with a pseudo-terminal as its terminal, answering each prompt in turn.
 

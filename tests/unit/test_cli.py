@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from primetui import __version__
-from primetui.cli.main import parse_age
+from primetui.cli.terminal import parse_age
 from primetui.errors import UsageError
 
 

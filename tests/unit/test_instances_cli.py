@@ -89,12 +89,12 @@ def test_stop_and_start_ec2_with_yes_and_wait(env: dict[str, str], lab: SeedResu
 
 
 def test_stop_and_start_rds_says_when_aws_restarts_it(env: dict[str, str], lab: SeedResult) -> None:
-    stopped = cli(env, "instances", "stop", "prime-db", "--yes", "--wait")
+    stopped = cli(env, "instances", "stop", "prime-db", "--yes", "--confirm", "prime-db", "--wait")
     assert stopped.returncode == 0, stopped.stderr
     assert "$ aws rds stop-db-instance --db-instance-identifier prime-db" in stopped.stdout
     assert "AWS starts a stopped RDS instance again automatically after 7 days: on " in stopped.stdout
     assert state(lab, "prime-db") == "stopped"
-    started = cli(env, "instances", "start", "prime-db", "--yes")
+    started = cli(env, "instances", "start", "prime-db", "--yes", "--confirm", "prime-db")
     assert started.returncode == 0, started.stderr
     assert state(lab, "prime-db") == "available"
 
@@ -109,7 +109,8 @@ def test_refuses_without_yes_when_stdin_is_not_a_terminal(env: dict[str, str], l
     done = cli(env, "instances", "stop", "prime-prod")
     assert done.returncode == 2
     assert one_sentence(done.stderr) == ("Refusing to change anything without a terminal to ask "
-                                         "on; pass --yes.")
+                                         "on; pass --yes --confirm prime-prod (prime-prod is "
+                                         "protected).")
     assert state(lab, lab.prod_instance_id) == "running"
 
 
