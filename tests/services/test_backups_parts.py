@@ -7,6 +7,7 @@ import io
 import os
 import subprocess
 import tarfile
+import threading
 from datetime import datetime
 
 import pytest
@@ -111,3 +112,16 @@ def test_passphrase_hint_grades_strength() -> None:
     assert passphrase_hint("hunter2").startswith("weak")
     assert passphrase_hint("Tr0ub4dor&3x").startswith("fair")
     assert passphrase_hint("correct horse battery staple") == "strong"
+
+
+def test_an_aborted_parallel_gzip_sends_nothing_more_and_stops_its_workers() -> None:
+    before = threading.active_count()
+    out: list[bytes] = []
+    gz = ParallelGzip(out.append, workers=2)
+    gz.write(os.urandom(3 * BLOCK))
+    gz.abort()
+    sent = len(out)
+    gz.abort()
+    gz.close()
+    assert len(out) == sent
+    assert threading.active_count() == before
