@@ -88,7 +88,7 @@ def tab_commands(app: PaletteHost) -> list[PaletteCommand]:
                 continue
             name, _, args = binding.action.partition("(")
             parameters = _literal_args(args)
-            if not _allowed(body or body_class(app.services), name, parameters):
+            if not _allowed(body or body_class(shell.tab_wiring(tab.id)), name, parameters):
                 continue
             key = binding.key_display or binding.key
             commands.append(PaletteCommand(
@@ -107,7 +107,7 @@ def _allowed(body: TabBody, action: str, parameters: tuple[object, ...]) -> bool
 
 
 def _literal_args(args: str) -> tuple[object, ...]:
-    """The parameters of an action string such as `planned('x', True)`."""
+    """The parameters of an action string such as `open_plan('x', True)`."""
     import ast
 
     if not args.rstrip(")"):

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from primetui.backups.service import BackupService
 from primetui.config import BackupSettings, Settings
 from primetui.sandbox.gpg import GpgHome
-from tests.services.test_backups import (
+from tests.fixtures.backups import (
     PASSPHRASE,
     QUICK_S2K,
     make_service,

@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Static
 
+from primetui.printable import printable
+
 if TYPE_CHECKING:
     from primetui.backups.restore import RestorePreview
 
@@ -25,47 +27,49 @@ def preview_rows(preview: RestorePreview) -> list[tuple[str, str, str]]:
         for change in preview.changes.of(kind):
             state = change.new or change.old
             path = change.path + ("/" if state is not None and state.is_dir else "")
-            rows.append((word, path, change.detail()))
+            rows.append((word, printable(path), change.detail()))
+    for name in preview.refused:
+        rows.append(("refused", printable(name), "not in backups.include: left out"))
     return rows
 
 
 def preview_summary(preview: RestorePreview) -> str:
     """One sentence: the archive, the destination and the counts of each kind of change."""
-    return (f"Restoring {preview.archive.name} into {preview.destination} would change: "
-            f"{preview.changes.summary()}.")
+    return printable(f"Restoring {preview.archive.name} into {preview.destination} would "
+                     f"change: {preview.summary()}.")
 
 
-class RestorePreviewScreen(ModalScreen[bool]):
+class RestorePreviewDialog(ModalScreen[bool]):
     """The restore preview; dismisses True for "restore", False for no or escape."""
 
     DEFAULT_CSS = """
-    RestorePreviewScreen {
+    RestorePreviewDialog {
         align: center middle;
     }
-    RestorePreviewScreen > #backup-preview-box {
+    RestorePreviewDialog > #backup-preview-box {
         width: 96%;
         height: 85%;
         padding: 0 1;
         border: thick $warning;
         background: $surface;
     }
-    RestorePreviewScreen #backup-preview-summary {
+    RestorePreviewDialog #backup-preview-summary {
         text-style: bold;
         height: auto;
     }
-    RestorePreviewScreen #backup-preview-safety {
+    RestorePreviewDialog #backup-preview-safety {
         color: $text-muted;
         height: auto;
         margin-bottom: 1;
     }
-    RestorePreviewScreen #backup-preview-changes {
+    RestorePreviewDialog #backup-preview-changes {
         height: 1fr;
     }
-    RestorePreviewScreen #backup-preview-buttons {
+    RestorePreviewDialog #backup-preview-buttons {
         height: auto;
         align-horizontal: right;
     }
-    RestorePreviewScreen Button {
+    RestorePreviewDialog Button {
         margin-left: 2;
     }
     """
@@ -83,7 +87,7 @@ class RestorePreviewScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="backup-preview-box") as box:
-            box.border_title = f"Restore {self.preview.archive.name}?"
+            box.border_title = printable(f"Restore {self.preview.archive.name}?")
             yield Static(preview_summary(self.preview), id="backup-preview-summary",
                          markup=False)
             yield Static(self.safety, id="backup-preview-safety", markup=False)
