@@ -7,6 +7,7 @@ import io
 import os
 import subprocess
 import tarfile
+import threading
 from datetime import datetime
 
 import pytest
@@ -112,3 +113,16 @@ def test_passphrase_hint_grades_strength() -> None:
     assert strength_hint("hunter2").startswith("Weak")
     assert strength_hint("Tr0ub4dor&3x").startswith("Fair")
     assert strength_hint("correct horse battery staple") == "Strong."
+
+
+def test_an_aborted_parallel_gzip_sends_nothing_more_and_stops_its_workers() -> None:
+    before = threading.active_count()
+    out: list[bytes] = []
+    gz = ParallelGzip(out.append, workers=2)
+    gz.write(os.urandom(3 * BLOCK))
+    gz.abort()
+    sent = len(out)
+    gz.abort()
+    gz.close()
+    assert len(out) == sent
+    assert threading.active_count() == before
