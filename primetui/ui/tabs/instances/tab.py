@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState
 from primetui.errors import PrimeError
 from primetui.instances.model import RDS, Instance, attach_schedules
 from primetui.ui.messages import OpenPlan, WorkFailed
-from primetui.ui.tabs.instances.table import FastLiveTable, Handoff, HeapQuieter
+from primetui.ui.tabs.instances.table import FastLiveTable, Handoff
 from primetui.ui.tabs.table_tab import TableTab
 from primetui.ui.widgets.live_table import LiveTable
 
@@ -174,10 +174,6 @@ class InstancesTab(TableTab):
         """Read the instances as soon as the tab is first shown."""
         self.reload()
 
-    def on_unmount(self) -> None:
-        """Never leave the collector paused behind a tab that is gone."""
-        HeapQuieter.settle()
-
     def set_services(self, services) -> None:
         """New services: forget the old account's rows and schedules."""
         self.instances, self._schedules, self._schedules_read = {}, None, 0.0
@@ -198,7 +194,6 @@ class InstancesTab(TableTab):
         colours = {name: getattr(theme, name, None) or fallback for name, fallback in
                    (("success", "green"), ("error", "red"), ("warning", "yellow"))}
         stale = time.monotonic() - self._schedules_read > SCHEDULES_EVERY or self._schedules is None
-        HeapQuieter.pause()
         self.load_instances(colours, None if stale else self._schedules, self._schedules_read,
                             self._listing)
 
@@ -227,10 +222,7 @@ class InstancesTab(TableTab):
         worker = event.worker
         if worker.group != "instances" or worker.node is not self:
             return
-        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
-            HeapQuieter.settle()
         if event.state is WorkerState.SUCCESS:
-            # shown on a later turn of the event loop than the collection `settle` made
             self.call_later(self._loaded, worker.result.take())
         elif event.state is WorkerState.ERROR:
             self._failed(worker.error)
