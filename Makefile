@@ -8,9 +8,10 @@ STAMP  := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("primetui needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
+	@echo "Building $(VENV): a virtual environment with primetui and what its tests need (a minute or two the first time)."
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --progress-bar on --upgrade pip
+	$(BIN)/python -m pip install --progress-bar on -e '.[test]'
 	touch $(STAMP)
 
 demo: $(STAMP)  ## run the app against the local practice sandbox

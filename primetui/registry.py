@@ -1,18 +1,29 @@
-"""`Services`: the one object the UI and the CLI use to reach every service.
+"""`Services`: builds each area's service, with plain constructor arguments, from one Settings.
 
-Each service is made on first use, so nothing heavy is imported at start-up.
+Each service is made on first use, so nothing heavy is imported at start-up. This is the
+one place that knows how the areas are wired together (which AWS session, which runners,
+which prompter, where state lives); no area imports it. The findings collector
+(`primetui.overview`) sits above it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from primetui.config import Settings
 from primetui.paths import audit_log_path
-from primetui.plans.audit import AuditLog
-from primetui.plans.plan import Plan, PlanEvent, PlanResult, execute, undo_completed
+from primetui.plans.audit import AuditLog, AuditNotWritten
+from primetui.plans.plan import (
+    Plan,
+    PlanEvent,
+    PlanInterrupted,
+    PlanResult,
+    execute,
+    undo_completed,
+)
 
 if TYPE_CHECKING:
     from primetui.aws import AccountSummary, AwsService
@@ -21,6 +32,7 @@ if TYPE_CHECKING:
     from primetui.instances.service import InstancesService
     from primetui.maintenance.service import MaintenanceService
     from primetui.overview.collector import FindingsService
+    from primetui.remote.connections import Connections
     from primetui.remote.runners import Prompter, Runner
     from primetui.schedules.service import SchedulesService
 
@@ -62,28 +74,52 @@ class Services:
 
     @cached_property
     def backups(self) -> BackupService:
-        """Encrypted backups of .env and config/."""
+        """Encrypted backups of .env and config/ (the AWS session only for an S3 copy)."""
         from primetui.backups.service import BackupService
 
-        return BackupService.from_services(self)
+        aws = self.aws if self.settings.backups.s3_bucket else None
+        return BackupService(self.settings, aws=aws, runner_factory=self.runner)
 
     @cached_property
     def certificates(self) -> CertificatesService:
         """Certificates seen from the endpoint and from certbot on the server."""
-        from primetui.certificates.service import CertificatesService
+        return self.make_certificates(self.prompter)
 
-        return CertificatesService.from_settings(self.settings, self.prompter)
+    def make_certificates(self, prompter: Prompter | None) -> CertificatesService:
+        """A certificates service of its own (its caller closes it) for the configured
+        certbot server (a [servers] name, or "local"), asking `prompter` about host keys;
+        None never asks (the findings)."""
+        import getpass
+
+        from primetui.certificates.auto_renew import locations_for
+        from primetui.certificates.service import CertificatesService
+        from primetui.config import ServerSettings
+        from primetui.remote.profiles import profile_for
+
+        name = self.settings.certificates.server
+        server = self.settings.servers.get(name)
+        profile = profile_for(server or ServerSettings(host="localhost", user=getpass.getuser()))
+        # The session's connection: asking through `prompter`, or never asking (None).
+        runner = self.connections.runner(name, ask=prompter is not None)
+        return CertificatesService(self.settings.certificates, runner, profile,
+                                   locations=locations_for(profile, server))
 
     @cached_property
     def maintenance(self) -> MaintenanceService:
-        """The maintenance-page wizard: its plan, its saved progress, on and off."""
-        from primetui.maintenance.service import MaintenanceService
+        """The maintenance-page wizard: its plan, its saved progress (beside the audit log),
+        on and off; SSH runners that ask this registry's prompter about host keys."""
+        from primetui.maintenance.service import MaintenanceService, ssh_factory
 
-        return MaintenanceService.from_services(self)
+        return MaintenanceService(self.settings, self.aws, ssh_factory(self.prompter),
+                                  Path(self.audit.path).parent)
 
     @cached_property
     def findings(self) -> FindingsService:
-        """What needs attention now, from every area (Overview tab and `primetui check`)."""
+        """What needs attention now, from every area (Overview tab and `primetui check`).
+
+        Kept so the faces can keep asking `services.findings`; the collector itself sits
+        above the registry and takes it as an argument (`FindingsService(services)`).
+        """
         from primetui.overview.collector import FindingsService
 
         return FindingsService(self)
@@ -92,18 +128,44 @@ class Services:
         """Profile, region and account id for the header; never raises."""
         return self.aws.summary()
 
-    def runner(self, server: str) -> Runner:
-        """A runner for a configured server name, or "local"."""
-        from primetui.remote.runners import runner_for
+    @cached_property
+    def connections(self) -> Connections:
+        """One SSH connection per server for the whole session, closed by `close`."""
+        from primetui.remote.connections import Connections
 
-        return runner_for(self.settings, server, self.prompter)
+        return Connections(self.settings, self.prompter)
+
+    def runner(self, server: str) -> Runner:
+        """The session's runner for a configured server name, or "local" (one connection
+        per server, shared by every plan step and poll; closing it leaves it open)."""
+        return self.connections.runner(server)
+
+    def close(self) -> None:
+        """Close every SSH connection the session opened (on quit)."""
+        if "connections" in self.__dict__:
+            self.connections.close()
 
     def run_plan(self, plan: Plan, on_event: Callable[[PlanEvent], None] | None = None,
                  is_cancelled: Callable[[], bool] = lambda: False) -> PlanResult:
-        """Execute a plan and append the run to the audit log."""
-        result = execute(plan, on_event, is_cancelled)
-        self.audit.record(plan, result, demo=self.settings.demo)
+        """Execute a plan and append the run to the audit log.
+
+        A run stopped by ctrl+c is recorded as cancelled before the interrupt goes on. When
+        the audit log cannot take the entry, the run keeps its real outcome and says why in
+        `result.audit_error`.
+        """
+        try:
+            result = execute(plan, on_event, is_cancelled)
+        except PlanInterrupted as stop:
+            self._record(plan, stop.result)
+            raise
+        self._record(plan, result)
         return result
+
+    def _record(self, plan: Plan, result: PlanResult) -> None:
+        try:
+            self.audit.record(plan, result, demo=self.settings.demo)
+        except AuditNotWritten as err:
+            result.audit_error = f"{err} This run was not recorded in the audit log."
 
     def undo_plan(self, plan: Plan, result: PlanResult,
                   on_event: Callable[[PlanEvent], None] | None = None) -> PlanResult:
@@ -112,5 +174,5 @@ class Services:
         undo_plan = Plan(title=f"Undo: {plan.title}", target=plan.target,
                          steps=[s for i, s in enumerate(plan.steps) if i in result.completed()],
                          action=f"{plan.action or 'plan'}.undo")
-        self.audit.record(undo_plan, undone, demo=self.settings.demo)
+        self._record(undo_plan, undone)
         return undone

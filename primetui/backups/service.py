@@ -59,7 +59,6 @@ from primetui.plans.plan import Plan, Step, StepContext
 
 if TYPE_CHECKING:
     from primetui.aws import AwsService
-    from primetui.registry import Services
     from primetui.remote.runners import Runner
 
 
@@ -88,12 +87,6 @@ class BackupService:
         self.verifications = VerificationLog(state_file or state_dir() / "backup-verified.json")
         self.limits = limits or ArchiveLimits()
         self.clock = clock
-
-    @classmethod
-    def from_services(cls, services: Services, **kwargs: Any) -> BackupService:
-        """The service wired to the registry's AWS session and runners."""
-        aws = services.aws if services.settings.backups.s3_bucket else None
-        return cls(services.settings, aws=aws, runner_factory=services.runner, **kwargs)
 
     # ------------------------------------------------------------------ what exists
     @property

@@ -9,7 +9,6 @@ plans (see cert_renew and cert_timer). Blocking: the UI calls it from a worker t
 
 from __future__ import annotations
 
-import getpass
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,18 +16,17 @@ from datetime import UTC, datetime
 from primetui.certificates.auto_renew import (
     RenewalLocations,
     build_auto_renewal_plan,
-    locations_for,
 )
 from primetui.certificates.certbot import CertbotCertificate, Urgency, classify, find_mismatches
 from primetui.certificates.model import PortCommands, RenewPlan, RenewRequest
 from primetui.certificates.probe import EndpointProbe, ProbeState, probe_endpoints
 from primetui.certificates.renew import build_renew_plan
 from primetui.certificates.server import ServerCertificates, read_server_certificates
-from primetui.config import CertificateSettings, ServerSettings, Settings
+from primetui.config import CertificateSettings
 from primetui.errors import HostKeyUnknownError, PrimeError
 from primetui.plans.plan import Plan
-from primetui.remote.profiles import HostProfile, profile_for
-from primetui.remote.runners import Prompter, Runner, runner_for
+from primetui.remote.profiles import HostProfile
+from primetui.remote.runners import Runner
 
 _PROBE_URGENCY = {
     ProbeState.EXPIRED: Urgency.EXPIRED,
@@ -120,15 +118,6 @@ class CertificatesService:
         self.profile = profile
         self.locations = locations or RenewalLocations()
         self.commands = commands or PortCommands.from_settings(settings)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, prompter: Prompter | None = None) -> CertificatesService:
-        """The service for `settings.certificates.server` (a [servers] name, or "local")."""
-        name = settings.certificates.server
-        server: ServerSettings | None = settings.servers.get(name)
-        profile = profile_for(server or ServerSettings(host="localhost", user=getpass.getuser()))
-        return cls(settings.certificates, runner_for(settings, name, prompter), profile,
-                   locations=locations_for(profile, server))
 
     # -- reading -------------------------------------------------------------------------
 

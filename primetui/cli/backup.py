@@ -137,12 +137,11 @@ def _from_prompt(twice: bool) -> str:
 
 
 def _service(args: argparse.Namespace) -> tuple[Any, Any]:
-    from primetui.backups.service import BackupService
     from primetui.cli.main import TerminalPrompter, load_for_command
     from primetui.registry import Services
 
     services = Services(load_for_command(args), prompter=TerminalPrompter())
-    return services, BackupService.from_services(services)
+    return services, services.backups
 
 
 def _run(plan: Any, services: Any, *, yes: bool, dry_run: bool) -> int:

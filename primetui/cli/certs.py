@@ -41,14 +41,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _service(args: argparse.Namespace) -> tuple[Any, Any]:
-    from primetui.certificates.service import CertificatesService
     from primetui.cli.main import TerminalPrompter, load_for_command
+    from primetui.registry import Services
 
     settings = load_for_command(args)
     if not settings.certificates.domains:
         raise UsageError(f"No domains are configured: add them to [certificates] domains in "
                          f"{settings.path}.")
-    return settings, CertificatesService.from_settings(settings, TerminalPrompter())
+    return settings, Services(settings, prompter=TerminalPrompter()).certificates
 
 
 def plain(value: Any) -> Any:

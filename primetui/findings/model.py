@@ -1,13 +1,18 @@
 """What needs attention, as data: findings, each area's status, and the whole report.
 
 Light on purpose (no boto3, no paramiko): the Overview tab, `primetui check` and the
-report all read these; the work that produces them is in `findings.py`.
+report all read these; the work that produces them is in each area's `findings.py`.
+A finding names the action that fixes it by id (`certificates.renew`, see
+`primetui.areas.ACTIONS`), never by key: the Overview tab looks the key up in the tab's own
+bindings, the command line shows the command.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Literal
+
+from primetui.areas import ACTIONS, action, title
 
 Severity = Literal["critical", "warning", "info", "ok"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "warning", "info", "ok")
@@ -40,13 +45,18 @@ class Finding:
     tab: str = "overview"
     """The tab that fixes it (a tab id: instances, certificates, …)."""
     action: str = ""
-    """The key and action that fix it there, e.g. "n Renew"."""
+    """The id of the action that fixes it there, e.g. "certificates.renew" ("" for none)."""
     subject: str = ""
     """What it is about: a domain, an instance id, a schedule, a server name."""
 
+    def __post_init__(self) -> None:
+        if self.action and self.action not in _ACTION_IDS:
+            raise ValueError(f"A finding names an unknown action {self.action!r} "
+                             f"(not in primetui.areas.ACTIONS).")
+
     def to_json(self) -> dict[str, str]:
-        """The finding as a JSON-ready dict."""
-        return asdict(self)
+        """The finding as a JSON-ready dict, with `fix`: the command (or words) that fix it."""
+        return {**asdict(self), "fix": fix_text(self)}
 
 
 @dataclass(frozen=True)
@@ -119,17 +129,22 @@ class FindingsReport:
                 "areas": [a.to_json() for a in self.areas]}
 
 
-TAB_TITLES = {"overview": "Overview", "instances": "Instances", "schedules": "Schedules",
-              "certificates": "Certificates", "backups": "Backups",
-              "maintenance": "Maintenance", "audit": "Audit"}
-"""The tabs' titles by id (as in primetui.ui.tabs, without importing the UI)."""
+_ACTION_IDS = frozenset(a.id for a in ACTIONS)
 
 
 def fix_text(finding: Finding) -> str:
-    """Where it is fixed: "Certificates tab: n Renew" ("" when nothing is to press)."""
+    """How to fix it from the command line: the command ("primetui certs renew
+    prime.example.edu"), else the action's words and its tab ("Fix the .env hygiene on the
+    Backups tab"); "" when it names no action."""
     if not finding.action:
         return ""
-    return f"{TAB_TITLES.get(finding.tab, finding.tab)} tab: {finding.action}"
+    fix = action(finding.action)
+    return fix.command_for(finding.subject) or f"{fix.words} on the {title(fix.tab)} tab"
+
+
+def place(finding: Finding) -> str:
+    """Where it is fixed, for a document: the fix, else the tab ("Overview tab")."""
+    return fix_text(finding) or f"{title(finding.tab)} tab"
 
 
 def by_urgency(findings: list[Finding]) -> list[Finding]:

@@ -45,7 +45,6 @@ from primetui.maintenance.steps import (
 from primetui.plans.plan import Plan
 
 if TYPE_CHECKING:
-    from primetui.registry import Services
     from primetui.remote.runners import Prompter
 
 __all__ = ["CHECKLIST", "TEARDOWNS", "MaintenanceService", "MaintenanceStatus", "OffOptions",
@@ -78,12 +77,6 @@ class MaintenanceService:
         self.timing = timing or Timing()
         self.poll_interval = poll_interval
         self.aws_timeout = aws_timeout
-
-    @classmethod
-    def from_services(cls, services: Services) -> MaintenanceService:
-        """The service for the registry: its AWS session, its prompter, the audit log's dir."""
-        return cls(services.settings, services.aws, ssh_factory(services.prompter),
-                   Path(services.audit.path).parent)
 
     # -- reading -------------------------------------------------------------------------
 

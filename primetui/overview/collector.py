@@ -13,8 +13,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+from primetui.areas import CHECKED, checked
+from primetui.backups.findings import check_backups, check_secrets
+from primetui.certificates.findings import check_certificates, no_domains
 from primetui.errors import AwsError, PrimeError
 from primetui.findings.model import (
     AreaResult,
@@ -23,39 +26,60 @@ from primetui.findings.model import (
     FindingsReport,
     by_urgency,
 )
-from primetui.findings.wording import (
-    check_backups,
-    check_certificates,
-    check_maintenance,
-    check_secrets,
-)
-from primetui.overview.aws_areas import check_aws, check_instances, check_schedules
+from primetui.instances.findings import check_instances
+from primetui.maintenance.findings import check_maintenance
+from primetui.overview.aws_account import check_aws
 from primetui.overview.hosts import Outcome, check_hosts, gather
+from primetui.schedules.findings import check_schedules
 
 if TYPE_CHECKING:
-    from primetui.registry import Services
+    from primetui.aws import AwsService
+    from primetui.backups.service import BackupService
+    from primetui.certificates.service import CertificatesService
+    from primetui.config import Settings
+    from primetui.instances.service import InstancesService
+    from primetui.maintenance.service import MaintenanceService
+    from primetui.remote.runners import Prompter
+    from primetui.schedules.service import SchedulesService
 
 DEFAULT_TIMEOUT = 20.0
 """Seconds the whole check may take; an area still busy then is reported as not answering."""
 
-AREAS: tuple[tuple[str, str, str], ...] = (
-    ("aws", "AWS account", "overview"),
-    ("instances", "Instances", "instances"),
-    ("schedules", "Schedules", "schedules"),
-    ("certificates", "Certificates", "certificates"),
-    ("backups", "Backups", "backups"),
-    ("secrets", ".env hygiene", "backups"),
-    ("maintenance", "Maintenance", "maintenance"),
-    ("hosts", "SSH hosts", "overview"),
-)
-"""(area, title, tab) in the order the status is shown."""
+AREAS: tuple[str, ...] = tuple(c.id for c in CHECKED)
+"""What is checked, in the order the status is shown (titles and tabs: `primetui.areas`)."""
 _AWS_AREAS = ("instances", "schedules")
 
 
-class FindingsService:
-    """Collects the findings of every area from the other services."""
+class AreaServices(Protocol):
+    """The services the collector reads: what `primetui.registry.Services` builds.
 
-    def __init__(self, services: Services, *,
+    Named here rather than imported, so the registry can keep offering `services.findings`
+    without the two modules importing each other.
+    """
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def aws(self) -> AwsService: ...
+    @property
+    def instances(self) -> InstancesService: ...
+    @property
+    def schedules(self) -> SchedulesService: ...
+    @property
+    def backups(self) -> BackupService: ...
+    @property
+    def maintenance(self) -> MaintenanceService: ...
+    def make_certificates(self, prompter: Prompter | None) -> CertificatesService: ...
+
+
+class FindingsService:
+    """Collects the findings of every area, each area's check reading its own service.
+
+    It sits above the registry: `services` is the registry (or anything with the same
+    services), and each check is handed only the service it reads.
+    """
+
+    def __init__(self, services: AreaServices, *,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.services = services
         self.now = now
@@ -64,15 +88,45 @@ class FindingsService:
         """Each area's check, ready to call (None from a check: the area does not apply)."""
         s, settings = self.services, self.services.settings
         return {
-            "aws": lambda: check_aws(s),
-            "instances": lambda: check_instances(s, self.now()),
-            "schedules": lambda: check_schedules(s),
-            "certificates": lambda: check_certificates(settings),
-            "backups": lambda: check_backups(s),
-            "secrets": lambda: check_secrets(s),
-            "maintenance": lambda: check_maintenance(s, self.now()),
-            "hosts": lambda: check_hosts(settings),
+            "aws": lambda: check_aws(s.aws),
+            "instances": self._instances,
+            "schedules": self._schedules,
+            "certificates": self._certificates,
+            "backups": self._backups,
+            "secrets": self._secrets,
+            "maintenance": self._maintenance,
+            "hosts": lambda: check_hosts(settings, self.services.runner),
         }
+
+    def _instances(self) -> AreaResult:
+        return check_instances(self.services.instances, self.services.schedules, self.now())
+
+    def _schedules(self) -> AreaResult:
+        return check_schedules(self.services.schedules)
+
+    def _certificates(self) -> AreaResult:
+        """With a service of its own that has no prompter: a host key is never asked about."""
+        if not self.services.settings.certificates.domains:
+            return no_domains()  # nothing to check, and perhaps no server to check it on
+        service = self.services.make_certificates(prompter=None)
+        try:
+            return check_certificates(service)
+        finally:
+            service.close()
+
+    def _backups(self) -> AreaResult:
+        return check_backups(self.services.backups)
+
+    def _secrets(self) -> AreaResult:
+        return check_secrets(self.services.backups)
+
+    def _maintenance(self) -> AreaResult | None:
+        """None when maintenance cannot be offered here (its libraries are missing)."""
+        try:
+            service = self.services.maintenance
+        except (ImportError, AttributeError):
+            return None
+        return check_maintenance(service, self.now())
 
     def collect(self, timeout: float = DEFAULT_TIMEOUT,
                 is_cancelled: Callable[[], bool] = lambda: False) -> FindingsReport:
@@ -83,23 +137,19 @@ class FindingsService:
         """
         started, t0 = time.time(), time.monotonic()
         outcomes = gather(self.checks(), timeout, is_cancelled)
-        results = {area: judge(area, outcomes[area], timeout) for area, _, _ in AREAS}
+        results = {area: judge(area, outcomes[area], timeout) for area in AREAS}
         results = fold_aws(results, outcomes)
-        shown = [r for r in (results[a] for a, _, _ in AREAS) if r is not None]
+        shown = [r for r in (results[a] for a in AREAS) if r is not None]
         findings = by_urgency([f for r in shown for f in r.findings])
         return FindingsReport(tuple(findings), tuple(r.status for r in shown), started,
                               time.monotonic() - t0)
-
-
-def _meta(area: str) -> tuple[str, str]:
-    return next((title, tab) for a, title, tab in AREAS if a == area)
 
 
 def judge(area: str, outcome: Outcome, timeout: float) -> AreaResult | None:
     """An area's result; a failure or a timeout is a warning finding of that area."""
     if outcome.done and outcome.error is None:
         return outcome.value
-    title, tab = _meta(area)
+    title, tab = checked(area).title, checked(area).tab
     if not outcome.done:
         sentence = f"{title} did not answer within {timeout:g} s."
         summary = "Did not answer in time."
@@ -109,7 +159,8 @@ def judge(area: str, outcome: Outcome, timeout: float) -> AreaResult | None:
             f"unexpected {type(err).__name__}: {err}"
         sentence = f"{title} could not be checked: {reason}"
         summary = "Could not be checked."
-    finding = Finding("warning", area, sentence, "", tab, "r Check again")
+    finding = Finding("warning", area, sentence, "", tab, f"{tab}.refresh"
+                      if tab != "overview" else "overview.check_now")
     return AreaResult(AreaStatus(area, title, summary, "warning", tab), (finding,))
 
 
@@ -123,7 +174,7 @@ def fold_aws(results: dict[str, AreaResult | None],
     for area in _AWS_AREAS:
         outcome = outcomes.get(area)
         if outcome is not None and (not outcome.done or isinstance(outcome.error, AwsError)):
-            title, tab = _meta(area)
+            title, tab = checked(area).title, checked(area).tab
             folded[area] = AreaResult(AreaStatus(area, title, "Not checked: the AWS account "
                                                  "cannot be reached.", "warning", tab))
     return folded

@@ -231,13 +231,17 @@ class Sandbox:
     # -- what the application reads --------------------------------------------------
 
     def _apply_environment(self) -> None:
-        """Point AWS clients at moto with dummy keys and gpg at the sandbox home."""
+        """Point AWS clients at moto with dummy keys, gpg at the sandbox home, and primetui's
+        state (audit log, wizard progress, reports, verification records) into the sandbox,
+        so the demo never writes into the user's own state directory and leaves with it."""
         assert self.moto is not None and self.gpg is not None
         empty = self.root / "aws-empty"
         empty.touch(mode=0o600)
+        state = self.root / "state"
+        state.mkdir(mode=0o700, exist_ok=True)
         env = dummy_aws_env(self.moto.endpoint_url, REGION)
         env |= {"AWS_CONFIG_FILE": str(empty), "AWS_SHARED_CREDENTIALS_FILE": str(empty),
-                **self.gpg.env()}
+                "XDG_STATE_HOME": str(state), **self.gpg.env()}
         self.environment = env
         for name in [*env, *_UNSET]:
             self._saved_env.setdefault(name, os.environ.get(name))

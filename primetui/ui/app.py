@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +18,9 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from primetui.errors import PrimeError
@@ -57,7 +60,9 @@ class PrimeApp(App[str | None]):
 
     TITLE = "primetui"
     CSS_PATH = "app.tcss"
-    COMMANDS = {_palette_provider}
+    COMMANDS = App.COMMANDS | {_palette_provider}
+    """Textual's own system commands (theme picker with live preview, screenshot, maximize,
+    keys, quit) and primetui's actions beside them."""
     BINDINGS = [
         Binding("r", "refresh", "Refresh", tooltip="Read the account and the current tab again"),
         Binding("question_mark", "toggle_keys", "Keys", key_display="?",
@@ -77,6 +82,9 @@ class PrimeApp(App[str | None]):
         self.settings = settings
         self.services = services
         self.demo_starter = demo_starter
+        self._theme_timer: Timer | None = None
+        self._notes_lock = threading.Lock()
+        self._shown_until: dict[tuple[str, str, str], float] = {}
         self.config_path = config_path
         self._notes: list[tuple[str, str]] = []
         """(message, severity) to notify once the app is running."""
@@ -143,6 +151,28 @@ class PrimeApp(App[str | None]):
     def on_mount(self) -> None:
         """Draw the first frame first; then report what could not be loaded, start the demo."""
         self.call_after_refresh(self._after_first_frame)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: object) -> None:
+        """A theme chosen anywhere (Textual's picker included) is remembered once it settles.
+
+        The picker previews each theme it passes over; the choice is saved once the palette
+        has closed and the theme stayed the same for a moment, never on every preview.
+        """
+        if self._theme_timer is not None:
+            self._theme_timer.stop()
+        self._theme_timer = self.set_timer(0.4, self._remember_theme)
+
+    def _remember_theme(self) -> None:
+        from textual.command import CommandPalette
+
+        self._theme_timer = None
+        if isinstance(self.screen, CommandPalette):
+            self._theme_timer = self.set_timer(0.4, self._remember_theme)
+            return
+        settings = self.settings
+        if settings is not None and settings.ui.theme != self.theme:
+            self.action_use_theme(self.theme)
 
     def _after_first_frame(self) -> None:
         """Work that must not delay the first frame: notifications, the demo's start."""
@@ -194,6 +224,23 @@ class PrimeApp(App[str | None]):
         if callable(cancel) and any(w.group == "demo" and not w.is_finished for w in self.workers):
             threading.Thread(target=cancel, name="demo-cancel", daemon=True).start()
         super().exit(result, return_code, message)  # type: ignore[arg-type]
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Textual's notify, but a sentence already on screen is not piled up again.
+
+        Every tab that reads AWS says the same thing when credentials are missing; switching
+        tabs would stack the same toast once per switch while the banner already says it.
+        """
+        seconds = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+        now = time.monotonic()
+        key = (str(message), title, severity)
+        with self._notes_lock:
+            if self._shown_until.get(key, 0.0) > now:
+                return
+            self._shown_until = {k: v for k, v in self._shown_until.items() if v > now}
+            self._shown_until[key] = now + seconds
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def on_demo_progress(self, message: DemoProgress) -> None:
         """A progress sentence from the practice world goes on the status line."""
@@ -256,6 +303,26 @@ class PrimeApp(App[str | None]):
             self.action_hide_help_panel()
         else:
             self.action_show_help_panel()
+
+    async def action_quit(self) -> None:
+        """`q`: leave; in the demo, first say so when its maintenance mode is still on."""
+        if self.settings is not None and self.settings.demo and self._demo_maintenance_on():
+            from primetui.ui.dialogs.confirm import ConfirmDialog
+
+            question = ConfirmDialog(
+                "Maintenance mode is on in the practice world. Quit anyway?",
+                "Quitting stops the practice world and deletes everything in it, the "
+                "maintenance host included; nothing real is touched.")
+            self.push_screen(question, lambda yes: self.exit() if yes else None)
+            return
+        self.exit()
+
+    def _demo_maintenance_on(self) -> bool:
+        """Whether the demo's wizard says maintenance is on (a local file; never raises)."""
+        try:
+            return self.services is not None and bool(self.services.maintenance.status().on)
+        except Exception:  # noqa: BLE001 - a question before quitting must never stop the quit
+            return False
 
     def action_interrupt(self) -> None:
         """ctrl+c: leave at once (a running plan's screen takes ctrl+c first, to stop it)."""

@@ -5,13 +5,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
-    from primetui.ui.app import PrimeApp
+    from primetui.registry import Services
+    from primetui.ui.screens.main import MainScreen
     from primetui.ui.tabs.base import TabBody
+
+
+class PaletteHost(Protocol):
+    """What the palette reads of the app (`PrimeApp`, which imports the palette itself)."""
+
+    @property
+    def shell(self) -> MainScreen | None: ...
+    @property
+    def services(self) -> Services | None: ...
+    @property
+    def project_themes(self) -> list[str]: ...
+    @property
+    def config_path(self) -> Path: ...
+    def run_action(self, action: str) -> Any: ...
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None: ...
 
 
 @dataclass(frozen=True)
@@ -23,7 +40,7 @@ class PaletteCommand:
     run: Callable[[], Any]
 
 
-def palette_commands(app: PrimeApp) -> list[PaletteCommand]:
+def palette_commands(app: PaletteHost) -> list[PaletteCommand]:
     """The commands that make sense right now (the shell's ones only once it is shown)."""
     from primetui.ui.tabs import TABS
 
@@ -44,18 +61,12 @@ def palette_commands(app: PrimeApp) -> list[PaletteCommand]:
     else:
         commands.append(PaletteCommand("Open the demo", "Quit this screen and open the "
                                        "practice lab (key d).", partial(act, "open_demo")))
-    commands.append(PaletteCommand("Show keys", "Show or hide every key of this screen "
-                                   "(key ?).", partial(act, "toggle_keys")))
-    commands += [PaletteCommand(f"Theme: {name}", f"Use the {name} theme and remember it "
-                                "in the config.", partial(act, f"use_theme({name!r})"))
-                 for name in app.project_themes]
     commands.append(PaletteCommand("Write a starter config", f"Write a commented starter "
                                    f"config to {app.config_path}.", partial(act, "write_starter")))
-    commands.append(PaletteCommand("Quit", "Leave primetui (key q).", partial(act, "quit")))
-    return commands
+    return commands  # Textual's own commands add Theme (every theme), Keys, Screenshot, Quit
 
 
-def tab_commands(app: PrimeApp) -> list[PaletteCommand]:
+def tab_commands(app: PaletteHost) -> list[PaletteCommand]:
     """Every shown key of every tab, as "<Tab>: <what it does>" (hidden when not allowed now).
 
     Keys the tab refuses right now (read-only) are left out; a tab not shown yet is asked

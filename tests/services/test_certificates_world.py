@@ -146,7 +146,7 @@ def cert_settings(nginx: NginxService, lineage: Lineage, **changes: object) -> C
 def make_service(server: ServerSettings, certs: CertificateSettings,
                  prompter: Prompter | None = None,
                  commands: PortCommands | None = None) -> CertificatesService:
-    """The service as `from_settings` would build it, with the test's runner."""
+    """The service as the registry builds it, with the test's runner."""
     settings = Settings(servers={"prod": server}, certificates=certs)
     profile = profile_for(server)
     return CertificatesService(settings.certificates, SshRunner("prod", server, prompter), profile,

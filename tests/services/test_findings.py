@@ -114,7 +114,7 @@ def test_an_expiring_certificate_is_critical_with_renew_as_its_fix(tmp_path, aws
     [expiry] = [f for f in by_area(report, "certificates") if f.subject == tls_endpoint.domain]
     assert expiry.severity == "critical"
     assert expiry.title == f"The certificate of {tls_endpoint.domain} expires in 4 days."
-    assert (expiry.tab, expiry.action) == ("certificates", "n Renew")
+    assert (expiry.tab, expiry.action) == ("certificates", "certificates.renew")
     assert report.exit_code == 2
     status = next(a for a in report.areas if a.area == "certificates")
     assert status.severity == "critical" and "the soonest expires in 4 days" in status.summary
@@ -129,8 +129,8 @@ def test_an_old_unverified_backup_is_a_warning_and_none_at_all_is_critical(tmp_p
 
     old = make_backup(settings, gpg_home, days_old=10)
     found = by_area(findings.collect(), "backups")
-    assert [(f.severity, f.action) for f in found] == [("warning", "c Create"),
-                                                       ("warning", "v Verify")]
+    assert [(f.severity, f.action) for f in found] == [("warning", "backups.create"),
+                                                       ("warning", "backups.verify")]
     assert f"The newest backup, {old.name}, is 10 days old" in found[0].title
     assert found[1].title == f"The newest backup, {old.name}, was never verified."
 
@@ -150,7 +150,7 @@ def test_env_hygiene_problems_point_to_the_hygiene_fix(tmp_path, aws_settings):
     env.chmod(0o644)
     [mode] = by_area(services_for(settings, tmp_path).findings.collect(), "secrets")
     assert mode.severity == "warning" and mode.title == ".env has mode 0644; it should be 0600."
-    assert (mode.tab, mode.action) == ("backups", "h Hygiene")
+    assert (mode.tab, mode.action) == ("backups", "backups.hygiene")
 
 
 def test_a_schedule_whose_role_no_longer_trusts_the_scheduler_is_critical(
@@ -165,7 +165,7 @@ def test_a_schedule_whose_role_no_longer_trusts_the_scheduler_is_critical(
     report = FindingsService(services, now=lambda: WEDNESDAY).collect()
     failing = by_area(report, "schedules")
     assert {f.subject for f in failing} == {f"{SCHEDULE_GROUP}/{name}" for name in seed.schedules}
-    assert all(f.severity == "critical" and f.action == "enter Details" for f in failing)
+    assert all(f.severity == "critical" and f.action == "schedules.details" for f in failing)
     assert "does not let scheduler.amazonaws.com assume the role" in failing[0].title
 
 
@@ -175,12 +175,12 @@ def test_instances_running_after_their_stop_schedule_fired_are_warnings(
     services = services_for(lab(tmp_path, aws_settings), tmp_path)
     weekend = by_area(FindingsService(services, now=lambda: SATURDAY).collect(), "instances")
     assert {f.subject for f in weekend} == {seed.prod_instance_id, seed.db_instance_id}
-    assert all(f.severity == "warning" and f.action == "x Stop" for f in weekend)
+    assert all(f.severity == "warning" and f.action == "instances.stop" for f in weekend)
     assert all(f"{SCHEDULE_GROUP}/{STOP_SCHEDULE} stopped it" in f.title for f in weekend)
 
     weekday = by_area(FindingsService(services, now=lambda: WEDNESDAY).collect(), "instances")
     assert [(f.severity, f.subject, f.action) for f in weekday] == [
-        ("info", seed.staging_instance_id, "s Start")]
+        ("info", seed.staging_instance_id, "instances.start")]
 
 
 def test_a_stopped_database_says_when_aws_starts_it_again(tmp_path, aws_settings,
@@ -214,7 +214,7 @@ def test_an_unknown_host_key_is_reported_with_its_fingerprint_and_never_asked(
     fingerprint = subprocess.run(["ssh-keygen", "-lf", str(sshd.host_key_pub)],
                                  capture_output=True, text=True, check=True).stdout.split()[1]
     assert host.severity == "warning" and "is not in known_hosts" in host.title
-    assert fingerprint in host.detail and host.action == "k Trust host key"
+    assert fingerprint in host.detail and host.action == "overview.trust_host_key"
     assert empty.read_text() == ""
 
 
@@ -286,6 +286,7 @@ def test_check_exits_0_1_2_by_the_worst_finding(tmp_path, aws_settings, gpg_home
 
     code, out, _ = check(config, capsys)
     assert code == 2 and out.startswith("CRITICAL  There is no backup yet")
+    assert out.splitlines()[0].endswith("  → primetui backup create")  # the command, not a key
     assert out.rstrip().endswith("Needs attention: 1 critical.")
 
     old = make_backup(settings, gpg_home, days_old=9)
@@ -307,7 +308,8 @@ def test_check_json_is_one_document_with_the_same_verdict(tmp_path, aws_settings
     assert doc["findings"][0] == {"severity": "critical", "area": "backups",
                                   "title": "There is no backup yet; create one now.",
                                   "detail": doc["findings"][0]["detail"], "tab": "backups",
-                                  "action": "c Create", "subject": ""}
+                                  "action": "backups.create", "subject": "",
+                                  "fix": "primetui backup create"}
     assert [a["area"] for a in doc["areas"]][:3] == ["aws", "instances", "schedules"]
 
 

@@ -121,6 +121,8 @@ async def test_create_asks_twice_refuses_a_mismatch_then_writes_a_listed_backup_
         await pilot.pause()
         assert app.screen is dialog  # the mismatch is refused in place
         assert "differ" in str(dialog.query_one("#password-error", Static).content)
+        await type_text(pilot, PASSPHRASE)  # both fields were cleared: type it twice again
+        await pilot.press("enter")
         await type_text(pilot, PASSPHRASE)
         await pilot.press("enter")
         await pilot.pause()

@@ -419,3 +419,11 @@ def test_status_line_says_all_is_fine_and_when_it_was_checked() -> None:
     overview = CertificatesOverview((_status("abc", "abc"),), None, None, SNAPSHOT_NOW)
     assert status_line(overview) == (
         "The certificate is fine (the soonest expires in 40 days). Checked at 09:30 UTC.", "")
+
+
+async def test_no_domains_status_keeps_the_config_table_name(aws_settings, tmp_path) -> None:
+    app = make_app(lab_settings(aws_settings, tmp_path), config_path=tmp_path / "config.toml")
+    async with app.run_test(size=SIZE) as pilot:
+        await show_tab(app, pilot)
+        status = app.screen.query_one("#certificates-status")
+        assert "[certificates] domains" in str(status.render())

@@ -76,6 +76,9 @@ async def test_password_confirmation_mismatch_is_refused_in_place():
         assert app.screen is dialog
         assert "differ" in str(dialog.query_one("#password-error", Static).content)
         assert dialog.query_one("#password-again", Input).value == ""
+        assert dialog.query_one("#password-input", Input).value == ""  # both, to type again
+        await type_text(pilot, "horse")
+        await pilot.press("enter")
         await type_text(pilot, "horse")
         await pilot.press("enter")
         await pilot.pause()

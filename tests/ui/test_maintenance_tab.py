@@ -96,6 +96,29 @@ async def test_read_only_hides_on_and_off(aws_settings, tmp_path):
         assert not isinstance(app.screen, MaintenanceFormDialog)
 
 
+async def test_enter_on_a_ticked_checklist_box_submits_and_keeps_it_ticked(aws_settings,
+                                                                          tmp_path):
+    app = lab_app(_configured(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("6")
+        await settle(app, pilot)
+        await pilot.press("o")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, MaintenanceFormDialog)
+        boxes = list(form.query(Checkbox))
+        for box in boxes:
+            box.focus()
+            await pilot.pause()
+            await pilot.press("space")
+            await pilot.pause()
+        assert all(box.value for box in boxes)
+        await pilot.press("enter")  # on the last box: submits the form, never un-ticks it
+        await pilot.pause()
+        assert all(box.value for box in boxes)
+        assert not isinstance(app.screen, MaintenanceFormDialog)
+
+
 async def test_form_refuses_until_the_checklist_is_ticked(aws_settings, tmp_path):
     app = lab_app(_configured(aws_settings, tmp_path), tmp_path)
     async with app.run_test(size=SIZE) as pilot:

@@ -276,14 +276,50 @@ async def test_every_run_appends_one_private_audit_line(tmp_path, audit_path):
     assert stat.S_IMODE(audit_path.stat().st_mode) == 0o600
 
 
-async def test_an_audit_log_that_cannot_be_written_is_one_sentence(tmp_path):
+async def test_an_audit_log_that_cannot_be_written_keeps_the_outcome_and_says_so(tmp_path):
     unwritable = Services(Settings(), audit=AuditLog(tmp_path))  # a directory, not a file
     app = PlanHost(PlanScreen(practice_plan(Settings(), tmp_path / "work"), unwritable))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("enter")
         await settle(app, pilot)
-        assert view(app).outcome_text == f"Cannot write the audit log {tmp_path}: Is a directory."
-        await pilot.press("enter")
+        text = view(app).outcome_text
+        assert text.startswith("Succeeded in ")  # the run's real outcome
+        assert text.endswith(f"Cannot write the audit log {tmp_path}: is a directory. "
+                             f"This run was not recorded in the audit log.")
+        assert (tmp_path / "work" / "notice.txt").is_file()
+
+
+async def test_q_while_a_plan_runs_says_why_it_does_not_quit(tmp_path, audit_path):
+    plan = practice_plan(Settings(), tmp_path / "work")
+    gate = threading.Event()
+    first_run = plan.steps[0].run
+
+    def run_when_released(ctx):
+        assert gate.wait(timeout=10), "the test never released the step"
+        first_run(ctx)
+
+    plan.steps[0].run = run_when_released
+    app = PlanHost(PlanScreen(plan, services(audit_path)))
+    async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert app.dismissed == [None]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: states(app)[0] == "running", "step 1 runs")
+        await pilot.press("q")
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        gate.set()
+        await settle(app, pilot)
+        assert app.is_running
+        assert any("running" in m and "x" in m for m in said), said
+
+
+async def test_a_long_step_title_is_cut_with_an_ellipsis(tmp_path, audit_path):
+    plan = practice_plan(Settings(), tmp_path / "work")
+    plan.steps[0].title = "Copy the production certificates to the maintenance host " * 3
+    app = PlanHost(PlanScreen(plan, services(audit_path)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        title = view(app).rows[0].query_one(".step-title")
+        line = "".join(s.text for s in title.render_line(0)).rstrip()
+        assert line.endswith("…"), line

@@ -23,6 +23,53 @@ from tests.ui.test_shell import (
 PROJECT_THEMES = {"prime-dark", "prime-light", "prime-contrast"}
 
 
+async def choose_theme_in_palette(pilot, name: str) -> None:
+    """Textual's own theme picker: ctrl+p, "Theme", then the theme's name."""
+    await run_palette(pilot, "Theme")
+    await run_palette_query(pilot, name)
+
+
+async def run_palette_query(pilot, text: str) -> None:
+    """Type into the palette already open and take the first hit."""
+    from textual.command import CommandPalette
+
+    app = pilot.app
+    assert isinstance(app.screen, CommandPalette)
+    await pilot.press(*[{" ": "space", "-": "minus"}.get(ch, ch) for ch in text])
+    options = app.screen.query_one("CommandList")
+    for _ in range(200):
+        await pilot.pause()
+        if options.option_count and options.highlighted is not None:
+            break
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def saved(config: Path, name: str) -> None:
+    """Wait (a bounded number of turns) until the config file names the theme."""
+    import asyncio
+
+    for _ in range(100):
+        if tomllib.loads(config.read_text()).get("ui", {}).get("theme") == name:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the theme {name} was not saved in {config}")
+
+
+async def test_textuals_own_themes_and_system_commands_are_offered_and_remembered(
+        aws_env, tmp_path):
+    config = tmp_path / "config.toml"
+    write_starter(config)
+    app = make_app(load_settings(config), config_path=config)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        names = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Theme", "Screenshot", "Quit"} <= names
+        await choose_theme_in_palette(pilot, "nord")
+        assert app.theme == "nord"
+        await saved(config, "nord")
+
+
 async def test_theme_from_the_palette_is_saved_and_used_at_the_next_start(aws_env, tmp_path):
     config = tmp_path / "config.toml"
     write_starter(config)
@@ -30,9 +77,9 @@ async def test_theme_from_the_palette_is_saved_and_used_at_the_next_start(aws_en
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         assert app.theme == "prime-dark"
-        await run_palette(pilot, "Theme: prime-light")
-        await settle(app, pilot)
+        await choose_theme_in_palette(pilot, "prime-light")
         assert app.theme == "prime-light"
+        await saved(config, "prime-light")
     doc = tomllib.loads(config.read_text())
     assert doc["ui"]["theme"] == "prime-light"
     assert doc["certificates"]["warn_days"] == 21  # the rest of the file is kept

@@ -17,8 +17,8 @@ from primetui.findings.model import (
     FindingsReport,
     by_urgency,
 )
+from primetui.instances.findings import schedule_finding
 from primetui.instances.model import EC2, Instance, Schedule, target_info
-from primetui.overview.aws_areas import schedule_finding
 from primetui.overview.collector import fold_aws, judge
 from primetui.overview.hosts import Outcome, gather
 
@@ -115,7 +115,7 @@ def test_running_after_the_stop_fired_is_a_warning_and_at_noon_is_fine():
 
 def test_stopped_after_the_start_fired_is_a_note_and_disabled_schedules_do_not_count():
     note = schedule_finding(server("stopped"), PAIR, MONDAY_NOON)
-    assert note is not None and note.severity == "info" and note.action == "s Start"
+    assert note is not None and note.severity == "info" and note.action == "instances.start"
     disabled = [switch("stop", "stop", PAIR[0].expression, "DISABLED"), PAIR[1]]
     assert schedule_finding(server("running"), disabled, MONDAY_NOON + timedelta(hours=9)) \
         is None

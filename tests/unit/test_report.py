@@ -34,7 +34,7 @@ def entry(when: float, action: str, outcome: str = "succeeded", **extra: object)
 
 FINDINGS = FindingsReport(
     findings=(Finding("critical", "certificates", "The certificate of prime.example.edu expires "
-                      "in 4 days.", "", "certificates", "n Renew", "prime.example.edu"),),
+                      "in 4 days.", "", "certificates", "certificates.renew", "prime.example.edu"),),
     areas=(AreaStatus("certificates", "Certificates", "1 domain; the soonest expires in 4 days.",
                       "critical", "certificates"),
            AreaStatus("backups", "Backups", "2 backups; the newest is 2026-03-05 10:00.")),
@@ -70,7 +70,7 @@ def test_report_has_what_was_done_failed_and_pending(utc):
     assert "````\nline 19" in failed  # a fence longer than the output's own backticks
     pending = text.split("## What is pending")[1]
     assert ("| **critical** | certificates | The certificate of prime.example.edu expires in "
-            "4 days. | Certificates tab: n Renew |") in pending
+            "4 days. | primetui certs renew prime.example.edu |") in pending
     assert "| Backups | ok | 2 backups; the newest is 2026-03-05 10:00. |" in pending
     assert text.rstrip().endswith("so it does not happen again._")
 

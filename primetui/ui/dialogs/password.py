@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -33,6 +33,38 @@ def refusal(first: str, second: str | None) -> str:
     if second is not None and second != first:
         return "The two entries differ; type the second one again."
     return ""
+
+
+
+class SecretField(Input):
+    """A password input that hands keys typed ahead of a focus change to the next field.
+
+    Over SSH (or in a paste) keys typed right after enter or tab reach this field before the
+    focus has moved: they belong to the next field, in the order they were typed.
+    """
+
+    next_field: Input | None = None
+    next_field_takes_keys = False
+
+    async def on_key(self, event: events.Key) -> None:
+        """Before Input's own handling: keys typed ahead go to the next field."""
+        target = self.next_field
+        if target is not None and self.next_field_takes_keys:
+            event.stop()
+            event.prevent_default()
+            if event.key == "enter":
+                await target.action_submit()
+            elif event.key == "backspace":
+                target.action_delete_left()
+            elif event.is_printable and event.character:
+                target.insert_text_at_cursor(event.character)
+            return
+        if target is not None and event.key in ("enter", "tab") and self.value:
+            self.next_field_takes_keys = True
+
+    def on_focus(self, event: events.Focus) -> None:
+        """Back in this field: keys are its own again."""
+        self.next_field_takes_keys = False
 
 
 class PasswordDialog(ModalScreen[str | None]):
@@ -75,9 +107,13 @@ class PasswordDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="password-box"):
             yield Static(self.prompt, id="password-prompt", markup=False)
-            yield Input(password=True, placeholder="password", id="password-input")
+            first = SecretField(password=True, placeholder="password", id="password-input")
+            yield first
             if self.confirm:
-                yield Input(password=True, placeholder="the same again", id="password-again")
+                second = SecretField(password=True, placeholder="the same again",
+                                     id="password-again")
+                first.next_field = second
+                yield second
             if self.show_strength:
                 yield Static(strength_hint(""), id="password-hint", markup=False)
             yield Static("", id="password-error", markup=False)
@@ -112,13 +148,15 @@ class PasswordDialog(ModalScreen[str | None]):
         self.dismiss(value)
 
     def _refuse(self, problem: str, field: Input) -> None:
-        """Say why in place, blank the field to type again and focus it."""
+        """Say why in place, blank both fields and start again from the first.
+
+        Both, because after a mismatch nobody knows which of the two was mistyped.
+        """
         self.query_one("#password-error", Static).update(problem)
-        if field.id == "password-input":
-            self._clear()
-        else:
-            field.value = ""
-        field.focus()
+        self._clear()
+        first = self.query_one("#password-input", SecretField)
+        first.next_field_takes_keys = False
+        self.set_focus(first)
 
     def _clear(self) -> None:
         """Blank every input so the secret does not outlive the dialog."""

@@ -34,7 +34,12 @@ READ_ONLY = "Read-only mode is on, so this plan, which changes things, cannot be
 
 
 def outcome_sentence(plan: Plan, result: PlanResult) -> str:
-    """How a run ended, in one sentence."""
+    """How a run ended, in one sentence (and why it is not in the audit log, if it is not)."""
+    sentence = _outcome(plan, result)
+    return f"{sentence} {result.audit_error}" if result.audit_error else sentence
+
+
+def _outcome(plan: Plan, result: PlanResult) -> str:
     if result.ok:
         done = result.states.count(StepState.DONE)
         skipped = result.states.count(StepState.SKIPPED)
@@ -73,6 +78,7 @@ class PlanScreen(ModalScreen[PlanResult | None]):
         Binding("x", "stop", "Stop"),
         Binding("ctrl+c", "stop", "Stop", show=False),
         Binding("escape", "stop", "Stop", show=False),
+        Binding("q", "explain_no_quit", "Quit", show=False),
         Binding("u", "undo", "Undo completed steps"),
         Binding("enter", "close", "Close"),
         Binding("escape", "close", "Close", show=False),
@@ -134,6 +140,8 @@ class PlanScreen(ModalScreen[PlanResult | None]):
             return phase == "review"
         if action == "stop":
             return phase == "running"
+        if action == "explain_no_quit":
+            return phase in ("running", "undoing")
         if action == "close":
             return phase in ("finished", "dry-run")
         if action == "undo":
@@ -190,6 +198,11 @@ class PlanScreen(ModalScreen[PlanResult | None]):
             self.view.set_state(event.index, event.state)
         elif event.kind == "output":
             self.view.write_line(event.text)
+
+    def action_explain_no_quit(self) -> None:
+        """`q` while steps run: say why primetui does not quit now, and what to do."""
+        self.notify("A plan is running: press x to stop it after the current step, then q "
+                    "to quit. Quitting now could leave a change half made.", severity="warning")
 
     def action_stop(self) -> None:
         """Ask the plan to stop before its next step."""

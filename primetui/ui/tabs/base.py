@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 
+from primetui.areas import title
 from primetui.ui.widgets.empty_state import EmptyState
 
 if TYPE_CHECKING:
@@ -30,8 +31,14 @@ class TabBody(Vertical, can_focus=True):
 
     TAB_ID: ClassVar[str] = ""
     TITLE: ClassVar[str] = ""
+    """Set from the table of areas (`primetui.areas`) by the tab's `TAB_ID`."""
     SUMMARY: ClassVar[str] = ""
     """What this tab will show, in the lab's words."""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)  # type: ignore[arg-type]
+        if cls.TAB_ID and "TITLE" not in cls.__dict__:
+            cls.TITLE = title(cls.TAB_ID)
 
     def __init__(self, services: Services | None) -> None:
         super().__init__(id=f"{self.TAB_ID}-body", classes="tab-body")
@@ -66,6 +73,9 @@ class TabBody(Vertical, can_focus=True):
 
     def reload(self) -> None:
         """Read this tab's data again (`r`); tabs with data override it."""
+
+    def select_subject(self, subject: str) -> None:
+        """Put the cursor on what a finding is about (a tab without rows ignores it)."""
 
     def focus_content(self) -> None:
         """Give this tab the keyboard, so its keys are live and in the footer."""

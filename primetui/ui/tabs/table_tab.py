@@ -56,7 +56,7 @@ class TableTab(TabBody):
 
     def compose(self) -> ComposeResult:
         """The status line, the filter (hidden until `/`) and the table."""
-        yield Static("", classes="table-tab--status", id=f"{self.TAB_ID}-status")
+        yield Static("", classes="table-tab--status", id=f"{self.TAB_ID}-status", markup=False)
         yield Input(placeholder="Filter: type to keep the rows containing this text",
                     classes="table-tab--filter", id=f"{self.TAB_ID}-filter")
         yield LiveTable(self.COLUMNS, id=f"{self.TAB_ID}-table")
@@ -81,6 +81,21 @@ class TableTab(TabBody):
     def focus_content(self) -> None:
         """The table takes the keyboard (this tab's keys stay in the footer)."""
         self.table.focus()
+
+    def select_subject(self, subject: str, tries: int = 100) -> None:
+        """Put the cursor on the row a finding is about, once its row is there.
+
+        A tab shown for the first time is still reading its rows, so this looks again a few
+        times a second for a while (about 30 s) instead of landing on whatever row is first.
+        """
+        table = self.table
+        for key in list(table.rows):
+            value = str(key.value)
+            if value == subject or value.endswith(("/" + subject, ":" + subject)):
+                table.move_cursor(row=table.get_row_index(key), animate=False)
+                return
+        if tries > 0:
+            self.set_timer(0.3, lambda: self.select_subject(subject, tries - 1))
 
     def set_services(self, services) -> None:
         """New services: forget the rows of the old ones and load again."""

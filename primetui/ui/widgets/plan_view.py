@@ -47,6 +47,8 @@ class StepRow(Vertical):
     StepRow .step-title {
         width: 1fr;
         text-style: bold;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     StepRow .step-state {
         width: auto;

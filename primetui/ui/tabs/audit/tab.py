@@ -43,7 +43,6 @@ class AuditTab(TableTab):
     """Every recorded action, newest first."""
 
     TAB_ID = "audit"
-    TITLE = "Audit"
     SUMMARY = "Every action primetui ran: who, when, what, on what, and how it ended."
     COLUMNS = (("when", "When"), ("who", "Who"), ("action", "Action"), ("target", "Target"),
                ("outcome", "Outcome"), ("duration", "Duration"))

@@ -43,7 +43,6 @@ class BackupsTab(HygieneActions, TableTab):
     """Create, list, verify, restore and prune gpg-encrypted backups; check secret hygiene."""
 
     TAB_ID = "backups"
-    TITLE = "Backups"
     SUMMARY = ("The encrypted backups of .env and config/, with their age and last "
                "verification.")
     COLUMNS = COLUMNS

@@ -53,7 +53,6 @@ class CertificatesTab(TableTab):
     """Expiry from the live endpoint and from certbot; renew, dry run, force, auto-renewal."""
 
     TAB_ID = "certificates"
-    TITLE = "Certificates"
     SUMMARY = ("Each domain's certificate with the days left, seen from the live TLS endpoint "
                "and from certbot on the server; renew, dry-run and automatic renewal.")
     COLUMNS = COLUMNS
@@ -134,7 +133,7 @@ class CertificatesTab(TableTab):
         error = overview.server_error
         self._refused = overview.host_key_unknown
         if error and error != self._notified_error:
-            self.notify(error, title="Certificates", severity="error", timeout=12)
+            self.notify(error, title=self.TITLE, severity="error", timeout=12)
         self._notified_error = error
 
     def _draw(self) -> None:
@@ -252,7 +251,7 @@ class CertificatesTab(TableTab):
             return
         server = self.overview.server if self.overview else None
         if server is not None and server.auto_renewal.active:
-            self.notify(already_on(server.auto_renewal), title="Certificates")
+            self.notify(already_on(server.auto_renewal), title=self.TITLE)
             return
         self.set_status("Reading certbot's side to plan automatic renewal…")
         self.prepare_plan("auto", None)
@@ -289,7 +288,7 @@ class CertificatesTab(TableTab):
         if self.overview is not None:
             self._draw()  # the status line again, instead of "Reading certbot's side…"
         if isinstance(result, str):
-            self.notify(result, title="Certificates")
+            self.notify(result, title=self.TITLE)
             return
         plan, self._report = result
         self.post_message(OpenPlan(plan))
@@ -304,6 +303,6 @@ class CertificatesTab(TableTab):
         if report.outcome is None:
             return  # cancelled before certbot ran: the plan screen said so
         failed = report.outcome is RenewOutcome.FAILED
-        self.notify(report.summary(), title="Certificates",
+        self.notify(report.summary(), title=self.TITLE,
                     severity="error" if failed else "information", timeout=12)
 

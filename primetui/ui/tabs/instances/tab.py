@@ -138,7 +138,6 @@ class InstancesTab(TableTab):
     """EC2 and RDS, their state live, started and stopped as plans."""
 
     TAB_ID = "instances"
-    TITLE = "Instances"
     SUMMARY = ("The lab's EC2 instances and RDS databases with their state, updated live: "
                "start and stop them as a plan you confirm first.")
     COLUMNS = (("name", "Name"), ("kind", "Kind"), ("type", "Type / class"), ("state", STATE_LABEL),

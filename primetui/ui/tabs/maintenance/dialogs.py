@@ -92,6 +92,13 @@ class PagePreviewDialog(ModalScreen[None]):
         self.dismiss(None)
 
 
+class ChecklistBox(Checkbox):
+    """A checklist item: space ticks it; enter submits the form, as in every other field."""
+
+    BINDINGS = [Binding("space", "toggle_button", "Toggle", show=False),
+                Binding("enter", "screen.submit_form", "Submit", show=False)]
+
+
 class MaintenanceFormDialog(ModalScreen[MaintenanceForm | None]):
     """The page's message, return time and contact, and the checklist, before `on`."""
 
@@ -121,7 +128,7 @@ class MaintenanceFormDialog(ModalScreen[MaintenanceForm | None]):
             yield Label("Contact (an e-mail address or a sentence)")
             yield Input(self.page.contact, id="form-contact")
             for i, item in enumerate(self.checklist):
-                yield Checkbox(item, id=f"form-check-{i}")
+                yield ChecklistBox(item, id=f"form-check-{i}")
             yield Static("", id="form-error", classes="dialog-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Preview", id="form-preview")
@@ -150,7 +157,8 @@ class MaintenanceFormDialog(ModalScreen[MaintenanceForm | None]):
 
     @on(Button.Pressed, "#form-go")
     @on(Input.Submitted)
-    def _go(self) -> None:
+    def action_submit_form(self) -> None:
+        """Show the plan, once the form reads well and the checklist is ticked."""
         page = self._collect()
         if page is None:
             return

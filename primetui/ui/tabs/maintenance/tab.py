@@ -54,18 +54,17 @@ class MaintenanceTab(TableTab):
     """Stand up the maintenance host, move traffic to it and back, tear it down."""
 
     TAB_ID = "maintenance"
-    TITLE = "Maintenance"
     SUMMARY = ("The maintenance-page wizard, step by step and resumable: a t3.nano with "
                "nginx, the production certificates and the same inbound rules, then traffic "
                "moved to it and back again.")
     COLUMNS = (("n", "#"), ("step", "Step"), ("state", "State"))
     BINDINGS = [
-        Binding("p", "preview_page", "Preview page",
+        Binding("p", "preview_page", "Preview",
                 tooltip="Show the maintenance page as a visitor would read it"),
-        Binding("o", "maintenance_on", "Maintenance on",
+        Binding("o", "maintenance_on", "Turn on",
                 tooltip="Ask for the page's words and the checklist, then run the wizard "
                         "(resumes where it stopped)"),
-        Binding("f", "maintenance_off", "Maintenance off",
+        Binding("f", "maintenance_off", "Turn off",
                 tooltip="Move traffic back to prod, then keep, stop or remove the host"),
         TableTab.FILTER_BINDING,
         TableTab.CLEAR_FILTER_BINDING,

@@ -4,7 +4,8 @@ It is built for the first frame, so it imports nothing heavy and starts its thre
 only after it is mounted; the findings come from `services.findings.collect()` (every
 area at once, each within a timeout, never prompting) and are read again every two
 minutes (not while a dialog is open) and on `r` or `c`. `enter` on a finding shows the
-tab that fixes it; its line says which key does it there.
+tab that fixes it; its line says which key does it there, read from that tab's own
+bindings (a finding names its action by id, never by key).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from textual.timer import Timer
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from primetui.ui.messages import OpenPlan, WorkFailed
+from primetui.ui.messages import OpenPlan, ShowSubject, WorkFailed
 from primetui.ui.tabs import TABS
 from primetui.ui.tabs.base import TabBody
 
@@ -40,10 +41,11 @@ HINT = ("enter shows the tab that fixes the finding · 1–7 tabs · ctrl+p ever
         "? keys · p practice plan")
 
 
-def where(finding: Finding) -> str:
-    """The fix column: the tab's number and title, then the key there ("4 Certificates · n Renew")."""
+def where(finding: Finding, keys: dict[str, str]) -> str:
+    """The fix column: the tab's number and title, then the key there ("4 Certificates · n Renew");
+    `keys` holds the key text of each action (see `fix_keys`)."""
     tab = TAB_KEYS.get(finding.tab, finding.tab)
-    return f"{tab} · {finding.action}" if finding.action else tab
+    return f"{tab} · {keys.get(finding.action, finding.action)}" if finding.action else tab
 
 
 def shorten_home(text: str) -> str:
@@ -56,7 +58,6 @@ class OverviewTab(TabBody):
     """The findings (one line each, coloured by severity) above each area's status."""
 
     TAB_ID = "overview"
-    TITLE = "Overview"
     SUMMARY = ("What needs attention across the lab appears here once primetui is configured: "
                "certificates close to expiry, old or unverified backups, .env hygiene, "
                "instances running outside their schedule, schedules whose role fails, "
@@ -111,6 +112,7 @@ class OverviewTab(TabBody):
     def __init__(self, services) -> None:
         super().__init__(services)
         self.report: FindingsReport | None = None
+        self._keys: dict[str, str] = {}
         self._findings: dict[str, Finding] = {}
         self._timer: Timer | None = None
 
@@ -174,7 +176,8 @@ class OverviewTab(TabBody):
             if self.services is None or self.read_only:
                 return False
             if action == "trust_host_key":
-                return self.selected is not None and self.selected.action.startswith("k ")
+                return (self.selected is not None
+                        and self.selected.action == "overview.trust_host_key")
             return True
         if action in ("check_now", "go_to_fix"):
             return self.services is not None
@@ -199,7 +202,11 @@ class OverviewTab(TabBody):
     async def action_go_to_fix(self) -> None:
         """Show the tab that fixes the selected finding."""
         finding = self.selected
-        if finding is not None and finding.tab != self.TAB_ID:
+        if finding is None or finding.tab == self.TAB_ID:
+            return
+        if finding.subject:
+            self.post_message(ShowSubject(finding.tab, finding.subject))
+        else:
             await self.app.run_action(f"show_tab({finding.tab!r})")
 
     async def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -262,11 +269,15 @@ class OverviewTab(TabBody):
             self.reload()
 
     @work(thread=True, exclusive=True, group="overview", exit_on_error=False, name="overview")
-    def collect(self) -> FindingsReport:
-        """Every area's findings (each area within its timeout; never prompts)."""
+    def collect(self) -> tuple[FindingsReport, dict[str, str]]:
+        """Every area's findings (each area within its timeout; never prompts), and the
+        key of each action they name, from the fixing tabs' bindings."""
+        from primetui.ui.tabs.overview.fix_keys import fix_keys
+
         assert self.services is not None
         worker = get_current_worker()
-        return self.services.findings.collect(is_cancelled=lambda: worker.is_cancelled)
+        report = self.services.findings.collect(is_cancelled=lambda: worker.is_cancelled)
+        return report, fix_keys({f.action for f in report.findings}, type(self.app))
 
     async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Show the findings when they arrive; failures go up to the app as one sentence."""
@@ -276,7 +287,8 @@ class OverviewTab(TabBody):
         if event.state is WorkerState.SUCCESS and worker.group == "overview":
             if self.services is not None and self.query("#overview-headline"):
                 await self._add_tables()
-            self.show_report(worker.result)
+            report, self._keys = worker.result
+            self.show_report(report)
         elif event.state is WorkerState.SUCCESS:
             self.notify(f"{worker.result} answered with a trusted host key.", title=self.TITLE)
             self.reload()
@@ -297,7 +309,8 @@ class OverviewTab(TabBody):
             key = f"{finding.area}:{finding.subject}:{finding.action}"
             while key in rows:
                 key += "+"
-            rows[key] = (self._label(finding.severity), finding.title, where(finding))
+            rows[key] = (self._label(finding.severity), finding.title,
+                         where(finding, self._keys))
             self._findings[key] = finding
         findings_table: LiveTable = self.query_one("#overview-findings")  # type: ignore[assignment]
         areas_table: LiveTable = self.query_one("#overview-areas")  # type: ignore[assignment]

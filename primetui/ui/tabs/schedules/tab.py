@@ -70,7 +70,9 @@ def role_cell(schedule: Schedule, colours: Mapping[str, str]) -> Text:
 def schedule_cells(schedule: Schedule, names: Mapping[str, str],
                    colours: Mapping[str, str]) -> tuple[Text, ...]:
     """One row's cells, as plain Text (never markup)."""
-    if schedule.next_runs:
+    if not schedule.enabled:
+        wall = local = "none (disabled)"
+    elif schedule.next_runs:
         run = schedule.next_runs[0]
         wall, local = run.wall.strftime(RUN_FORMAT), run.local.strftime(RUN_FORMAT)
     else:
@@ -85,7 +87,6 @@ class SchedulesTab(TableTab):
     """The schedules that stop and start instances, with their next runs in local time."""
 
     TAB_ID = "schedules"
-    TITLE = "Schedules"
     SUMMARY = ("The EventBridge schedules that stop and start instances, with their next runs "
                "in your local time and a check of the role they run as.")
     COLUMNS = (("name", "Name"), ("group", "Group"), ("state", "State".ljust(len("disabled"))),

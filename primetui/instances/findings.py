@@ -1,10 +1,11 @@
-"""The AWS areas of the findings: the account, the instances and the schedules.
+"""What needs attention about the instances: running outside their schedule, and stopped
+RDS instances that AWS will start again by itself.
 
-Instances "outside their schedule" are judged simply: for an instance with enabled start
-and stop schedules, the schedule that fired last (looking back a week) says whether it
-should be running; a running instance whose last switch was a stop (more than `GRACE`
-ago) is a warning, and a stopped one whose last switch was a start is worth a note. A
-stopped RDS instance says when AWS starts it again by itself.
+"Outside their schedule" is judged simply: for an instance with enabled start and stop
+schedules, the schedule that fired last (looking back a week) says whether it should be
+running; a running instance whose last switch was a stop (more than `GRACE` ago) is a
+warning, and a stopped one whose last switch was a start is worth a note. A stopped RDS
+instance says when AWS starts it again by itself.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from primetui.instances.model import RDS, Instance, Schedule
 from primetui.schedules.expressions import ScheduleExpressionError, iter_runs
 
 if TYPE_CHECKING:
-    from primetui.registry import Services
+    from primetui.instances.service import InstancesService
+    from primetui.schedules.service import SchedulesService
 
 GRACE = timedelta(minutes=15)
 """How long after a schedule fired an instance may still be on its way (not yet a finding)."""
@@ -29,23 +31,6 @@ RESTART_SOON = timedelta(days=2)
 """A stopped RDS instance that AWS restarts sooner than this is a warning, not a note."""
 RUNNING = {"running", "available"}
 
-
-def check_aws(services: Services) -> AreaResult:
-    """Whether the AWS account answers (STS GetCallerIdentity)."""
-    aws = services.aws
-    try:
-        identity = aws.identity(refresh=True)
-    except PrimeError as err:
-        return status("aws", "AWS account", "Unreachable.", [Finding(
-            "warning", "aws", f"AWS account: {err}",
-            "Instances and schedules could not be checked.", "overview", "r Check again")],
-            "overview")
-    profile = f"profile {aws.profile}" if aws.profile else "default credentials"
-    return status("aws", "AWS account", f"Account {identity.account} in {aws.region} "
-                  f"({profile}).", [], "overview")
-
-
-# ---------------------------------------------------------------------------- instances
 
 def last_run(schedule: Schedule, now: datetime) -> datetime | None:
     """When the schedule last fired before `now` (within `LOOKBACK`), if it did."""
@@ -87,14 +72,14 @@ def schedule_finding(instance: Instance, schedules: list[Schedule], now: datetim
                        f"schedule: {schedule.key} stopped it at {local_time(when)}.",
                        f"{instance.kind} {instance.id} has run for {duration((now - when).total_seconds())} "
                        f"since then; stop it, or check the schedule's role if it should have.",
-                       "instances", "x Stop", instance.id)
+                       "instances", "instances.stop", instance.id)
     if instance.state == "stopped" and start and (stop is None or start[0] > stop[0]) \
             and now - start[0] > GRACE:
         when, schedule = start
         return Finding("info", "instances", f"{instance.name} is stopped, though {schedule.key} "
                        f"started it at {local_time(when)}.",
                        f"{instance.kind} {instance.id}: someone stopped it, or the start "
-                       f"failed; start it if it should run.", "instances", "s Start", instance.id)
+                       f"failed; start it if it should run.", "instances", "instances.start", instance.id)
     return None
 
 
@@ -106,59 +91,28 @@ def restart_finding(instance: Instance, now: datetime) -> Finding | None:
         return Finding("info", "instances", f"{instance.name} is stopped; AWS starts it again "
                        f"by itself 7 days after it was stopped.",
                        "When it stopped is not known (AWS keeps RDS events for 14 days).",
-                       "instances", "enter Details", instance.id)
+                       "instances", "instances.details", instance.id)
     left = instance.auto_restart - now
     severity: Severity = "warning" if left < RESTART_SOON else "info"
     return Finding(severity, "instances", f"{instance.name} is stopped; AWS starts it again by "
                    f"itself on {local_time(instance.auto_restart)} (in "
                    f"{duration(max(0.0, left.total_seconds()))}).",
                    "A stopped RDS instance restarts after 7 days; stop it again after that "
-                   "if it should stay off.", "instances", "enter Details", instance.id)
+                   "if it should stay off.", "instances", "instances.details", instance.id)
 
 
-def check_instances(services: Services, now: datetime) -> AreaResult:
+def check_instances(service: InstancesService, schedules: SchedulesService,
+                    now: datetime) -> AreaResult:
     """Instances running outside their schedule and stopped RDS instances that will restart."""
-    instances = services.instances.list()
+    instances = service.list()
     note = ""
     try:
-        schedules = services.schedules.list(role_checks=False)
+        found = schedules.list(role_checks=False)
     except PrimeError as err:
-        schedules, note = [], f" Schedules unreadable: {err}"
+        found, note = [], f" Schedules unreadable: {err}"
     findings = [f for i in instances
-                for f in (schedule_finding(i, schedules, now), restart_finding(i, now)) if f]
+                for f in (schedule_finding(i, found, now), restart_finding(i, now)) if f]
     running = sum(1 for i in instances if i.state in RUNNING)
     summary = (f"{plural(len(instances), 'instance')}: {running} running, "
                f"{len(instances) - running} not." if instances else "No instances.") + note
-    return status("instances", "Instances", summary, findings, "instances")
-
-
-# ---------------------------------------------------------------------------- schedules
-
-def check_schedules(services: Services) -> AreaResult:
-    """Schedules whose role check fails (they will not fire) or whose expression is wrong."""
-    schedules = services.schedules.list(role_checks=True)
-    findings = []
-    for s in schedules:
-        if s.expression_error:
-            findings.append(Finding("warning", "schedules", f"Schedule {s.key} has an "
-                                    f"expression AWS cannot run: {s.expression_error}",
-                                    s.expression, "schedules", "enter Details", s.key))
-        check = s.role_check
-        if check is None or check.ok:
-            continue
-        if check.error:
-            findings.append(Finding("warning", "schedules", f"The role of schedule {s.key} "
-                                    f"cannot be checked: {check.error}.", check.role_arn,
-                                    "schedules", "enter Details", s.key))
-            continue
-        failed = next(c for c in check.checks if not c.ok)
-        severity: Severity = "critical" if s.enabled else "info"
-        findings.append(Finding(severity, "schedules", f"Schedule {s.key} will fail: its role "
-                                f"check fails ({failed.detail}).",
-                                f"Role {check.role_arn}." + (f" Fix: {failed.fix}" if failed.fix
-                                                             else ""),
-                                "schedules", "enter Details", s.key))
-    enabled = sum(1 for s in schedules if s.enabled)
-    summary = (f"{plural(len(schedules), 'schedule')} ({enabled} enabled)." if schedules
-               else "No schedules.")
-    return status("schedules", "Schedules", summary, findings, "schedules")
+    return status("instances", summary, findings)

@@ -1,0 +1,70 @@
+"""What needs attention about the certificates: close to expiry, unreachable, served ≠
+renewed, nothing renewing them automatically.
+
+`check_certificates` reads its own service (one made without a prompter, so an unknown
+host key is a finding, never a question) and returns the area's status and findings.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from primetui.certificates.certbot import Urgency, classify
+from primetui.findings.model import AreaResult, Finding, Severity
+from primetui.findings.wording import plural, status
+
+if TYPE_CHECKING:
+    from primetui.certificates.service import CertificatesService
+
+
+def no_domains() -> AreaResult:
+    """The status when no domain is configured (no service is needed to say so)."""
+    return status("certificates", "No domains configured.")
+
+
+def check_certificates(service: CertificatesService) -> AreaResult:
+    """Certificates inside warn/critical days, unreachable, or served ≠ renewed."""
+    cs = service.settings
+    if not cs.domains:
+        return no_domains()
+    overview = service.overview()
+    findings = []
+    for d in overview.domains:
+        days = d.days_left
+        left = "unknown" if days is None else (f"{days} day{'s' if days != 1 else ''} left"
+                                               if days >= 0 else "expired")
+        by_days = classify(days, cs.warn_days, cs.critical_days)
+        if d.urgency is Urgency.ERROR:
+            findings.append(Finding("critical", "certificates", f"{d.domain}: {d.note}",
+                                    f"Probed at {d.address}.", "certificates",
+                                    "certificates.details", d.domain))
+        elif by_days in (Urgency.EXPIRED, Urgency.CRITICAL, Urgency.WARNING):
+            severity: Severity = "warning" if by_days is Urgency.WARNING else "critical"
+            what = "has expired" if by_days is Urgency.EXPIRED else f"expires in {days} days"
+            findings.append(Finding(severity, "certificates", f"The certificate of {d.domain} "
+                                    f"{what}.", f"{left}; warn at {cs.warn_days} days, critical "
+                                    f"at {cs.critical_days}.", "certificates",
+                                    "certificates.renew", d.domain))
+        elif by_days is Urgency.UNKNOWN:
+            findings.append(Finding("warning", "certificates", f"The expiry of {d.domain}'s "
+                                    f"certificate is unknown.", d.note, "certificates",
+                                    "certificates.details", d.domain))
+        if d.mismatches:
+            findings.append(Finding("warning", "certificates", f"{d.domain} serves another "
+                                    f"certificate than the renewed one on disk.",
+                                    "; ".join(d.mismatches) + ". Reload nginx (the renewal's "
+                                    "deploy hook does it).", "certificates",
+                                    "certificates.auto_renew", d.domain))
+    if overview.server_error:
+        findings.append(Finding("warning", "certificates", f"certbot's certificates on "
+                                f"{cs.server} could not be read: {overview.server_error}",
+                                "", "certificates", "certificates.refresh", cs.server))
+    elif overview.server is not None and not overview.server.auto_renewal.active:
+        findings.append(Finding("warning", "certificates", f"Nothing renews the certificates "
+                                f"on {cs.server} automatically.",
+                                overview.server.auto_renewal.describe(), "certificates",
+                                "certificates.auto_renew", cs.server))
+    known = [d.days_left for d in overview.domains if d.days_left is not None]
+    soonest = f"; the soonest expires in {min(known)} days" if known else ""
+    summary = f"{plural(len(overview.domains), 'domain')}{soonest}."
+    return status("certificates", summary, findings)

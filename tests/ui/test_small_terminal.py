@@ -1,0 +1,40 @@
+"""An 80×24 SSH terminal: every tab label, and the footer's Quit, are on screen."""
+
+from __future__ import annotations
+
+from textual.widgets import Tab
+
+from primetui.ui.tabs import TABS
+from tests.ui.test_shell import lab_app, lab_settings, settle
+
+SMALL = (80, 24)
+
+
+def visible(widget, width: int) -> bool:
+    region = widget.region
+    return region.width > 0 and region.x >= 0 and region.right <= width
+
+
+async def test_every_tab_label_is_on_screen_at_80_columns(aws_settings, tmp_path):
+    app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(app, pilot)
+        for tab in TABS:  # also after switching to the last tab, which scrolls the bar
+            await pilot.press(tab.key)
+            await settle(app, pilot)
+            tabs = [t for t in app.screen.query(Tab) if t.id and t.id.startswith("--content-tab-")]
+            assert len(tabs) == len(TABS)
+            hidden = [str(t.label) for t in tabs if not visible(t, SMALL[0])]
+            assert hidden == [], f"on tab {tab.id}: {hidden} are off screen"
+
+
+async def test_the_footer_keeps_quit_on_screen_on_every_tab(aws_settings, tmp_path):
+    app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(app, pilot)
+        for tab in TABS:
+            await pilot.press(tab.key)
+            await settle(app, pilot)
+            keys = {k.key: k for k in app.screen.query("FooterKey")}
+            assert "q" in keys, f"no q key in the footer on {tab.id}"
+            assert visible(keys["q"], SMALL[0]), f"Quit is cut on the {tab.id} tab"
