@@ -151,8 +151,9 @@ class LiveTable(DataTable):
             self.virtual_size = size
 
     def _fit_new_rows(self, new: Mapping[str, tuple]) -> None:
-        """Widen the columns for newly added rows, measuring plain one-line cells by their
-        length (DataTable builds and measures a renderable per cell: ~30 ms per 100 rows)."""
+        """Widen the columns for newly added rows now, measuring plain one-line cells by their
+        length. (DataTable measures new rows again when the app next goes idle, building a
+        renderable per cell: ~30 ms per 100 rows, hence a big first load comes in chunks.)"""
         if not new:
             return
         for index, column in enumerate(self.columns.values()):
