@@ -5,9 +5,8 @@ from __future__ import annotations
 from textual.widgets import Tab
 
 from primetui.ui.tabs import TABS
-from tests.ui.test_shell import lab_app, lab_settings, settle
-
-SMALL = (80, 24)
+from tests.fixtures.shell import lab_app, lab_settings, settle
+from tests.fixtures.small_terminal import SMALL, walk_focus_and_check_each_is_on_screen
 
 
 def visible(widget, width: int) -> bool:
@@ -38,3 +37,37 @@ async def test_the_footer_keeps_quit_on_screen_on_every_tab(aws_settings, tmp_pa
             keys = {k.key: k for k in app.screen.query("FooterKey")}
             assert "q" in keys, f"no q key in the footer on {tab.id}"
             assert visible(keys["q"], SMALL[0]), f"Quit is cut on the {tab.id} tab"
+
+
+async def test_the_maintenance_form_scrolls_to_each_focused_field_at_80x24():
+    from primetui.maintenance.page import PageOptions
+    from primetui.maintenance.steps import CHECKLIST
+    from primetui.ui.tabs.maintenance.dialogs import MaintenanceFormDialog
+    from tests.fixtures.dialogs import DialogHost
+
+    dialog = MaintenanceFormDialog(PageOptions(contact="it@lab.example.edu"),
+                                   "prime.example.edu", CHECKLIST)
+    app = DialogHost(dialog)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        await walk_focus_and_check_each_is_on_screen(app, pilot, dialog)
+
+
+async def test_the_checklist_sentences_are_shown_whole_at_80x24():
+    from primetui.maintenance.page import PageOptions
+    from primetui.maintenance.steps import CHECKLIST
+    from primetui.ui.tabs.maintenance.dialogs import MaintenanceFormDialog
+    from tests.fixtures.dialogs import DialogHost
+
+    dialog = MaintenanceFormDialog(PageOptions(), "prime.example.edu", CHECKLIST)
+    app = DialogHost(dialog)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        for box, sentence in zip(dialog.query("Checkbox"), CHECKLIST, strict=True):
+            box.focus()
+            await pilot.pause()
+            shown = " ".join("".join(s.text for s in box.render_line(y)).strip()
+                             for y in range(box.size.height))
+            words = sentence.split()
+            assert words[-1] in shown and "…" not in shown, shown
+

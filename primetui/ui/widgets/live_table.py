@@ -86,7 +86,7 @@ class LiveTable(DataTable):
     @property
     def shown_keys(self) -> list[str]:
         """The ids of the rows shown, top to bottom."""
-        return [row.key.value for row in self.ordered_rows]
+        return [str(row.key.value) for row in self.ordered_rows]
 
     @property
     def selected_key(self) -> str | None:

@@ -222,7 +222,7 @@ class InstancesTab(TableTab):
         if worker.group != "instances" or worker.node is not self:
             return
         if event.state is WorkerState.SUCCESS:
-            self.call_later(self._loaded, worker.result.take())
+            self.call_later(self._loaded, worker.result.take())  # type: ignore[union-attr]
         elif event.state is WorkerState.ERROR:
             self._failed(worker.error)
 
