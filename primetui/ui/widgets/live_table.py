@@ -9,7 +9,7 @@ column, case-insensitive). Cells may be `str` or Rich `Text` (for colour).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -253,7 +253,8 @@ class LiveTable(DataTable):
             self._refill(wanted)
             return
 
-        def position(cells: object) -> int:
-            return place[tuple(map(id, cells if len(columns) > 1 else (cells,)))]  # type: ignore[arg-type]
+        def position(cells: Any) -> int:
+            """`sort` hands one column's cell alone, several columns' cells as a tuple."""
+            return place[tuple(map(id, cells if len(columns) > 1 else (cells,)))]
 
         self.sort(*columns, key=position)
