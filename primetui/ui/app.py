@@ -370,11 +370,18 @@ class PrimeApp(App[str | None]):
         self.push_screen(PlanScreen(plan, self.services), self._plan_closed)
 
     def _plan_closed(self, result: PlanResult | None) -> None:
-        """A plan screen closed: its run is in the audit log, and the tab shown may have changed."""
-        if self.shell is not None:
-            self.shell.reload_tab("audit")
-            if self.shell.active_tab != "audit":
-                self.shell.reload_tab(self.shell.active_tab)
+        """A plan screen closed: its run is in the audit log, and what it changed is read again.
+
+        The audit tab, the tab shown and, when the plan ran, the Overview (so it never says
+        "maintenance is on" for two more minutes after it was turned off).
+        """
+        if self.shell is None:
+            return
+        tabs = {"audit", self.shell.active_tab}
+        if result is not None:
+            tabs.add("overview")
+        for tab in sorted(tabs):
+            self.shell.reload_tab(tab)
 
 
 def make_app(settings: Settings | None = None, *, services: Services | None = None,

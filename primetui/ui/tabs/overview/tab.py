@@ -58,6 +58,13 @@ SHORT = 30
 """Below this many lines (an 80×24 terminal) the Overview packs its parts tighter."""
 
 
+def clock(when: float) -> str:
+    """A moment today as the lab's clock shows it: `14:05:09`."""
+    import time
+
+    return time.strftime("%H:%M:%S", time.localtime(when))
+
+
 class OverviewTab(TabBody):
     """The findings (one line each, coloured by severity) above each area's status."""
 
@@ -274,8 +281,12 @@ class OverviewTab(TabBody):
         """Check every area again (in a thread: it waits on AWS, servers and gpg)."""
         if self.services is None or not self.is_attached:
             return
+        headline = self.query_one("#overview-headline", Static)
         if self.report is None:
-            self.query_one("#overview-headline", Static).update("Checking every area…")
+            headline.update("Checking every area…")
+        else:  # the findings stay on screen while the new check runs, and say so
+            headline.update(f"Checking every area again… (last checked at "
+                            f"{clock(self.report.checked_at)})")
         self.collect()
 
     def _tick(self) -> None:
@@ -316,9 +327,9 @@ class OverviewTab(TabBody):
             return
         self.report = report
         every = ("" if self.has_class("-short") else
-                 f" Checked again every {int(REFRESH_SECONDS // 60)} minutes;")
+                 f" again every {int(REFRESH_SECONDS // 60)} minutes")
         self.query_one("#overview-headline", Static).update(
-            f"{report.headline()}{every} c checks now.")
+            f"{report.headline()} Checked at {clock(report.checked_at)}{every}; c checks now.")
         rows: dict[str, tuple] = {}
         self._findings = {}
         fixes = [where(finding, self._keys) for finding in report.findings]
