@@ -15,6 +15,10 @@ describe_instances by reservation (AWS by instance), so with one instance per re
 the tab's page size means the same here as on AWS.
 
     .venv/bin/python bench/tui_stall.py --runs 5
+
+`--collector off` runs the app with Python's garbage collector switched off (in the
+benchmark's process only; primetui never switches it): what is left is the table's own
+cost, the difference is the collector's.
 """
 
 from __future__ import annotations
@@ -147,6 +151,10 @@ def child(args: argparse.Namespace) -> int:
     """One run in a fresh process (a person runs one app per process: its heap, caches and
     collector start clean); prints its figures as JSON."""
     os.environ.update(dummy_aws_env(args.child, "us-east-2"))
+    if args.collector == "off":
+        import gc
+
+        gc.disable()
     ids = Path(args.ids).read_text().split()
     with tempfile.TemporaryDirectory(prefix="primetui-stall-") as tmp:
         got = asyncio.run(one_run(args.child, ids, args.refreshes, Path(tmp), args.run))
@@ -159,6 +167,8 @@ def main() -> int:
     parser.add_argument("--instances", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--refreshes", type=int, default=4)
+    parser.add_argument("--collector", choices=("on", "off"), default="on",
+                        help="off: measure with the garbage collector switched off")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--ids", help=argparse.SUPPRESS)
     parser.add_argument("--run", type=int, default=0, help=argparse.SUPPRESS)
@@ -177,7 +187,7 @@ def main() -> int:
         seed_lab_account(endpoint)
         ids = launch(endpoint, args.instances)
         print(f"{len(ids)} instances launched (+3 of the lab account); {args.runs} runs, "
-              f"{args.refreshes} refreshes each")
+              f"{args.refreshes} refreshes each; garbage collector {args.collector}")
         worst_per_run = []
         with tempfile.TemporaryDirectory(prefix="primetui-stall-") as tmp:
             ids_file = Path(tmp) / "ids"
@@ -185,7 +195,8 @@ def main() -> int:
             for run in range(args.runs):
                 done = subprocess.run(
                     [sys.executable, __file__, "--child", endpoint, "--ids", str(ids_file),
-                     "--run", str(run), "--refreshes", str(args.refreshes)],
+                     "--run", str(run), "--refreshes", str(args.refreshes),
+                     "--collector", args.collector],
                     capture_output=True, text=True, timeout=900)
                 if done.returncode != 0:
                     raise SystemExit(f"run {run + 1} failed: {done.stderr.strip()[-2000:]}")

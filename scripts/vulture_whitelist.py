@@ -63,3 +63,9 @@ error_console
 
 # argparse reads a parser's formatter_class when it prints --help (the examples keep their lines).
 formatter_class
+
+# io's writer protocol, called by the gzip writer handed the compression stream.
+writable
+
+# DataTable's public show_cursor, set on the Overview's areas table (no cursor there).
+show_cursor

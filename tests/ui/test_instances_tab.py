@@ -7,8 +7,6 @@ on every run (ids, addresses and clocks fixed).
 
 from __future__ import annotations
 
-import gc
-import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -109,7 +107,6 @@ async def test_table_lists_ec2_and_rds_with_state_address_schedules_and_protecti
         # weekdays 07:00 → 20:00 in Detroit: 65 hours of the week's 168
         assert prod["schedules"] == "65 h/168 · prime-start-mornings +1"
         assert set(body.table.rows) == {lab.prod_instance_id, lab.staging_instance_id, "prime-db"}
-        assert gc.isenabled()  # the collector is paused only while a listing is read
         assert text_of(body.query_one("#instances-status", Static)).startswith(
             "3 instances (2 EC2, 1 RDS), 2 running.")
 
@@ -328,37 +325,6 @@ async def test_fast_table_draws_the_same_picture_as_live_table():
         await pilot.pause()
         assert picture(plain) == picture(fast)
         assert any("stopping" in text for line in picture(fast) for text, _ in line)  # widened
-
-
-class _Node:
-    """A plain object the garbage collector tracks."""
-
-
-def test_the_collector_waits_for_a_listing_then_frees_its_cycles_and_freezes_once(monkeypatch):
-    from primetui.ui.tabs.instances.table import HeapQuieter
-
-    monkeypatch.setattr(HeapQuieter, "paused", False)
-    monkeypatch.setattr(HeapQuieter, "frozen", False)
-    try:
-        HeapQuieter.pause()
-        assert not gc.isenabled()
-        cycle = _Node()
-        cycle.me = cycle
-        gone = weakref.ref(cycle)
-        del cycle
-        kept = _Node()
-        HeapQuieter.settle()
-        assert gc.isenabled() and gone() is None  # the listing's cycles are freed at once
-        assert not any(o is kept for o in gc.get_objects())  # frozen: out of later passes
-        frozen = gc.get_freeze_count()
-        HeapQuieter.pause()
-        later = _Node()
-        HeapQuieter.settle()
-        assert gc.get_freeze_count() <= frozen  # frozen once: later rows stay collectable
-        assert any(o is later for o in gc.get_objects())
-    finally:
-        gc.enable()
-        gc.unfreeze()
 
 
 def test_a_handoff_gives_its_value_once():

@@ -168,3 +168,32 @@ async def test_a_longer_value_widens_its_column():
         await pilot.pause()
         state = next(c for c in table.columns.values() if c.key.value == "state")
         assert state.content_width >= len("stopping")
+
+
+async def test_rows_holding_the_very_same_cells_still_take_the_order_asked():
+    """A reorder knows a row by its cell objects; rows sharing all of them are refilled."""
+    app = TableApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(LiveTable)
+        same = ("web", "up")
+        table.show({"a": same, "b": same, "c": ("db", "down")})
+        await pilot.pause()
+        table.move_cursor(row=1)
+        table.show({"c": ("db", "down"), "b": same, "a": same})
+        await pilot.pause()
+        assert table.shown_keys == ["c", "b", "a"]
+        assert table.selected_key == "b"
+
+
+async def test_columns_are_fitted_before_the_next_frame():
+    """No frame shows header-wide columns: the widths and the scrollable size are set by
+    `show` itself, not when the app next goes idle."""
+    app = TableApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        table = app.query_one(LiveTable)
+        await pilot.pause()
+        table.show({"a": ("a-rather-long-instance-name-indeed", "stopped")})
+        widths = content_widths(table)
+        assert widths == {"name": len("a-rather-long-instance-name-indeed"), "state": len("stopped")}
+        assert table.virtual_size.width == sum(w + 2 for w in widths.values())
+        assert table.virtual_size.height == 2  # the header and the row

@@ -9,14 +9,13 @@ column, case-insensitive). Cells may be `str` or Rich `Text` (for colour).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual._two_way_dict import TwoWayDict
+from textual.geometry import Size
 from textual.render import measure
 from textual.widgets import DataTable
-from textual.widgets._data_table import default_cell_formatter
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist
 
 if TYPE_CHECKING:
@@ -30,6 +29,18 @@ MANY_REMOVED = 50
 def cell_text(cell: object) -> str:
     """The plain text of a cell, for filtering and comparing."""
     return cell.plain if isinstance(cell, Text) else str(cell)
+
+
+def _as_drawn(cell: object) -> RenderableType:
+    """What DataTable draws for a one-line cell: a str is markup, a float shows 2 decimals,
+    other non-renderables their `str` (as DataTable's own cell formatter does)."""
+    if isinstance(cell, str):
+        return Text.from_markup(cell.split("\n", 1)[0], end="")
+    if isinstance(cell, float):
+        return Text(f"{cell:.2f}", end="")
+    if isinstance(cell, Text) or hasattr(cell, "__rich_console__") or hasattr(cell, "__rich__"):
+        return cell  # type: ignore[return-value]
+    return Text(str(cell).split("\n", 1)[0], end="")
 
 
 def _same(a: object, b: object) -> bool:
@@ -118,38 +129,37 @@ class LiveTable(DataTable):
             else:
                 self._rebuild(wanted)
             self._shown = wanted
-            self._measure_now()
+            self._fit_table()
         if selected is not None and selected in wanted:
             try:
                 self.move_cursor(row=self.get_row_index(selected), animate=False)
             except RowDoesNotExist:
                 pass
 
-    def _measure_now(self) -> None:
-        """Size the columns for the new cells now rather than when the app next goes idle.
+    def _fit_table(self) -> None:
+        """Give the table its new scrollable size now, from the columns' widths.
 
-        DataTable measures on idle, so a frame (or a screenshot) drawn between a worker's
-        rows and that idle shows header-wide columns; `show` is called once per load, so
-        measuring here costs the same work once. Mirrors `DataTable._on_idle`.
+        DataTable sizes itself when the app next goes idle, so a frame (or a screenshot)
+        drawn between a worker's rows and that idle would show header-wide columns: the
+        columns are widened as rows come (`_fit_new_rows`, `_fit_column`) and the size set
+        here. Every row LiveTable adds is one line high and has no label.
         """
-        if self._updated_cells:
-            updated, self._updated_cells = self._updated_cells.copy(), set()
-            self._update_column_widths(updated)
-        if self._require_update_dimensions:
-            self._require_update_dimensions = False
-            new_rows, self._new_rows = self._new_rows.copy(), set()
-            self._update_dimensions(self._fit_new_rows(new_rows))
+        width = sum(column.get_render_width(self) for column in self.columns.values())
+        header = self.header_height if self.show_header else 0
+        size = Size(width, self.row_count + header)
+        if self.virtual_size != size:
+            self.virtual_size = size
 
-    def _fit_new_rows(self, new_rows: set) -> set:
-        """Widen the columns for new one-line rows here (DataTable builds and measures a
-        renderable per cell: ~30 ms per 100 rows); the rows it must measure itself."""
-        plain = {key for key in new_rows if (row := self.rows.get(key)) is not None
-                 and row.height == 1 and not row.auto_height and row.label is None}
-        if plain:
-            for column in self.columns.values():
-                widest = max(self._cell_width(self._data[key].get(column.key)) for key in plain)
-                column.content_width = max(column.content_width, widest)
-        return new_rows - plain
+    def _fit_new_rows(self, new: Mapping[str, tuple]) -> None:
+        """Widen the columns for newly added rows now, measuring plain one-line cells by their
+        length. (DataTable measures new rows again when the app next goes idle, building a
+        renderable per cell: ~30 ms per 100 rows, hence a big first load comes in chunks.)"""
+        if not new:
+            return
+        for index, column in enumerate(self.columns.values()):
+            widest = max(self._cell_width(cells[index]) if index < len(cells) else 0
+                         for cells in new.values())
+            column.content_width = max(column.content_width, widest)
 
     def _update_cells(self, wanted: dict[str, tuple]) -> None:
         """Same rows in the same order: redraw only the cells that changed."""
@@ -175,7 +185,7 @@ class LiveTable(DataTable):
             return cell.cell_len
         if isinstance(cell, str) and "[" not in cell and "\n" not in cell:
             return cell_len(cell)
-        return measure(self.app.console, default_cell_formatter(cell, wrap=False, height=1), 1)
+        return measure(self.app.console, _as_drawn(cell), 1)
 
     def _fit_column(self, key: str, pairs: list[tuple[object, object]]) -> None:
         """Widen or narrow a column for its changed cells, once per column.
@@ -192,11 +202,8 @@ class LiveTable(DataTable):
         if widest_new >= column.content_width:
             column.content_width = max(widest_new, label)
         elif any(self._cell_width(before) >= column.content_width for before, _ in pairs):
-            column.content_width = max([label, *(self._cell_width(cells.get(column.key, ""))
-                                                 for cells in self._data.values())])
-        else:
-            return
-        self._require_update_dimensions = True
+            column.content_width = max([label, *(self._cell_width(cell)
+                                                 for cell in self.get_column(key))])
 
     def _remove(self, key: str) -> None:
         try:
@@ -204,13 +211,18 @@ class LiveTable(DataTable):
         except RowDoesNotExist:
             pass
 
+    def _refill(self, wanted: dict[str, tuple]) -> None:
+        """Empty the table and add the rows in order."""
+        self.clear()
+        for key, cells in wanted.items():
+            self.add_row(*cells, key=key)
+        self._fit_new_rows(wanted)
+
     def _rebuild(self, wanted: dict[str, tuple]) -> None:
         """Rows came, went or moved: remove the gone, update the kept, add the new, reorder once."""
         gone = [key for key in self._shown if key not in wanted]
         if len(gone) > MANY_REMOVED:  # remove_row renumbers every row: start afresh instead
-            self.clear()
-            for key, cells in wanted.items():
-                self.add_row(*cells, key=key)
+            self._refill(wanted)
             return
         for key in gone:
             self._remove(key)
@@ -218,17 +230,31 @@ class LiveTable(DataTable):
         saved, self._shown = self._shown, {key: self._shown[key] for key in kept}
         self._update_cells(kept)
         self._shown = saved
-        for key, cells in wanted.items():
-            if key not in kept:
-                self.add_row(*cells, key=key)
-        self._reorder(list(wanted))
+        new = {key: cells for key, cells in wanted.items() if key not in kept}
+        for key, cells in new.items():
+            self.add_row(*cells, key=key)
+        self._fit_new_rows(new)
+        self._reorder(wanted)
 
-    def _reorder(self, keys: list[str]) -> None:
-        """Show the rows in the order of `keys` (what `DataTable.sort` does, by our order)."""
-        current = sorted(self.rows, key=lambda row_key: self._row_locations.get(row_key) or 0)
-        if [row_key.value for row_key in current] == keys:
+    def _reorder(self, wanted: dict[str, tuple]) -> None:
+        """Show the rows in the order of `wanted`, renumbering them once (`DataTable.sort`).
+
+        `sort` hands its key function a row's cells, not its key: a row is known by which
+        cell objects it holds (the ones `show` was given). Two rows holding the very same
+        objects cannot be told apart; then the table is refilled instead.
+        """
+        if self.shown_keys == list(wanted):
             return
-        by_value = {row_key.value: row_key for row_key in self.rows}
-        self._row_locations = TwoWayDict({by_value[key]: i for i, key in enumerate(keys)})
-        self._update_count += 1
-        self.refresh()
+        columns = self.column_keys
+        place: dict[tuple[int, ...], int] = {}
+        for index, key in enumerate(wanted):
+            place[tuple(map(id, self.get_row(key)))] = index
+        if len(place) != len(wanted):
+            self._refill(wanted)
+            return
+
+        def position(cells: Any) -> int:
+            """`sort` hands one column's cell alone, several columns' cells as a tuple."""
+            return place[tuple(map(id, cells if len(columns) > 1 else (cells,)))]
+
+        self.sort(*columns, key=position)

@@ -23,7 +23,7 @@ from textual.widgets import DataTable
 from primetui.errors import PrimeError
 from primetui.instances.model import RDS, Instance, attach_schedules
 from primetui.ui.messages import OpenPlan
-from primetui.ui.tabs.instances.table import FastLiveTable, Handoff, HeapQuieter
+from primetui.ui.tabs.instances.table import FastLiveTable, Handoff
 from primetui.ui.tabs.table_tab import TableTab
 from primetui.ui.tabs.wiring import InstancesWiring
 from primetui.ui.widgets.live_table import LiveTable
@@ -172,10 +172,6 @@ class InstancesTab(TableTab[InstancesWiring]):
         """Read the instances as soon as the tab is first shown."""
         self.reload()
 
-    def on_unmount(self) -> None:
-        """Never leave the collector paused behind a tab that is gone."""
-        HeapQuieter.settle()
-
     def set_wiring(self, wiring: InstancesWiring | None) -> None:
         """New services: forget the old account's rows and schedules."""
         self.instances, self._schedules, self._schedules_read = {}, None, 0.0
@@ -196,11 +192,9 @@ class InstancesTab(TableTab[InstancesWiring]):
         colours = {name: getattr(theme, name, None) or fallback for name, fallback in
                    (("success", "green"), ("error", "red"), ("warning", "yellow"))}
         stale = time.monotonic() - self._schedules_read > SCHEDULES_EVERY or self._schedules is None
-        HeapQuieter.pause()
         self.run_in_thread(self.read_instances, colours, None if stale else self._schedules,
                            self._schedules_read, self._listing, done=self._handed_over,
-                           failed=self._failed, after=HeapQuieter.settle, group="instances",
-                           quiet_repeats=True)
+                           failed=self._failed, group="instances", quiet_repeats=True)
 
     def read_instances(self, colours: dict[str, str],
                        schedules: tuple[tuple[Schedule, ...], dict[str, float | None]] | None,
@@ -223,7 +217,6 @@ class InstancesTab(TableTab[InstancesWiring]):
         return Handoff(Listing(rows, cells, schedules, schedules_read, note, colours))
 
     def _handed_over(self, handoff: Handoff[Listing]) -> None:
-        # shown on a later turn of the event loop than the collection `settle` made
         self.call_later(self._loaded, handoff.take())
 
     def _loaded(self, listing: Listing) -> None:
