@@ -138,7 +138,7 @@ def renew_command(args: argparse.Namespace) -> int:
                                     yes=args.yes or not renewal.plan.mutating)
     finally:
         service.close()
-    if code == 0:
+    if code == 0 or renewal.report.failures:  # a partial renewal: each domain's own outcome
         print(renewal.report.summary())
     return code
 

@@ -98,7 +98,7 @@ def test_certs_renew_yes_renews_and_states_old_and_new_serial(config, lineage, t
     assert after != before
     assert "Congratulations, all renewals succeeded" in done.stdout  # certbot's own output
     assert done.stdout.rstrip().splitlines()[-1].startswith(
-        f"Renewed: {DOMAIN}: serial {before} → {after}, expires ")
+        f"Renewed: {DOMAIN}: renewed and served, serial {before} → {after}, expires ")
 
 
 def test_certs_renew_without_yes_and_without_a_terminal_refuses(config, lineage, tmp_path) -> None:

@@ -212,14 +212,14 @@ async def test_renew_from_the_tab_shows_the_new_served_serial(world_app, lineage
         assert screen.result.ok, screen.view.outcome_text
         after = served_serial(lineage)
         assert after != before
-        assert any(line.startswith(f"{DOMAIN}: serial {before} → {after}, expires ")
+        assert any(line.startswith(f"{DOMAIN}: renewed and served, serial {before} → {after}, expires ")
                    for line in screen.view.log_text())
         await pilot.press("enter")  # close: the tab reads both sides again
         await settle(app, pilot)
         assert isinstance(app.screen, MainScreen)
         assert row(app, DOMAIN)["serial"] == after[:6] + "…"
         assert row(app, DOMAIN)["mismatch"] == ""
-        assert any(m.startswith(f"Renewed: {DOMAIN}: serial {before} → {after}")
+        assert any(m.startswith(f"Renewed: {DOMAIN}: renewed and served, serial {before} → {after}")
                    for m in notifications(app))
 
 
