@@ -110,6 +110,9 @@ class CertificateSettings:
     """Standalone renewal: gives port 80 back afterwards; default `docker start`."""
     find_command: str | None = None
     """Standalone renewal: shows what holds port 80; default `docker ps` and `ss -ltnp`."""
+    links: dict[str, str] = field(default_factory=dict)
+    """Per-domain symlink nginx's site reads the certificate through (its fullchain.pem and
+    privkey.pem); issuing a first certificate points it at certbot's new live directory."""
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     renew.add_argument("--yes", action="store_true", help="do not ask")
     renew.set_defaults(handler=renew_command)
 
+    issue = sub.add_parser("issue", help="issue a first certificate for a domain certbot has "
+                           "none for (certbot certonly), then verify what is served")
+    issue.add_argument("domain", metavar="DOMAIN", help="the domain to issue a certificate for")
+    issue.add_argument("--yes", action="store_true", help="do not ask")
+    issue.set_defaults(handler=issue_command)
+
     auto = sub.add_parser("auto-renew", help="install a renewal timer (or cron entry) if none is on")
     auto.add_argument("--yes", action="store_true", help="do not ask")
     auto.set_defaults(handler=auto_renew_command)
@@ -140,6 +146,26 @@ def renew_command(args: argparse.Namespace) -> int:
         service.close()
     if code == 0 or renewal.report.failures:  # a partial renewal: each domain's own outcome
         print(renewal.report.summary())
+    return code
+
+
+def issue_command(args: argparse.Namespace) -> int:
+    """Issue a first certificate as a plan (asks unless --yes), then say what is served."""
+    from primetui.cli.main import TerminalPrompter, run_plan_in_terminal
+    from primetui.registry import Services
+
+    settings, service = _service(args)
+    try:
+        if settings.ui.read_only:
+            raise UsageError("Read-only mode is on, so no certificate was issued.")
+        issuance = service.issue_plan(args.domain)
+        services = Services(settings, prompter=TerminalPrompter())
+        code = run_plan_in_terminal(issuance.plan, services, dry_run=False, read_only=False,
+                                    yes=args.yes)
+    finally:
+        service.close()
+    if issuance.report.outcomes:
+        print("; ".join(issuance.report.outcomes.values()) + ".")
     return code
 
 
