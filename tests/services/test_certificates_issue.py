@@ -99,3 +99,29 @@ def test_issuing_a_new_domain_serves_certbots_certificate(
         assert service.server_certificates().listing.for_domain(NEW) is not None
     finally:
         service.close()
+
+
+def test_the_demos_critical_certificate_is_fixed_inside_the_demo(tmp_path) -> None:
+    from primetui.registry import Services
+    from primetui.sandbox.world import DOMAIN, Sandbox
+
+    world = Sandbox.start(tmp_path / "world")
+    try:
+        world.restore_environment()
+        services = Services(world.settings, prompter=MustNotAsk())
+        service = services.certificates
+        try:
+            result = check_certificates(service)
+            critical = next(f for f in result.findings if f.severity == "critical")
+            assert critical.title == f"The certificate of {DOMAIN} expires in 4 days."
+            assert critical.action == "certificates.issue" and critical.subject == DOMAIN
+            issuance = service.issue_plan(DOMAIN)
+            done = execute(issuance.plan, lambda e: None)
+            assert done.ok, done.error
+            after = check_certificates(service)
+            assert not any(f.severity == "critical" for f in after.findings), after.findings
+            assert issuance.report.outcomes[DOMAIN].startswith(f"{DOMAIN}: issued and served")
+        finally:
+            service.close()
+    finally:
+        world.stop()
