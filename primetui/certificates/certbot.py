@@ -334,15 +334,21 @@ def certbot_option(command: str, option: str) -> str | None:
     return m["value"] if m else None
 
 
-def renewal_cron_lines(text: str, config_dir: str | None) -> tuple[str, ...]:
-    """Cron lines that run `certbot renew` for this config dir (None: certbot's default)."""
+def renewal_cron_lines(text: str, config_dir: str | None,
+                       wrapper: str | None = None) -> tuple[str, ...]:
+    """Cron lines that run `certbot renew` for this config dir (None: certbot's default),
+    or that run `wrapper renew` (a wrapper script that passes certbot its directories)."""
     default = "/etc/letsencrypt"
     wanted = (config_dir or default).rstrip("/")
     found = []
     for raw in text.splitlines():
         line = raw.strip()
-        if not line or line.startswith("#") or "certbot" not in line or "renew" not in line:
+        if not line or line.startswith("#") or "renew" not in line:
             continue
-        if (certbot_option(line, "--config-dir") or default).rstrip("/") == wanted:
+        if wrapper and wrapper in line:
+            found.append(line)
+        elif "certbot" not in line:
+            continue
+        elif (certbot_option(line, "--config-dir") or default).rstrip("/") == wanted:
             found.append(line)
     return tuple(found)
