@@ -57,7 +57,7 @@ class _Issuance:
         if self.settings.method == "standalone":
             parts.append("--standalone")
         else:
-            parts += ["--webroot", "-w", shlex.quote(self.settings.webroot)]
+            parts += ["--webroot", "-w", shlex.quote(self.settings.webroot or self.profile.webroot)]
         parts += ["--non-interactive", "--agree-tos"]
         if self.settings.acme_server:
             parts += ["--server", shlex.quote(self.settings.acme_server)]

@@ -98,7 +98,7 @@ class _Renewal:
         if self.standalone:
             parts.append("--standalone")
         else:
-            parts += ["--webroot", "-w", shlex.quote(self.settings.webroot)]
+            parts += ["--webroot", "-w", shlex.quote(self.settings.webroot or self.profile.webroot)]
         parts += ["--non-interactive", "--no-random-sleep-on-renew"]
         if self.request.force:
             parts.append("--force-renewal")
