@@ -26,15 +26,17 @@ class Area(NamedTuple):
     """The number key that shows its tab."""
     commands: tuple[str, ...] = ()
     """Its command-line modules (`primetui/cli/<name>.py`), e.g. ("certs",)."""
+    short: str = ""
+    """A shorter title for narrow terminals (80 columns), when the title is long."""
 
 
 AREAS: tuple[Area, ...] = (
     Area("overview", "Overview", "1", ("check", "report")),
     Area("instances", "Instances", "2", ("instances",)),
     Area("schedules", "Schedules", "3", ("schedules",)),
-    Area("certificates", "Certificates", "4", ("certs",)),
+    Area("certificates", "Certificates", "4", ("certs",), "Certs"),
     Area("backups", "Backups", "5", ("backup",)),
-    Area("maintenance", "Maintenance", "6", ("maintenance",)),
+    Area("maintenance", "Maintenance", "6", ("maintenance",), "Maint"),
     Area("audit", "Audit", "7", ("audit",)),
 )
 """Every area, in the order of its tab."""

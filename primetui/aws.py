@@ -177,6 +177,13 @@ def explain_aws_error(err: BaseException, action: str, profile: str | None, *,
         else:
             why = "check the network connection, aws.endpoint_url or AWS_ENDPOINT_URL"
         return made(f"Cannot reach AWS at {url}: {why}.", "unreachable")
+    from botocore.parsers import ResponseParserError
+
+    if isinstance(err, ResponseParserError):
+        url = str(endpoint_url or "its endpoint").rstrip("/")
+        return made(f"AWS at {url} answered {action} with something that is not an AWS "
+                    f"response (not the XML or JSON AWS sends): check aws.endpoint_url, "
+                    f"AWS_ENDPOINT_URL or any proxy in between.", "unreachable")
     if isinstance(err, bx.NoRegionError):
         return made("No AWS region is set: set aws.region in the config.", "region")
     if isinstance(err, bx.ParamValidationError):
@@ -192,8 +199,84 @@ def _is_aws_failure(err: BaseException) -> bool:
     """Whether an exception came from botocore or boto3 (and should be explained)."""
     from boto3.exceptions import Boto3Error
     from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
 
-    return isinstance(err, BotoCoreError | ClientError | Boto3Error)
+    return isinstance(err, BotoCoreError | ClientError | Boto3Error | ResponseParserError)
+
+
+class AwsDeadlineError(AwsCallError):
+    """An AWS call that did not finish within `aws.deadline` (its thread is left behind)."""
+
+
+def call_with_deadline(fn: Callable[[], T], seconds: float, on_late: Callable[[], BaseException],
+                       name: str = "aws-call") -> T:
+    """`fn()` on a daemon thread, waited for at most `seconds`; `on_late()` is raised after.
+
+    botocore's read timeout bounds each wait for bytes, so an endpoint that sends one byte
+    a second is never "timed out"; this bounds the whole call. The abandoned thread is a
+    daemon: it never keeps the process alive.
+    """
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as err:  # noqa: BLE001 - handed to the waiting thread
+            box["error"] = err
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name=name, daemon=True).start()
+    if not done.wait(seconds):
+        raise on_late()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _bound_calls(client: Any, service: str, aws: AwsService) -> None:
+    """Give every API call of `client` (paginators' pages too) an overall deadline."""
+    make_call = client._make_api_call  # every operation and every page goes through it
+
+    def bounded(operation: str, params: Any) -> Any:
+        seconds = aws.deadline
+        action = f"{service}:{operation}"
+
+        def late() -> AwsDeadlineError:
+            url = str(aws.settings.endpoint_url or client.meta.endpoint_url or "its endpoint")
+            return AwsDeadlineError(
+                f"AWS at {url.rstrip('/')} did not finish answering {action} within "
+                f"{seconds:g} s: check the network, or raise aws.deadline.",
+                kind="unreachable", action=action)
+
+        return call_with_deadline(lambda: make_call(operation, params), seconds, late,
+                                  name=f"aws-{action}")
+
+    client._make_api_call = bounded
+    client.meta.events.register("before-parse", _refuse_non_aws_answer)
+
+
+def _refuse_non_aws_answer(operation_model: Any, response_dict: dict[str, Any],
+                           **_: Any) -> None:
+    """A 2xx answer whose body is not what AWS sends (a proxy's HTML page, garbage) fails.
+
+    botocore's JSON parser reads such a body as an empty answer, so a list would quietly
+    say "none"; a query/XML one would fail with an error no one can act on.
+    """
+    from botocore.parsers import ResponseParserError
+
+    body = response_dict.get("body")
+    if (not isinstance(body, bytes) or not body.strip() or response_dict.get("status_code",
+                                                                               500) >= 300):
+        return
+    output = operation_model.output_shape
+    if output is not None and output.serialization.get("payload"):
+        return  # the body is the payload itself (a blob, a document), not AWS's envelope
+    protocol = operation_model.service_model.resolved_protocol
+    wanted = b"{" if protocol in ("json", "rest-json") else b"<"
+    if not body.lstrip().startswith(wanted):
+        raise ResponseParserError("the answer is not an AWS response")
 
 
 _LOADER: Any = None
@@ -229,6 +312,7 @@ class AwsService:
         self._sessions: dict[str, Any] = {}
         self._clients: dict[tuple[str, str], Any] = {}
         self._identity: AccountIdentity | None = None
+        self._deadline: float | None = None
 
     @property
     def profile(self) -> str | None:
@@ -239,6 +323,15 @@ class AwsService:
     def region(self) -> str:
         """The configured region."""
         return self.settings.region
+
+    @property
+    def deadline(self) -> float:
+        """Seconds one AWS call may take in all (`aws.deadline`, or less when set shorter)."""
+        return min(self.settings.deadline, self._deadline or self.settings.deadline)
+
+    def limit_deadline(self, seconds: float | None) -> None:
+        """Bound every further call to `seconds` as well (`check --timeout`), None to lift it."""
+        self._deadline = seconds
 
     @contextmanager
     def translating(self, action: str) -> Iterator[None]:
@@ -291,7 +384,14 @@ class AwsService:
                                 read_timeout=s.read_timeout)
                 extra = {"endpoint_url": s.endpoint_url} if s.endpoint_url else {}
                 with self.translating(f"{name}:CreateClient"):
-                    found = self.session(region).client(name, config=config, **extra)
+                    try:
+                        found = self.session(region).client(name, config=config, **extra)
+                    except ValueError as err:  # botocore: "Invalid endpoint: …"
+                        raise AwsCallError(
+                            f"AWS cannot be reached for {name}: {_clean(str(err))} (check "
+                            f"aws.endpoint_url and AWS_ENDPOINT_URL: an http:// or https:// "
+                            f"URL).", kind="unreachable", action=f"{name}:CreateClient") from None
+                _bound_calls(found, name, self)
                 self._clients[(name, region)] = found
             return found
 

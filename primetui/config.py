@@ -8,8 +8,10 @@ whose message names the file, the key (or line) and what was expected.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +38,9 @@ class AwsSettings:
     """Seconds to wait for an AWS answer."""
     max_attempts: int = 4
     """Attempts per AWS call (standard retry mode)."""
+    deadline: float = 90.0
+    """Seconds one AWS call may take in all, retries included, however slowly the answer
+    trickles in (read_timeout bounds only the wait for each piece of it)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,20 @@ class ServerSettings:
     """Seconds a single remote command may run."""
     paths: dict[str, str] = field(default_factory=dict)
     """Overrides of the host profile's paths (letsencrypt, webroot, www_root, conf_d, nginx_prefix)."""
+    explicit: frozenset[str] | None = field(default=None, compare=False)
+    """The keys the config file set (not a key in the file); ssh_config fills in the rest.
+    None (settings built in code) counts every connection key as set."""
+    ssh_config: Path | None = field(default=None, compare=False)
+    """The ssh_config file read for this server (not a key here: `[ssh] config`)."""
+
+
+@dataclass(frozen=True)
+class SshSettings:
+    """How servers are found, besides their [servers] tables."""
+
+    config: Path | None = None
+    """The ssh_config file read for every server (Host aliases, HostName, User, Port,
+    IdentityFile, ProxyJump...); unset means ~/.ssh/config. [servers] keys win where set."""
 
 
 @dataclass(frozen=True)
@@ -187,6 +206,7 @@ class Settings:
 
     aws: AwsSettings = field(default_factory=AwsSettings)
     servers: dict[str, ServerSettings] = field(default_factory=dict)
+    ssh: SshSettings = field(default_factory=SshSettings)
     instances: InstanceSettings = field(default_factory=InstanceSettings)
     certificates: CertificateSettings = field(default_factory=CertificateSettings)
     backups: BackupSettings = field(default_factory=BackupSettings)
@@ -203,7 +223,7 @@ _CHOICES = {
     ("certificates", "method"): ("webroot", "standalone"),
     ("maintenance", "switch"): ("elastic-ip", "route53"),
 }
-_NOT_KEYS = {"path", "demo"}
+_NOT_KEYS = {"path", "demo", "explicit", "ssh_config"}
 
 
 def _type_name(tp: Any) -> str:
@@ -256,7 +276,8 @@ class _Reader:
                 raise self.fail(key, "a number of zero or more")
             return raw
         if tp is float:
-            if isinstance(raw, bool) or not isinstance(raw, int | float) or raw <= 0:
+            if (isinstance(raw, bool) or not isinstance(raw, int | float)
+                    or not math.isfinite(raw) or raw <= 0):
                 raise self.fail(key, "a positive number")
             return float(raw)
         if tp is str:
@@ -291,6 +312,8 @@ class _Reader:
                 raise ConfigError(f"{self.file}: {where}: required key is missing.")
             elif isinstance(f.default, Path):
                 kwargs[name] = f.default.expanduser()
+        if cls is ServerSettings:  # which keys were set, so ssh_config can fill in the rest
+            kwargs["explicit"] = frozenset(raw)
         return cls(**kwargs)
 
 
@@ -298,6 +321,9 @@ def parse_settings(text: str, file: Path) -> Settings:
     """Parse TOML text into `Settings`; every problem is one `ConfigError` sentence."""
     try:
         doc = tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError(f"{file}: not valid TOML (its tables or arrays are nested too "
+                          f"deeply to read).") from None
     except tomllib.TOMLDecodeError as err:
         detail = str(err)
         m = re.search(r"\(at line (\d+), column (\d+)\)", detail)
@@ -305,11 +331,66 @@ def parse_settings(text: str, file: Path) -> Settings:
         reason = re.sub(r"\s*\(at .*\)$", "", detail) or "invalid TOML"
         raise ConfigError(f"{file}: {where}: not valid TOML ({reason[0].lower() + reason[1:]}).") from None
     settings = _Reader(file).section("", doc, Settings)
+    if settings.ssh.config is not None:
+        servers = {n: dataclasses.replace(s, ssh_config=settings.ssh.config)
+                   for n, s in settings.servers.items()}
+        settings = dataclasses.replace(settings, servers=servers)
     _check_references(settings, file)
     return dataclasses.replace(settings, path=file)
 
 
+_DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+_USER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*\$?")
+
+
+def is_domain_name(name: str) -> bool:
+    """Whether `name` is a DNS name: dot-separated labels of a-z, 0-9 and inner dashes
+    (international names as their xn-- form), at most 253 characters, a trailing dot allowed.
+    A leading `*.` (a wildcard certificate) is accepted as well."""
+    if not isinstance(name, str) or not name.isascii():
+        return False
+    name = name.lower().removesuffix(".").removeprefix("*.")
+    labels = name.split(".")
+    return 0 < len(name) <= 253 and all(_DOMAIN_LABEL.fullmatch(label) for label in labels)
+
+
+def _check_url(url: str) -> bool:
+    """Whether `url` is an http(s) URL with a host (what botocore can send requests to)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return False
+    return (parts.scheme in ("http", "https") and bool(parts.hostname)
+            and not any(ch.isspace() for ch in url))
+
+
+def _check_names(s: Settings, file: Path) -> None:
+    """Values that reach a shell or a URL: domains, the AWS endpoint, SSH user names."""
+    if s.aws.endpoint_url is not None and not _check_url(s.aws.endpoint_url):
+        raise ConfigError(f"{file}: aws.endpoint_url: expected an http:// or https:// URL "
+                          f"with a host name, not '{s.aws.endpoint_url}'.")
+    for i, domain in enumerate(s.certificates.domains):
+        if not is_domain_name(domain):
+            raise ConfigError(f"{file}: certificates.domains[{i}]: expected a domain name "
+                              f"(letters, digits, dashes and dots), not {domain!r}.")
+    for domain in s.certificates.endpoints:
+        if not is_domain_name(domain):
+            raise ConfigError(f"{file}: certificates.endpoints: expected domain names as keys, "
+                              f"not {domain!r}.")
+    if s.maintenance.domain and not is_domain_name(s.maintenance.domain):
+        raise ConfigError(f"{file}: maintenance.domain: expected a domain name (letters, "
+                          f"digits, dashes and dots), not {s.maintenance.domain!r}.")
+    for name, server in s.servers.items():
+        if not _USER_NAME.fullmatch(server.user):
+            raise ConfigError(f"{file}: servers.{name}.user: expected a login name (letters, "
+                              f"digits, . _ -), not {server.user!r}.")
+
+
 def _check_references(s: Settings, file: Path) -> None:
+    _check_names(s, file)
     for name, server in s.servers.items():
         if not server.host.strip():
             raise ConfigError(f"{file}: servers.{name}.host: expected a host name or address.")
@@ -351,13 +432,49 @@ def _check_maintenance(m: MaintenanceSettings, file: Path) -> None:
                           f"when switch = \"route53\".")
 
 
+def check_config_ownership(file: Path, info: os.stat_result | None = None) -> None:
+    """Refuse, as ssh does, a config file that someone else could have written.
+
+    The config holds commands primetui runs (locally and over SSH, some under sudo), so a
+    file that is world-writable, sits in a world-writable directory without the sticky bit,
+    or belongs to another user (not root, not the one running primetui) is refused with the
+    command that fixes it.
+    """
+    info = info or file.stat()
+    me = os.getuid()
+    if info.st_uid not in (0, me):
+        raise ConfigError(f"{file}: refused because it belongs to another user (uid "
+                          f"{info.st_uid}), and it holds commands primetui runs; copy it to a "
+                          f"file of your own or run 'chown {me} {file}'.")
+    if info.st_mode & stat.S_IWOTH:
+        raise ConfigError(f"{file}: refused because anyone can write to it, and it holds "
+                          f"commands primetui runs; run 'chmod go-w {file}'.")
+    folder = file.parent
+    try:
+        where = folder.stat()
+    except OSError:
+        return
+    if where.st_mode & stat.S_IWOTH and not where.st_mode & stat.S_ISVTX:
+        raise ConfigError(f"{file}: refused because anyone can replace it (its folder {folder} "
+                          f"is world-writable), and it holds commands primetui runs; run "
+                          f"'chmod o-w {folder}' or move the file.")
+    if where.st_uid not in (0, me):
+        raise ConfigError(f"{file}: refused because its folder {folder} belongs to another "
+                          f"user (uid {where.st_uid}), who could replace it; move the file to "
+                          f"a folder of your own.")
+
+
 def load_settings(explicit: str | os.PathLike[str] | None = None) -> Settings:
     """Read the config file; `ConfigError` (exit code 2) on any problem."""
     file = config_path(explicit)
     try:
-        text = file.read_text(encoding="utf-8")
+        with open(file, "rb") as handle:
+            check_config_ownership(file, os.fstat(handle.fileno()))
+            text = handle.read().decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{file}: no configuration file; run 'primetui config init' to write one.") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{file}: cannot be read (it is a directory).") from None
     except (OSError, UnicodeDecodeError) as err:
         reason = getattr(err, "strerror", None) or "not UTF-8 text"
         raise ConfigError(f"{file}: cannot be read ({reason}).") from None
@@ -423,9 +540,13 @@ STARTER = """\
 # profile = "prime"            # a profile in ~/.aws/config; unset = default credentials
 region = "us-east-2"
 # endpoint_url = "http://127.0.0.1:5000"   # moto, LocalStack or a VPC endpoint
+# deadline = 90                # seconds one AWS call may take in all, however slow the answer
+
+# [ssh]
+# config = "~/.ssh/config"     # the ssh_config read for every server (the default)
 
 # [servers.prod]
-# host = "prime.example.edu"   # required in each [servers.NAME]
+# host = "prime.example.edu"   # required in each [servers.NAME]; a Host alias of ssh_config works
 # user = "ubuntu"
 # key = "~/.ssh/prime-prod.pem"
 # profile = "ubuntu"           # ubuntu | al2023 | sandbox
@@ -474,8 +595,13 @@ def write_starter(file: Path, *, force: bool = False) -> Path:
     if file.exists() and not force:
         raise ConfigError(f"{file}: already exists; edit it, or remove it first.")
     parse_settings(STARTER, file)  # the starter must always be valid
-    file.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(STARTER)
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(STARTER)
+    except OSError as err:
+        reason = (err.strerror or type(err).__name__).lower()
+        raise ConfigError(f"{file}: the starter config cannot be written there ({reason}); "
+                          f"pass --config with a path in a folder you can write.") from None
     return file

@@ -15,8 +15,15 @@ from typing import TYPE_CHECKING
 
 from primetui.config import Settings
 from primetui.paths import audit_log_path
-from primetui.plans.audit import AuditLog
-from primetui.plans.plan import Plan, PlanEvent, PlanResult, execute, undo_completed
+from primetui.plans.audit import AuditLog, AuditNotWritten
+from primetui.plans.plan import (
+    Plan,
+    PlanEvent,
+    PlanInterrupted,
+    PlanResult,
+    execute,
+    undo_completed,
+)
 
 if TYPE_CHECKING:
     from primetui.aws import AccountSummary, AwsService
@@ -25,6 +32,7 @@ if TYPE_CHECKING:
     from primetui.instances.service import InstancesService
     from primetui.maintenance.service import MaintenanceService
     from primetui.overview.collector import FindingsService
+    from primetui.remote.connections import Connections
     from primetui.remote.runners import Prompter, Runner
     from primetui.schedules.service import SchedulesService
 
@@ -87,13 +95,13 @@ class Services:
         from primetui.certificates.service import CertificatesService
         from primetui.config import ServerSettings
         from primetui.remote.profiles import profile_for
-        from primetui.remote.runners import runner_for
 
         name = self.settings.certificates.server
         server = self.settings.servers.get(name)
         profile = profile_for(server or ServerSettings(host="localhost", user=getpass.getuser()))
-        return CertificatesService(self.settings.certificates,
-                                   runner_for(self.settings, name, prompter), profile,
+        # The session's connection: asking through `prompter`, or never asking (None).
+        runner = self.connections.runner(name, ask=prompter is not None)
+        return CertificatesService(self.settings.certificates, runner, profile,
                                    locations=locations_for(profile, server))
 
     @cached_property
@@ -120,18 +128,44 @@ class Services:
         """Profile, region and account id for the header; never raises."""
         return self.aws.summary()
 
-    def runner(self, server: str) -> Runner:
-        """A runner for a configured server name, or "local"."""
-        from primetui.remote.runners import runner_for
+    @cached_property
+    def connections(self) -> Connections:
+        """One SSH connection per server for the whole session, closed by `close`."""
+        from primetui.remote.connections import Connections
 
-        return runner_for(self.settings, server, self.prompter)
+        return Connections(self.settings, self.prompter)
+
+    def runner(self, server: str) -> Runner:
+        """The session's runner for a configured server name, or "local" (one connection
+        per server, shared by every plan step and poll; closing it leaves it open)."""
+        return self.connections.runner(server)
+
+    def close(self) -> None:
+        """Close every SSH connection the session opened (on quit)."""
+        if "connections" in self.__dict__:
+            self.connections.close()
 
     def run_plan(self, plan: Plan, on_event: Callable[[PlanEvent], None] | None = None,
                  is_cancelled: Callable[[], bool] = lambda: False) -> PlanResult:
-        """Execute a plan and append the run to the audit log."""
-        result = execute(plan, on_event, is_cancelled)
-        self.audit.record(plan, result, demo=self.settings.demo)
+        """Execute a plan and append the run to the audit log.
+
+        A run stopped by ctrl+c is recorded as cancelled before the interrupt goes on. When
+        the audit log cannot take the entry, the run keeps its real outcome and says why in
+        `result.audit_error`.
+        """
+        try:
+            result = execute(plan, on_event, is_cancelled)
+        except PlanInterrupted as stop:
+            self._record(plan, stop.result)
+            raise
+        self._record(plan, result)
         return result
+
+    def _record(self, plan: Plan, result: PlanResult) -> None:
+        try:
+            self.audit.record(plan, result, demo=self.settings.demo)
+        except AuditNotWritten as err:
+            result.audit_error = f"{err} This run was not recorded in the audit log."
 
     def undo_plan(self, plan: Plan, result: PlanResult,
                   on_event: Callable[[PlanEvent], None] | None = None) -> PlanResult:
@@ -140,5 +174,5 @@ class Services:
         undo_plan = Plan(title=f"Undo: {plan.title}", target=plan.target,
                          steps=[s for i, s in enumerate(plan.steps) if i in result.completed()],
                          action=f"{plan.action or 'plan'}.undo")
-        self.audit.record(undo_plan, undone, demo=self.settings.demo)
+        self._record(undo_plan, undone)
         return undone

@@ -71,37 +71,24 @@ def parse_preflight(output: str, where: str) -> list[str]:
 
 
 def open_client(settings: ServerSettings) -> Any:
-    """A paramiko client connected with strict host keys (known_hosts only, no agent fallback)."""
-    import paramiko
+    """A connection to the server found the way ssh finds it (ssh_config, ProxyJump
+    bastions), host keys strict at every hop, asking nothing: `transport()`, `close()`."""
+    from primetui.remote.runners import SshRunner
 
-    from primetui.remote.streams import connect_error, strict_policy
-
-    client = paramiko.SSHClient()
-    known_hosts = settings.known_hosts.expanduser()
-    if known_hosts.is_file():
-        client.load_host_keys(str(known_hosts))
-    client.set_missing_host_key_policy(strict_policy())
-    kwargs: dict[str, Any] = {"timeout": settings.connect_timeout,
-                              "banner_timeout": settings.connect_timeout,
-                              "auth_timeout": settings.connect_timeout}
-    if settings.key is not None:
-        kwargs.update(key_filename=str(settings.key.expanduser()), look_for_keys=False,
-                      allow_agent=False)
-    try:
-        client.connect(settings.host, port=settings.port, username=settings.user, **kwargs)
-    except Exception as exc:
-        client.close()
-        raise connect_error(exc, settings.host, settings, known_hosts) from None
-    return client
+    return SshRunner(settings.host, settings, None)
 
 
 def stream_command(settings: ServerSettings, command: str, write: Callable[[bytes], object],
-                   is_cancelled: Callable[[], bool] = lambda: False) -> None:
-    """Run `command` on the server and hand its stdout bytes to `write` as they come."""
-    client = open_client(settings)
+                   is_cancelled: Callable[[], bool] = lambda: False, runner: Any = None) -> None:
+    """Run `command` on the server and hand its stdout bytes to `write` as they come.
+
+    With `runner` (the session's runner for the server), its connection is reused."""
+    client = runner if runner is not None and hasattr(runner, "transport") \
+        else open_client(settings)
+    transport = client.transport()
     where = f"{settings.host}:{settings.port}"
     try:
-        channel = client.get_transport().open_session(timeout=settings.connect_timeout)
+        channel = transport.open_session(timeout=settings.connect_timeout)
         channel.settimeout(settings.command_timeout)
         channel.exec_command(command)
         errors = bytearray()

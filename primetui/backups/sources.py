@@ -101,6 +101,6 @@ def remote_producer(settings: Settings, runner_factory: Callable[[str], Runner] 
 
     def produce(out: BinaryIO) -> None:
         remote.stream_command(server, remote.tar_command(source.path, tops), out.write,
-                              is_cancelled)
+                              is_cancelled, runner_factory(name))
 
     return produce

@@ -45,7 +45,8 @@ PORT_WAIT = 5.0
 
 
 def _openssl(domain: str, address: str) -> str:
-    return (f"openssl s_client -connect {address} -servername {domain} </dev/null 2>/dev/null"
+    return (f"openssl s_client -connect {shlex.quote(address)} -servername {shlex.quote(domain)}"
+            f" </dev/null 2>/dev/null"
             f" | openssl x509 -noout -serial -enddate")
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -37,16 +40,37 @@ def check_command(args: argparse.Namespace) -> int:
     from primetui.overview.collector import DEFAULT_TIMEOUT
     from primetui.registry import Services
 
-    if args.timeout is not None and not args.timeout > 0:
+    if args.timeout is not None and not 0 < args.timeout < float("inf"):
         raise UsageError("--timeout: expected a positive number of seconds.")
     settings = load_for_command(args)
     services = Services(settings, prompter=None)  # no prompter: nothing is ever asked
-    report = services.findings.collect(timeout=args.timeout or DEFAULT_TIMEOUT)
+    timeout = args.timeout or DEFAULT_TIMEOUT
+    services.aws.limit_deadline(timeout)
+    before = set(threading.enumerate())
+    report = services.findings.collect(timeout=timeout)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     elif not (args.quiet and report.exit_code == 0):
         print_report(report)
+    leave_now_if_stuck(before, report.exit_code)
     return report.exit_code
+
+
+def leave_now_if_stuck(before: set[threading.Thread], code: int) -> None:
+    """Exit the process now when the check left work behind that would hold it open.
+
+    An area that did not answer in time is abandoned, but a call it started (a trickling
+    AWS endpoint, a server that never answers) may sit on a thread the interpreter waits
+    for at exit. The answer is printed and flushed, so nothing is lost by not waiting.
+    """
+    stuck = [t for t in threading.enumerate()
+             if t not in before and t.is_alive() and not t.daemon]
+    for thread in stuck:
+        thread.join(0.05)
+    if any(t.is_alive() for t in stuck):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def print_report(report: FindingsReport, out: Callable[[str], None] = print) -> None:

@@ -210,6 +210,8 @@ def run_plan_in_terminal(plan, services, *, yes: bool, dry_run: bool, read_only:
             out(f"[{event.state.value}] {event.index + 1}. {step.title}")
 
     result = services.run_plan(plan, on_event)
+    if result.audit_error:
+        print(f"primetui: {result.audit_error}", file=sys.stderr)
     if result.ok:
         out(f"Done: {plan.title} ({result.duration:.1f}s).")
         return 0
@@ -237,6 +239,13 @@ class TerminalPrompter:
         import getpass
 
         return getpass.getpass(f"sudo password for {host}: ") or None
+
+    def key_passphrase(self, key) -> str | None:
+        if not sys.stdin.isatty():
+            return None
+        import getpass
+
+        return getpass.getpass(f"Passphrase for the SSH key {key}: ") or None
 
 
 def run_tui(args: argparse.Namespace) -> int:
@@ -301,6 +310,9 @@ def _run_app(app) -> object:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        services = getattr(app, "services", None)
+        if services is not None and hasattr(services, "close"):
+            services.close()  # every SSH connection of the session, on quit
 
 
 def _exit_from_thread(app) -> None:

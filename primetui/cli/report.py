@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from pathlib import Path
 
 
@@ -30,21 +31,25 @@ def report_command(args: argparse.Namespace) -> int:
     """Build the report and write it where asked."""
     import time
 
+    from primetui.cli.check import leave_now_if_stuck
     from primetui.cli.main import load_for_command, parse_age
     from primetui.errors import UsageError
+    from primetui.overview.collector import DEFAULT_TIMEOUT
     from primetui.overview.report import build_report, report_filename, save_report
     from primetui.registry import Services
 
     seconds = parse_age(args.since)
-    if args.timeout is not None and not args.timeout > 0:
+    if args.timeout is not None and not 0 < args.timeout < float("inf"):
         raise UsageError("--timeout: expected a positive number of seconds.")
     settings = load_for_command(args)
     now = time.time()
-    text = build_report(Services(settings, prompter=None), seconds, window=args.since,
-                        timeout=args.timeout, now=now)
+    services = Services(settings, prompter=None)
+    services.aws.limit_deadline(args.timeout or DEFAULT_TIMEOUT)
+    before = set(threading.enumerate())
+    text = build_report(services, seconds, window=args.since, timeout=args.timeout, now=now)
     if args.out == "-":
         sys.stdout.write(text)
-        return 0
-    path = save_report(text, Path(args.out) if args.out else Path.cwd() / report_filename(now))
-    print(path)
+    else:
+        print(save_report(text, Path(args.out) if args.out else Path.cwd() / report_filename(now)))
+    leave_now_if_stuck(before, 0)
     return 0

@@ -7,6 +7,7 @@ moves traffic back to prod itself when the domain does not answer with the page.
 
 from __future__ import annotations
 
+import shlex
 import time
 from dataclasses import dataclass
 
@@ -45,7 +46,7 @@ def install(ctx: WizardContext) -> Step:
 
     def run(step: StepContext) -> None:
         with ctx.runner("maintenance") as runner:
-            runner.run(f"mkdir -p {cmds.upload}")
+            runner.run(cmds.make_upload_dir())
             runner.put(ctx.index_file, f"{cmds.upload}/index.html")
             runner.put(ctx.conf_file, f"{cmds.upload}/maintenance.conf")
             step.emit(f"Uploaded index.html and maintenance.conf to {runner.host}:{cmds.upload}")
@@ -57,12 +58,12 @@ def install(ctx: WizardContext) -> Step:
 
     def undo(step: StepContext) -> None:
         with ctx.runner("maintenance") as runner:
-            runner.run(f"rm -rf {cmds.maint.maintenance_root}", sudo=True)
+            runner.run(cmds.remove_page(), sudo=True)
         ctx.state.unmark("install")
 
     return _step(ctx, "install", cmds.install_shown(ctx.index_file, ctx.conf_file), run,
                  lambda: ctx.state.is_done("install", _fingerprint(ctx, True)), undo,
-                 [_sudo(cmds.maint, f"rm -rf {cmds.maint.maintenance_root}")])
+                 [_sudo(cmds.maint, cmds.remove_page())])
 
 
 def certificates(ctx: WizardContext) -> Step:
@@ -105,7 +106,7 @@ def site(ctx: WizardContext) -> Step:
              f"| head -n 1   # expect 503"]
     return _step(ctx, "site", shown, run,
                  lambda: ctx.state.is_done("site", _fingerprint(ctx, True)), undo,
-                 [_sudo(cmds.maint, f"rm -f {cmds.conf_path}"),
+                 [_sudo(cmds.maint, f"rm -f {shlex.quote(cmds.conf_path)}"),
                   _sudo(cmds.maint, cmds.maint.nginx_reload)])
 
 

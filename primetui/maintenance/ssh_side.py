@@ -120,11 +120,25 @@ class HostCommands:
         """The install step as a person would type it."""
         m = self.maint
         target = f"{self.maint_server.user}@{self.maint_server.host}"
-        return [f"ssh {target} mkdir -p {_q(self.upload)}",
-                f"scp {index} {conf} {target}:{self.upload}/",
+        return [f"ssh {target} {self.make_upload_dir()}",
+                f"scp {_q(str(index))} {_q(str(conf))} {_q(f'{target}:{self.upload}/')}",
                 *(_sudo(m, cmd) if sudo else cmd for cmd, sudo in self.install())]
 
     # -- certificates ------------------------------------------------------------------
+
+    def lineage_check(self) -> str:
+        """The preflight's test on prod: the domain's certificate lineage is there."""
+        le, d = self.prod.letsencrypt, self.domain
+        return (f"test -e {_q(f'{le}/live/{d}/fullchain.pem')} "
+                f"&& test -f {_q(f'{le}/renewal/{d}.conf')}")
+
+    def make_upload_dir(self) -> str:
+        """The upload directory on the maintenance host (the login user's, no sudo)."""
+        return f"mkdir -p {_q(self.upload)}"
+
+    def remove_page(self) -> str:
+        """Undo of the install: the maintenance page's directory removed."""
+        return f"rm -rf {_q(self.maint.maintenance_root)}"
 
     def tar_on_prod(self) -> str:
         """Archive the domain's lineage on prod, links kept as links, readable by the login user."""
@@ -147,11 +161,11 @@ class HostCommands:
         """The certificates step as a person would type it."""
         prod = f"{self.prod_server.user}@{self.prod_server.host}"
         maint = f"{self.maint_server.user}@{self.maint_server.host}"
-        return [f"ssh {prod} {_sudo(self.prod, self.tar_on_prod())}",
-                f"scp {prod}:{self.prod.home}/{TARBALL} .",
-                f"ssh {prod} rm -f {self.prod.home}/{TARBALL}",
-                f"scp {TARBALL} {maint}:{self.upload}/{TARBALL}",
-                f"ssh {maint} {_sudo(self.maint, self.extract_on_maintenance())}"]
+        return [f"ssh {prod} {_q(_sudo(self.prod, self.tar_on_prod()))}",
+                f"scp {_q(f'{prod}:{self.prod.home}/{TARBALL}')} .",
+                f"ssh {prod} {_q('rm -f ' + _q(f'{self.prod.home}/{TARBALL}'))}",
+                f"scp {TARBALL} {_q(f'{maint}:{self.upload}/{TARBALL}')}",
+                f"ssh {maint} {_q(_sudo(self.maint, self.extract_on_maintenance()))}"]
 
     def remove_certificates(self) -> str:
         """Undo: the copied lineage removed from the maintenance host."""

@@ -9,6 +9,7 @@ does not then answer with the maintenance page, the step moves it back to prod i
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from primetui.maintenance.context import WizardContext
 from primetui.maintenance.page import PageOptions, render_conf, render_index
 from primetui.maintenance.progress import STEP_TITLES
 from primetui.maintenance.rules import maintenance_permissions
-from primetui.maintenance.ssh_side import conf_options
+from primetui.maintenance.ssh_side import _sudo, conf_options
 from primetui.plans.plan import Step, StepContext
 
 CHECKLIST = ("The lab calendar was checked: nothing is scheduled that the maintenance breaks.",
@@ -79,7 +80,7 @@ def preflight(ctx: WizardContext, options: OnOptions) -> Step:
     d, prod = ctx.domain, ctx.prod_settings()
     cmds = ctx.commands()
     le = cmds.prod.letsencrypt
-    lineage = f"test -e {le}/live/{d}/fullchain.pem && test -f {le}/renewal/{d}.conf"
+    lineage = cmds.lineage_check()  # every value in it quoted: prod runs it under sudo
 
     def run(step: StepContext) -> None:
         if not options.checklist_confirmed:
@@ -117,7 +118,7 @@ def preflight(ctx: WizardContext, options: OnOptions) -> Step:
 
     return _step(ctx, "preflight", [
         *(f"# checklist: {item}" for item in CHECKLIST),
-        f"ssh {prod.user}@{prod.host} sudo sh -c '{lineage}'",
+        f"ssh {prod.user}@{prod.host} {shlex.quote(_sudo(cmds.prod, lineage))}",
         "aws sts get-caller-identity",
         f"aws ec2 describe-instances --instance-ids {ctx.prod_instance()}",
         f"aws ec2 describe-addresses --filters Name=instance-id,Values={ctx.prod_instance()}",

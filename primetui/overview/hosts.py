@@ -85,11 +85,18 @@ def host_tab(settings: Settings, name: str) -> tuple[str, str]:
     return "overview", ""
 
 
-def reach(settings: Settings, name: str) -> None:
-    """Connect to one server and run `true`; raises what the connection raised."""
+def reach(settings: Settings, name: str, shared: Callable[[str], Any] | None = None) -> None:
+    """Connect to one server and run `true`; raises what the connection raised.
+
+    With `shared` (the session's runners), the poll reuses the session's connection and
+    leaves it open; it never asks about an unknown host key.
+    """
     from primetui.remote.runners import SshRunner
 
     server = settings.servers[name]
+    if shared is not None:
+        shared(name).check(timeout=server.connect_timeout + 5)
+        return
     runner = SshRunner(name, server, None)
     try:
         runner.run("true", timeout=server.connect_timeout + 5)
@@ -97,10 +104,21 @@ def reach(settings: Settings, name: str) -> None:
         runner.close()
 
 
+def _address(name: str, server: Any) -> str:
+    """host:port as ssh_config resolves it (the configured values if it cannot)."""
+    from primetui.remote.ssh_config import resolve_server
+
+    try:
+        resolved = resolve_server(name, server)
+    except PrimeError:
+        return f"{server.host}:{server.port}"
+    return f"{resolved.hostname}:{resolved.port}"
+
+
 def host_finding(settings: Settings, name: str, outcome: Outcome) -> Finding | None:
     """The finding for one server's outcome (None when it answered with a known key)."""
     server = settings.servers[name]
-    where = f"{name} ({server.host}:{server.port})"
+    where = f"{name} ({_address(name, server)})"
     tab, action = host_tab(settings, name)
     err = outcome.error
     if not outcome.done:
@@ -123,13 +141,16 @@ def host_finding(settings: Settings, name: str, outcome: Outcome) -> Finding | N
     return None
 
 
-def check_hosts(settings: Settings) -> AreaResult | None:
-    """Every configured server's SSH reachability and host key; None when there are none."""
+def check_hosts(settings: Settings,
+                shared: Callable[[str], Any] | None = None) -> AreaResult | None:
+    """Every configured server's SSH reachability and host key; None when there are none.
+
+    `shared` gives the session's runner for a server name (its connection is reused)."""
     names = sorted(settings.servers)
     if not names:
         return None
     limit = max(settings.servers[n].connect_timeout for n in names) * 2 + 5
-    outcomes = gather({n: (lambda n=n: reach(settings, n)) for n in names}, limit)
+    outcomes = gather({n: (lambda n=n: reach(settings, n, shared)) for n in names}, limit)
     findings = [f for n in names if (f := host_finding(settings, n, outcomes[n]))]
     good = len(names) - len(findings)
     summary = f"{good} of {plural(len(names), 'server')} reachable with a known host key."

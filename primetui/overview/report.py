@@ -10,6 +10,7 @@ neither does the report; it is still written with mode 0600, like the log.
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -168,9 +169,36 @@ def _author() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
+def _refuse_special(path: Path) -> None:
+    """The report replaces only a regular file (or makes a new one): never a symlink, a
+    FIFO or a device node, which the rename would otherwise swap for a plain file."""
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return
+    except OSError as err:
+        raise PrimeError(f"Cannot write the report to {path}: "
+                         f"{(err.strerror or str(err)).lower()}.") from None
+    if stat.S_ISLNK(info.st_mode):
+        what = "a symbolic link"
+    elif stat.S_ISDIR(info.st_mode):
+        what = "a directory"
+    elif stat.S_ISFIFO(info.st_mode):
+        what = "a named pipe (FIFO)"
+    elif stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
+        what = "a device"
+    elif not stat.S_ISREG(info.st_mode):
+        what = "not a regular file"
+    else:
+        return
+    raise PrimeError(f"Refusing to write the report to {path}: it is {what}; give a new "
+                     f"file name or a regular file, or '--out -' for stdout.")
+
+
 def save_report(text: str, path: Path) -> Path:
     """Write the report atomically (temp file, fsync, rename) with mode 0600."""
     path = Path(path).expanduser()
+    _refuse_special(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

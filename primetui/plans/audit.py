@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import getpass
 import json
+import math
 import os
 import socket
 import time
@@ -34,6 +36,47 @@ class AuditEntry:
     output_tail: list[str]
     dry_run: bool = False
     demo: bool = False
+
+
+class AuditNotWritten(PrimeError):
+    """The audit log could not take an entry (full disk, permissions); the run itself stands."""
+
+
+def _reason(err: OSError) -> str:
+    if err.errno == errno.ENOSPC:
+        return "the disk is full"
+    return (err.strerror or type(err).__name__).lower()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """os.write until every byte is written; a write that makes no progress is ENOSPC."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[written:]
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "when": (int, float), "duration": (int, float), "user": (str,), "host": (str,),
+    "action": (str,), "title": (str,), "target": (str,), "outcome": (str,), "error": (str,),
+    "commands": (list,), "output_tail": (list,), "dry_run": (bool,), "demo": (bool,),
+}
+
+
+def _well_formed(entry: AuditEntry) -> bool:
+    """Whether every field has the type the readers (audit, report, the tab) rely on: a
+    time that is a real date, lists of strings, no true/false where a number belongs."""
+    if not all(isinstance(getattr(entry, name), types) and not
+               (isinstance(getattr(entry, name), bool) and bool not in types)
+               for name, types in _TYPES.items()):
+        return False
+    return (0 <= entry.when < _LATEST and math.isfinite(entry.duration)
+            and all(isinstance(line, str) for line in [*entry.commands, *entry.output_tail]))
+
+
+_LATEST = 253402300800  # 10000-01-01: later "times" are damage, and no clock can show them
 
 
 def _who() -> tuple[str, str]:
@@ -69,17 +112,25 @@ class AuditLog:
         return entry
 
     def _append(self, line: str) -> None:
+        """Append one line, whole: every short write is continued, and a file whose last
+        line was torn (no final newline) gets one first, so this entry starts a line."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         except OSError as err:
-            raise PrimeError(f"Cannot write the audit log {self.path}: {err.strerror}.") from None
+            raise AuditNotWritten(f"Cannot write the audit log {self.path}: "
+                                  f"{_reason(err)}.") from None
         try:
             os.fchmod(fd, 0o600)
-            os.write(fd, (line + "\n").encode("utf-8"))
+            data = (line + "\n").encode("utf-8")
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                data = b"\n" + data
+            _write_all(fd, data)
             os.fsync(fd)
         except OSError as err:
-            raise PrimeError(f"Cannot write the audit log {self.path}: {err.strerror}.") from None
+            raise AuditNotWritten(f"Cannot write the audit log {self.path}: "
+                                  f"{_reason(err)}.") from None
         finally:
             os.close(fd)
 
@@ -94,8 +145,15 @@ class AuditLog:
         for raw in text.splitlines():
             try:
                 data = json.loads(raw)
+            except ValueError:
+                continue  # a torn or damaged line
+            if not isinstance(data, dict):
+                continue  # valid JSON, but not an entry
+            try:
                 entry = AuditEntry(**{k: v for k, v in data.items() if k in known})
-            except (ValueError, TypeError):
+            except TypeError:
+                continue
+            if not _well_formed(entry):
                 continue
             if since is None or entry.when >= since:
                 out.append(entry)

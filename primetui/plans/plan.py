@@ -105,6 +105,8 @@ class PlanResult:
     output: list[str] = field(default_factory=list)
     started: float = 0.0
     duration: float = 0.0
+    audit_error: str = ""
+    """Why this run is not in the audit log (a full disk…), or "" when it was recorded."""
 
     @property
     def outcome(self) -> str:
@@ -124,6 +126,14 @@ class PlanResult:
 
 OUTPUT_KEPT = 200
 """Output lines kept on a result (the tail goes to the audit log)."""
+
+
+class PlanInterrupted(KeyboardInterrupt):
+    """ctrl+c stopped a run; `result` is the run as far as it went (cancelled)."""
+
+    def __init__(self, result: PlanResult) -> None:
+        super().__init__("interrupted")
+        self.result = result
 
 
 def execute(plan: Plan, on_event: Callable[[PlanEvent], None] | None = None,
@@ -154,6 +164,11 @@ def execute(plan: Plan, on_event: Callable[[PlanEvent], None] | None = None,
         except PlanCancelled as err:
             _stop(result, i, str(err), cancelled=True, set_state=set_state)
             break
+        except KeyboardInterrupt:  # ctrl+c in the terminal: a cancelled run, then stop
+            _stop(result, i, f"Interrupted (ctrl+c) during '{step.title}'.", cancelled=True,
+                  set_state=set_state)
+            result.duration = time.monotonic() - t0
+            raise PlanInterrupted(result) from None
         except PrimeError as err:
             _stop(result, i, str(err), cancelled=False, set_state=set_state)
             break

@@ -7,7 +7,6 @@ anything that matters. The commands shown are exactly the commands run.
 
 from __future__ import annotations
 
-import os
 import shlex
 import tempfile
 from collections.abc import Callable
@@ -31,7 +30,21 @@ def practice_dir(settings: Settings) -> Path:
         folder = Path(source).expanduser()
         if folder.is_dir():
             return folder / "practice"
-    return Path(tempfile.gettempdir()) / f"primetui-practice-{os.getuid()}"
+    return _private_scratch()
+
+
+_SCRATCH: list[Path] = []
+
+
+def _private_scratch() -> Path:
+    """A fresh 0700 directory in $TMPDIR with an unguessable name, made once per process.
+
+    A fixed name (`/tmp/primetui-practice-UID`) could be made first by another user, as a
+    symlink to somewhere the plan's `rm`/`printf` would then write.
+    """
+    if not _SCRATCH:
+        _SCRATCH.append(Path(tempfile.mkdtemp(prefix="primetui-practice-")))
+    return _SCRATCH[0]
 
 
 class _LazyRunner:

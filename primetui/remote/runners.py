@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,14 +20,20 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol, Self
 
 from primetui.config import ServerSettings, Settings
-from primetui.errors import HostKeyUnknownError, RemoteError, SudoPasswordNeeded
+from primetui.errors import (
+    HostKeyUnknownError,
+    RemoteError,
+    SudoPasswordNeeded,
+)
+from primetui.remote.keys import Keyring
+from primetui.remote.ssh_config import ResolvedHost, resolve_server
 from primetui.remote.streams import (
     SUDO_PROMPT,
     LineStreams,
     accept_host_key,
-    connect_error,
     copy_file,
     decoding_runner,
+    hop_error,
     label,
     last_line,
     short_command,
@@ -70,6 +77,9 @@ class Prompter(Protocol):
         """The sudo password for `host`, or None to give up."""
         ...
 
+    # Optional: `key_passphrase(key: Path) -> str | None`, the passphrase of a key file
+    # (None to give up); a prompter without it cannot unlock passphrase-protected keys.
+
 
 class Runner(Protocol):
     """Runs commands and copies files on one machine; `name` is the server's name or "local"."""
@@ -106,6 +116,19 @@ class _InvokeRunner:
         self._command_timeout = command_timeout
         self._sudo_password: str | None = None
         self._sudo_asks_password: bool | None = None
+        self._quiet = threading.local()  # set by run_quietly: this thread asks nothing
+
+    def run_quietly(self, cmd: str, **kwargs: Any) -> CommandResult:
+        """`run` without asking anything (a poll): an unknown host key or a sudo password
+        not already given raises instead of opening a dialog."""
+        self._quiet.on = True
+        try:
+            return self.run(cmd, **kwargs)
+        finally:
+            self._quiet.on = False
+
+    def _asks(self) -> bool:
+        return self._prompter is not None and not getattr(self._quiet, "on", False)
 
     # Hooks for the two implementations.
     def _context(self) -> Any:
@@ -207,7 +230,7 @@ class _InvokeRunner:
                 raise RemoteError(f"sudo does not work on {self.host}: {reason}.")
         if not self._sudo_asks_password:
             return None
-        password = self._prompter.sudo_password(self.host) if self._prompter else None
+        password = self._prompter.sudo_password(self.host) if self._asks() else None
         if not password:
             raise SudoPasswordNeeded(f"sudo on {self.host} needs a password and none was given.")
         if any(ch in password for ch in "\n\r\0"):
@@ -258,68 +281,146 @@ class LocalRunner(_InvokeRunner):
 
 
 class SshRunner(_InvokeRunner):
-    """Runs commands on a server over SSH with Fabric, with strictly checked host keys."""
+    """Runs commands on a server over SSH with Fabric, with strictly checked host keys.
+
+    The server is found the way `ssh` finds it (ssh_config aliases, HostName, User, Port,
+    IdentityFile, ProxyJump bastions), primetui's own keys winning where set. The chain of
+    connections (bastions, then the server) is opened once and reused by every command
+    until `close`; each hop is checked strictly against its known_hosts. A connection found
+    dropped before a command is opened again once, and the command's output says so.
+    """
 
     def __init__(self, server_name: str, settings: ServerSettings,
-                 prompter: Prompter | None = None) -> None:
+                 prompter: Prompter | None = None, *, keyring: Keyring | None = None) -> None:
         super().__init__(prompter, settings.command_timeout)
         self.name = server_name
         self.settings = settings
         self.host = f"{settings.host}:{settings.port}"
+        self.keyring = keyring or Keyring()
         self._conn: Any = None
+        self._hops: list[Any] = []
+        self._resolved: ResolvedHost | None = None
+        self._lock = threading.RLock()
+        self._notes: list[str] = []
+        self.connections_opened = 0
+        """How many times the chain was opened (1 for a whole session, 2 after a drop)."""
+
+    @property
+    def resolved(self) -> ResolvedHost:
+        """Where and how this server is reached (ssh_config merged with primetui's keys)."""
+        if self._resolved is None:
+            self._resolved = resolve_server(self.name, self.settings)
+            self.host = self._resolved.where
+            self._notes.extend(self._resolved.notes)
+        return self._resolved
 
     def _sudo_enabled(self) -> bool:
         return self.settings.sudo
 
-    def _context(self) -> Any:
-        if self._conn is not None and self._conn.is_connected:
-            return self._conn
-        if self._conn is not None:  # dropped since the last call: start afresh
-            self.close()
-        self._conn = self._open()
-        return self._conn
+    def run(self, cmd: str, *, sudo: bool = False, timeout: float | None = None,
+            on_line: Callable[[str], None] | None = None, warn: bool = False) -> CommandResult:
+        """Run `cmd` on the server; notes about the connection go to `on_line` first."""
+        self._context(ask=self._asks())
+        if on_line is not None:
+            while self._notes:
+                on_line(self._notes.pop(0))
+        return super().run(cmd, sudo=sudo, timeout=timeout, on_line=on_line, warn=warn)
 
-    def _open(self) -> Any:
-        """Connect, asking the prompter once about an unknown host key."""
-        s = self.settings
-        known_hosts = s.known_hosts.expanduser()
+    def check(self, timeout: float | None = None) -> None:
+        """Connect without asking anything (an unknown host key raises) and run `true`.
+
+        For polls: the connection opened here is the one every later command reuses.
+        """
+        self._context(ask=False)
+        self.run("true", timeout=timeout)
+
+    def transport(self) -> Any:
+        """The open connection's paramiko transport (connecting first, asking nothing), for
+        streams that do not fit `run` (a backup's tar stream)."""
+        return self._context(ask=False).transport
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether the connection is open now."""
+        conn = self._conn
+        return conn is not None and conn.is_connected and conn.transport.is_active()
+
+    def _context(self, ask: bool = True) -> Any:
+        with self._lock:
+            if self.is_connected:
+                return self._conn
+            dropped = self._conn is not None
+            if dropped:  # dropped since the last call: start afresh, once
+                self._close_connection()
+            self._conn = self._open(ask)
+            if dropped:
+                self._notes.append(f"The connection to {self.host} had dropped; it was "
+                                   f"opened again.")
+            return self._conn
+
+    def _open(self, ask: bool = True) -> Any:
+        """Open every hop in order, then the server; each hop's host key checked strictly."""
+        resolved = self.resolved
+        hops: list[Any] = []
+        try:
+            for hop in (*resolved.jumps, resolved):
+                key = hop.identity_files[0] if hop.identity_files else None
+                if hop is resolved and key is not None and not key.is_file() \
+                        and resolved.sources.get("identity_files", "").startswith("servers."):
+                    raise RemoteError(f"The SSH key {key} for {self.name} does not exist.")
+                via = resolved.jumps[len(hops) - 1].where if hops else None
+                hops.append(self._open_hop(hop, hops[-1] if hops else None, ask, via))
+        except BaseException:
+            for conn in reversed(hops):
+                _quietly_close(conn)
+            raise
+        self._hops = hops
+        self.connections_opened += 1
+        return hops[-1]
+
+    def _open_hop(self, hop: ResolvedHost, gateway: Any, ask: bool = True,
+                  bastion: str | None = None) -> Any:
+        """Connect to one hop (through `gateway`), asking once about an unknown host key."""
+        via = f" (through the bastion {bastion})" if bastion else ""
         for attempt in (1, 2):
-            conn = self._connection(known_hosts)
+            conn = self._connection(hop, gateway)
             started = time.monotonic()
             try:
                 conn.open()
+                conn.transport.set_keepalive(max(1, int(hop.keepalive)))
                 return conn
             except Exception as exc:
                 conn.client.close()  # Fabric only closes what it finished opening
-                err = connect_error(exc, self.name, s, known_hosts, time.monotonic() - started)
-                if (isinstance(err, HostKeyUnknownError) and attempt == 1
-                        and self._prompter is not None and self._prompter.confirm_host_key(err)):
-                    accept_host_key(known_hosts, s.host, s.port, err.key_type, err.key_base64)
+                err = hop_error(exc, hop, self.name, time.monotonic() - started)
+                if (isinstance(err, HostKeyUnknownError) and attempt == 1 and ask
+                        and self._asks() and self._prompter.confirm_host_key(err)):
+                    accept_host_key(hop.known_hosts[0], hop.hostname, hop.port, err.key_type,
+                                    err.key_base64)
                     continue
+                if via and type(err) is RemoteError and str(err).startswith("Cannot reach"):
+                    err = RemoteError(f"{str(err).rstrip('.')}{via}.")
                 raise err from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _connection(self, known_hosts: Path) -> Any:
+    def _connection(self, hop: ResolvedHost, gateway: Any) -> Any:
         from fabric import Config, Connection
         from fabric.runners import Remote
         from paramiko.config import SSHConfig
 
-        s = self.settings
-        connect_kwargs: dict[str, Any] = {"banner_timeout": s.connect_timeout,
-                                          "auth_timeout": s.connect_timeout}
-        if s.key is not None:
-            key = s.key.expanduser()
-            if not key.is_file():
-                raise RemoteError(f"The SSH key {key} for {self.name} does not exist.")
-            connect_kwargs.update(key_filename=str(key), look_for_keys=False, allow_agent=False)
-        # lazy + an empty SSHConfig: only this server's settings count, no ssh_config or
-        # Fabric config files (a ProxyJump there would connect with Fabric's lax policy).
+        connect_kwargs = self.keyring.auth_kwargs(hop, self._prompter if self._asks() else None)
+        connect_kwargs.update(banner_timeout=hop.connect_timeout,
+                              auth_timeout=hop.connect_timeout)
+        # lazy + an empty SSHConfig: ssh_config was already read (strictly) by
+        # resolve_server; Fabric's own reading would follow a ProxyJump with its lax policy.
         config = Config(lazy=True, ssh_config=SSHConfig(),
                         overrides={"runners": {"remote": decoding_runner(Remote)}})
-        conn = Connection(s.host, user=s.user, port=s.port, config=config,
-                          connect_timeout=s.connect_timeout, connect_kwargs=connect_kwargs)
+        conn = Connection(hop.hostname, user=hop.user, port=hop.port, config=config,
+                          connect_timeout=hop.connect_timeout, connect_kwargs=connect_kwargs,
+                          gateway=gateway if gateway is not None else False)
         conn.client.set_missing_host_key_policy(strict_policy())
-        if known_hosts.is_file():
+        for known_hosts in hop.known_hosts:
+            if not known_hosts.is_file():
+                continue
             try:
                 conn.client.load_host_keys(str(known_hosts))
             except OSError as exc:
@@ -339,7 +440,7 @@ class SshRunner(_InvokeRunner):
                 return None
         elif self._conn is not None and self._conn.is_connected:
             return None
-        self.close()
+        self._close_connection()
         return RemoteError(f"The connection to {self.host} dropped while running "
                            f"`{short_command(cmd)}`.")
 
@@ -361,23 +462,32 @@ class SshRunner(_InvokeRunner):
         except Exception as exc:
             raise transfer_error(exc, f"{self.host}:{remote} to {label(local)}") from None
 
+    def _close_connection(self) -> None:
+        with self._lock:
+            hops, self._hops, self._conn = self._hops, [], None
+            for conn in reversed(hops):
+                _quietly_close(conn)
+
     def close(self) -> None:
-        """Close the SSH connection and forget the sudo password."""
+        """Close the SSH connection (and its bastions) and forget the sudo password."""
         super().close()
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            try:
-                conn.close()
-            except Exception:  # closing a dead connection must not hide the real error
-                conn.client.close()
+        self._close_connection()
 
 
-def runner_for(settings: Settings, server: str, prompter: Prompter | None = None) -> Runner:
+def _quietly_close(conn: Any) -> None:
+    try:
+        conn.close()
+    except Exception:  # closing a dead connection must not hide the real error
+        conn.client.close()
+
+
+def runner_for(settings: Settings, server: str, prompter: Prompter | None = None, *,
+               keyring: Keyring | None = None) -> Runner:
     """The runner for a configured server name, or for "local" (this machine)."""
     if server == "local":
         return LocalRunner(prompter)
     if server in settings.servers:
-        return SshRunner(server, settings.servers[server], prompter)
+        return SshRunner(server, settings.servers[server], prompter, keyring=keyring)
     known = ", ".join(sorted(settings.servers)) or "none"
     raise RemoteError(f"There is no server named '{server}'; the configured servers are: "
                       f"{known} (or 'local' for this machine).")

@@ -183,50 +183,72 @@ def accept_host_key(known_hosts: Path, host: str, port: int, key_type: str,
                           f"{(exc.strerror or str(exc)).lower()}.") from None
 
 
-def host_key_facts(host: str, port: int, key: Any) -> HostKeyUnknownError:
-    """The unknown-host error for a key the server presented, with its fingerprint."""
+def host_key_facts(host: str, port: int, key: Any,
+                   known_hosts: Path | None = None) -> HostKeyUnknownError:
+    """The unknown-host error for a key the server presented, with its fingerprint and the
+    command that trusts exactly this key (for the command line, where nothing is asked)."""
     fp = fingerprint(key)
+    how = "accept it to connect"
+    if known_hosts is not None:
+        line = f"{known_hosts_name(host, port)} {key.get_name()} {key.get_base64()}"
+        how = (f"if the server's administrator confirms that fingerprint, trust it with: "
+               f"echo '{line}' >> {known_hosts}")
     return HostKeyUnknownError(
-        f"The host key of {host}:{port} is not known ({key.get_name()} {fp}); "
-        f"accept it to connect.",
+        f"The host key of {host}:{port} is not known ({key.get_name()} {fp}); {how}.",
         host=host, port=port, key_type=key.get_name(), fingerprint=fp,
         key_base64=key.get_base64())
 
 
 def connect_error(exc: BaseException, name: str, s: ServerSettings, known_hosts: Path,
                   elapsed: float = 0.0) -> RemoteError:
-    """One sentence for whatever went wrong while opening an SSH connection.
+    """One sentence for whatever went wrong while opening an SSH connection to `s`."""
+    return _connect_sentence(exc, name, s.host, s.port, s.user, s.key, known_hosts,
+                             s.connect_timeout, elapsed)
 
-    paramiko reports a silent server in several ways ("timed out", "No existing session",
+
+def hop_error(exc: BaseException, hop: Any, name: str, elapsed: float = 0.0) -> RemoteError:
+    """The same sentence for one hop of a chain (a `ResolvedHost`: a bastion or the server)."""
+    key = hop.identity_files[0] if hop.identity_files else None
+    return _connect_sentence(exc, name, hop.hostname, hop.port, hop.user, key,
+                             hop.known_hosts[0], hop.connect_timeout, elapsed)
+
+
+def _connect_sentence(exc: BaseException, name: str, host: str, port: int, user: str,
+                      key: Path | None, known_hosts: Path, connect_timeout: float,
+                      elapsed: float) -> RemoteError:
+    """paramiko reports a silent server in several ways ("timed out", "No existing session",
     a banner error), so `elapsed` reaching the connect timeout is what says it timed out.
     """
     import paramiko
     from paramiko.ssh_exception import NoValidConnectionsError
 
-    where = f"{s.host}:{s.port}"
+    where = f"{host}:{port}"
     if isinstance(exc, RemoteError):
         return exc
     if isinstance(exc, _UnknownHostKey):
-        return host_key_facts(s.host, s.port, exc.key)
+        return host_key_facts(host, port, exc.key, known_hosts)
     if isinstance(exc, paramiko.BadHostKeyException):
         return HostKeyChangedError(
             f"The host key of {where} has CHANGED (it now presents {fingerprint(exc.key)}), so "
             f"the connection was refused; remove the old line from {known_hosts} if the change "
             f"is expected.")
     if isinstance(exc, paramiko.PasswordRequiredException):
-        return RemoteError(f"The SSH key {s.key} is protected by a passphrase; load it into "
-                           f"ssh-agent and leave `key` unset for {name}.")
+        return RemoteError(f"The SSH key {key} is protected by a passphrase and nothing can ask "
+                           f"for it here; load it into ssh-agent (ssh-add {key}).")
     if isinstance(exc, paramiko.AuthenticationException):
-        keys = f"the key {s.key}" if s.key else "every SSH key offered (agent and ~/.ssh)"
-        return RemoteError(f"{s.user}@{where} refused {keys}: authentication failed.")
+        keys = f"the key {key}" if key else "every SSH key offered (agent and ~/.ssh)"
+        return RemoteError(f"{user}@{where} refused {keys}: authentication failed.")
+    if isinstance(exc, paramiko.ChannelException):
+        return RemoteError(f"Cannot reach {where}: the bastion could not open a connection to "
+                           f"it ({exc.text or 'refused'}).")
     if isinstance(exc, NoValidConnectionsError):
         codes = {getattr(e, "errno", None) for e in exc.errors.values()}
         reason = "connection refused" if errno.ECONNREFUSED in codes else "host unreachable"
         return RemoteError(f"Cannot reach {where}: {reason}.")
     if isinstance(exc, socket.gaierror):
-        return RemoteError(f"Cannot reach {where}: the name {s.host} does not resolve.")
-    if isinstance(exc, TimeoutError) or elapsed >= s.connect_timeout * 0.95:
-        return RemoteError(f"Cannot reach {where}: no SSH answer within {s.connect_timeout:g} s.")
+        return RemoteError(f"Cannot reach {where}: the name {host} does not resolve.")
+    if isinstance(exc, TimeoutError) or elapsed >= connect_timeout * 0.95:
+        return RemoteError(f"Cannot reach {where}: no SSH answer within {connect_timeout:g} s.")
     if "banner" in str(exc).lower():
         return RemoteError(f"Cannot reach {where}: the server closed the connection before "
                            f"speaking SSH.")

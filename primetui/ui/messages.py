@@ -34,3 +34,11 @@ class WorkFailed(Message):
 
     error: BaseException | None
     group: str
+
+
+@dataclass
+class ShowSubject(Message):
+    """Show a tab with the cursor on one of its rows: what a finding is about."""
+
+    tab: str
+    subject: str

@@ -1,4 +1,5 @@
-"""`UiPrompter`: the runner's questions (host keys, sudo passwords) asked with dialogs.
+"""`UiPrompter`: the runner's questions (host keys, sudo passwords, key passphrases) asked
+with dialogs.
 
 A runner asks from a worker thread while a plan runs. The dialog must be pushed on the
 app's own thread, and the worker must wait for the answer without freezing the screen.
@@ -40,6 +41,10 @@ class UiPrompter:
     def sudo_password(self, host: str) -> str | None:
         """Ask for the sudo password of `host`; None when cancelled or the app is closing."""
         return self._ask(PasswordDialog(f"sudo password for {host}"), None)
+
+    def key_passphrase(self, key: object) -> str | None:
+        """Ask for the passphrase of an SSH key file; None when cancelled or closing."""
+        return self._ask(PasswordDialog(f"passphrase for the SSH key {key}"), None)
 
     def _ask(self, dialog: ModalScreen[T], default: T) -> T:
         """Push `dialog` on the app's thread and wait here for its result."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -69,12 +70,17 @@ def test_scratch_directory_is_inside_an_existing_local_backup_source(tmp_path):
     assert practice_plan(settings).target == f"local: {tmp_path / 'practice'}"
 
 
-def test_scratch_directory_falls_back_to_temp_for_missing_or_remote_sources(tmp_path):
-    fallback = Path(tempfile.gettempdir()) / f"primetui-practice-{os.getuid()}"
+def test_scratch_directory_falls_back_to_a_private_unguessable_temp_dir(tmp_path):
     missing = Settings(backups=BackupSettings(source=str(tmp_path / "nope")))
     on_server = Settings(backups=BackupSettings(source="prod:/home/ubuntu/prime"))
-    assert practice_dir(missing) == fallback
-    assert practice_dir(on_server) == fallback
+    fallback = practice_dir(missing)
+    assert practice_dir(on_server) == fallback  # one scratch directory per process
+    assert fallback.parent == Path(tempfile.gettempdir())
+    assert fallback.name != f"primetui-practice-{os.getuid()}"  # not predictable
+    assert fallback.name.startswith("primetui-practice-")
+    info = fallback.lstat()
+    assert stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+    assert stat.S_IMODE(info.st_mode) == 0o700
 
 
 def test_building_the_plan_runs_nothing(tmp_path):

@@ -141,8 +141,11 @@ def test_unknown_host_is_refused_without_a_prompter(ssh_server_settings, sshd,
     assert (err.host, err.port, err.key_type) == ("127.0.0.1", sshd.port, "ssh-ed25519")
     assert err.fingerprint == expected
     assert err.key_base64 == sshd.host_key_pub.read_text().split()[1]
+    line = f"[127.0.0.1]:{sshd.port} ssh-ed25519 {err.key_base64}"
     assert str(err) == (f"The host key of 127.0.0.1:{sshd.port} is not known "
-                        f"(ssh-ed25519 {expected}); accept it to connect.")
+                        f"(ssh-ed25519 {expected}); if the server's administrator confirms "
+                        f"that fingerprint, trust it with: echo '{line}' >> "
+                        f"{tmp_path / 'known_hosts'}.")
     assert not (tmp_path / "known_hosts").exists()
 
 

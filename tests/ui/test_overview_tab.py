@@ -143,3 +143,41 @@ def test_the_overview_imports_nothing_heavy():
                          text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "[]"
     assert "primetui.services" not in out.stderr
+
+
+async def test_enter_on_a_finding_selects_its_subject_in_the_fixing_tab(aws_settings, tmp_path):
+    from datetime import date, timedelta
+
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    today = date.today()
+    names = [f"prime-backup-{today - timedelta(days=d):%Y-%m-%d}.tar.gz.gpg" for d in (3, 2, 0)]
+    for name in names:  # the newest is listed last by age, never verified: the finding's subject
+        (backups / name).write_bytes(b"not checked here")
+    app = lab_app(settings_for(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("5")  # the cursor is left on another backup, as a person might
+        await settle(app, pilot)
+        backups_table = app.screen.query_one("#backups-table", LiveTable)
+        backups_table.move_cursor(row=backups_table.row_count - 1)
+        await pilot.pause()
+        assert not (backups_table.selected_key or "").endswith(names[-1])
+        await pilot.press("1")
+        await settle(app, pilot)
+        findings = rows(app, "overview-findings")
+        index = next(i for i, r in enumerate(findings) if "never verified" in r[1])
+        table = app.screen.query_one("#overview-findings", LiveTable)
+        table.move_cursor(row=index)
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        for _ in range(100):
+            await pilot.pause()
+            backups_table = app.screen.query("#backups-table")
+            if backups_table and backups_table.first().row_count == len(names):
+                break
+        await settle(app, pilot)
+        assert app.screen.query_one("TabbedContent").active == "backups"
+        selected = app.screen.query_one("#backups-table", LiveTable).selected_key
+        assert selected is not None and selected.endswith(names[-1]), selected

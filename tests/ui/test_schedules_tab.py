@@ -221,3 +221,16 @@ async def test_read_only_hides_enable_disable_and_new(make_app, lab):
         await pilot.pause()
         assert not isinstance(app.screen, PlanScreen)
         assert "Read-only mode is on: schedules cannot be changed." in notifications(app)
+
+
+async def test_new_pair_form_shows_every_field_and_button_at_80x24(make_app, lab):
+    from tests.ui.test_small_terminal import SMALL, walk_focus_and_check_each_is_on_screen
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await open_tab(app, pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, SchedulePairDialog)
+        await walk_focus_and_check_each_is_on_screen(app, pilot, dialog)

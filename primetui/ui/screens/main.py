@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
+from primetui.ui.messages import ShowSubject
 from primetui.ui.tabs import TABS
 from primetui.ui.tabs.base import TabBody
 from primetui.ui.widgets.account_bar import AccountBar
@@ -37,6 +38,7 @@ class MainScreen(Screen[None]):
         self.settings = settings
         self.services = services
         self._after_tab_shown: tuple[str, str] | None = None
+        self._subject_to_select: tuple[str, str] | None = None
         """(tab id, action) the command palette asked for, run once that tab is shown."""
 
     def compose(self) -> ComposeResult:
@@ -48,6 +50,20 @@ class MainScreen(Screen[None]):
                     if i == 0:
                         yield tab.load()(self.services)
         yield Footer(id="footer")
+
+    NARROW = 100
+    """Below this many columns the tabs use their short titles and the footer is compact."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Fit the tab bar and the footer to the terminal (80×24 SSH sessions included)."""
+        narrow = event.size.width < self.NARROW
+        tabs = self.query_one(TabbedContent)
+        for spec in TABS:
+            tab = tabs.get_tab(spec.id)
+            tab.label = spec.short_label if narrow else spec.label
+        footer = self.query_one(Footer)
+        footer.compact = narrow
+        footer.show_command_palette = not narrow
 
     @property
     def header(self) -> AccountBar:
@@ -86,9 +102,30 @@ class MainScreen(Screen[None]):
             body = spec.load()(self.services)
             await event.pane.mount(body)
         body.focus_content()
+        subject, self._subject_to_select = self._subject_to_select, None
+        if subject is not None and subject[0] == tab_id:
+            body.select_subject(subject[1])
         pending, self._after_tab_shown = self._after_tab_shown, None
         if pending is not None and pending[0] == tab_id:
             await body.run_action(pending[1])
+
+    @on(ShowSubject)
+    def _show_subject(self, message: ShowSubject) -> None:
+        message.stop()
+        self.show_subject(message.tab, message.subject)
+
+    def show_subject(self, tab_id: str, subject: str) -> None:
+        """Show a tab with the cursor on one of its rows (a finding's subject)."""
+        body = self.body(tab_id)
+        if self.query_one(TabbedContent).active == tab_id and body is not None:
+            body.select_subject(subject)
+            body.focus_content()
+            return
+        if body is not None:
+            body.select_subject(subject)
+        else:
+            self._subject_to_select = (tab_id, subject)
+        self.action_show_tab(tab_id)
 
     def action_show_tab(self, tab_id: str) -> None:
         """Show a tab (keys 1–7 and the command palette)."""

@@ -34,7 +34,12 @@ READ_ONLY = "Read-only mode is on, so this plan, which changes things, cannot be
 
 
 def outcome_sentence(plan: Plan, result: PlanResult) -> str:
-    """How a run ended, in one sentence."""
+    """How a run ended, in one sentence (and why it is not in the audit log, if it is not)."""
+    sentence = _outcome(plan, result)
+    return f"{sentence} {result.audit_error}" if result.audit_error else sentence
+
+
+def _outcome(plan: Plan, result: PlanResult) -> str:
     if result.ok:
         done = result.states.count(StepState.DONE)
         skipped = result.states.count(StepState.SKIPPED)

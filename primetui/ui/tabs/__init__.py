@@ -24,11 +24,17 @@ class TabSpec:
     title: str
     key: str
     class_name: str
+    short: str = ""
 
     @property
     def label(self) -> str:
         """The tab's label: the number key, dimmed, then the title."""
         return f"[dim]{self.key}[/] {self.title}"
+
+    @property
+    def short_label(self) -> str:
+        """The label in a narrow terminal: the short title where there is one."""
+        return f"[dim]{self.key}[/] {self.short or self.title}"
 
     def load(self) -> type[TabBody]:
         """Import the tab's module (first use only) and return its body class."""
@@ -37,7 +43,7 @@ class TabSpec:
 
 
 TABS: tuple[TabSpec, ...] = tuple(
-    TabSpec(area.id, area.title, area.key, f"{area.title}Tab") for area in AREAS)
+    TabSpec(area.id, area.title, area.key, f"{area.title}Tab", area.short) for area in AREAS)
 """Every tab, in order."""
 
 TAB_IDS = tuple(tab.id for tab in TABS)

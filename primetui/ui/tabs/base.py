@@ -74,6 +74,9 @@ class TabBody(Vertical, can_focus=True):
     def reload(self) -> None:
         """Read this tab's data again (`r`); tabs with data override it."""
 
+    def select_subject(self, subject: str) -> None:
+        """Put the cursor on what a finding is about (a tab without rows ignores it)."""
+
     def focus_content(self) -> None:
         """Give this tab the keyboard, so its keys are live and in the footer."""
         self.focus()

@@ -82,6 +82,21 @@ class TableTab(TabBody):
         """The table takes the keyboard (this tab's keys stay in the footer)."""
         self.table.focus()
 
+    def select_subject(self, subject: str, tries: int = 100) -> None:
+        """Put the cursor on the row a finding is about, once its row is there.
+
+        A tab shown for the first time is still reading its rows, so this looks again a few
+        times a second for a while (about 30 s) instead of landing on whatever row is first.
+        """
+        table = self.table
+        for key in list(table.rows):
+            value = str(key.value)
+            if value == subject or value.endswith(("/" + subject, ":" + subject)):
+                table.move_cursor(row=table.get_row_index(key), animate=False)
+                return
+        if tries > 0:
+            self.set_timer(0.3, lambda: self.select_subject(subject, tries - 1))
+
     def set_services(self, services) -> None:
         """New services: forget the rows of the old ones and load again."""
         self.services = services

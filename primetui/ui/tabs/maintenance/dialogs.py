@@ -15,6 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
@@ -24,7 +25,7 @@ DIALOG_CSS = """
     {name} {{
         align: center middle;
     }}
-    {name} > Vertical {{
+    {name} > Vertical, {name} > VerticalScroll {{
         width: 84;
         max-width: 95%;
         height: auto;
@@ -98,6 +99,10 @@ class ChecklistBox(Checkbox):
     BINDINGS = [Binding("space", "toggle_button", "Toggle", show=False),
                 Binding("enter", "screen.submit_form", "Submit", show=False)]
 
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """As many lines as the wrapped sentence needs (Checkbox alone is one line)."""
+        return max(1, len(self.render().wrap(max(1, width))))
+
 
 class MaintenanceFormDialog(ModalScreen[MaintenanceForm | None]):
     """The page's message, return time and contact, and the checklist, before `on`."""
@@ -105,6 +110,11 @@ class MaintenanceFormDialog(ModalScreen[MaintenanceForm | None]):
     DEFAULT_CSS = DIALOG_CSS.format(name="MaintenanceFormDialog") + """
     MaintenanceFormDialog Input {
         margin-bottom: 1;
+    }
+    MaintenanceFormDialog Checkbox {
+        width: 100%;
+        height: auto;
+        text-wrap: wrap;
     }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -118,7 +128,7 @@ class MaintenanceFormDialog(ModalScreen[MaintenanceForm | None]):
     def compose(self) -> ComposeResult:
         back = self.page.return_at.astimezone().strftime("%Y-%m-%d %H:%M") \
             if self.page.return_at else ""
-        with Vertical():
+        with VerticalScroll():
             yield Static(f"Maintenance on for {self.domain}", classes="dialog-title",
                          markup=False)
             yield Label("What the page says")

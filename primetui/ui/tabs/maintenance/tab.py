@@ -59,12 +59,12 @@ class MaintenanceTab(TableTab):
                "moved to it and back again.")
     COLUMNS = (("n", "#"), ("step", "Step"), ("state", "State"))
     BINDINGS = [
-        Binding("p", "preview_page", "Preview page",
+        Binding("p", "preview_page", "Preview",
                 tooltip="Show the maintenance page as a visitor would read it"),
-        Binding("o", "maintenance_on", "Maintenance on",
+        Binding("o", "maintenance_on", "Turn on",
                 tooltip="Ask for the page's words and the checklist, then run the wizard "
                         "(resumes where it stopped)"),
-        Binding("f", "maintenance_off", "Maintenance off",
+        Binding("f", "maintenance_off", "Turn off",
                 tooltip="Move traffic back to prod, then keep, stop or remove the host"),
         TableTab.FILTER_BINDING,
         TableTab.CLEAR_FILTER_BINDING,

@@ -20,7 +20,7 @@ from textual.timer import Timer
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from primetui.ui.messages import OpenPlan, WorkFailed
+from primetui.ui.messages import OpenPlan, ShowSubject, WorkFailed
 from primetui.ui.tabs import TABS
 from primetui.ui.tabs.base import TabBody
 
@@ -202,7 +202,11 @@ class OverviewTab(TabBody):
     async def action_go_to_fix(self) -> None:
         """Show the tab that fixes the selected finding."""
         finding = self.selected
-        if finding is not None and finding.tab != self.TAB_ID:
+        if finding is None or finding.tab == self.TAB_ID:
+            return
+        if finding.subject:
+            self.post_message(ShowSubject(finding.tab, finding.subject))
+        else:
             await self.app.run_action(f"show_tab({finding.tab!r})")
 
     async def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

@@ -64,7 +64,6 @@ class SchedulePairDialog(ModalScreen[PairRequest | None]):
     }
     SchedulePairDialog #pair-form {
         height: auto;
-        max-height: 24;
     }
     SchedulePairDialog .pair-row {
         height: auto;
@@ -96,9 +95,9 @@ class SchedulePairDialog(ModalScreen[PairRequest | None]):
 
     def compose(self) -> ComposeResult:
         r = self.request
-        with Vertical(id="pair-box"):
+        with VerticalScroll(id="pair-box"):  # scrolls as a whole in an 80×24 terminal
             yield Static("New start/stop schedules for an instance", id="pair-title", markup=False)
-            with VerticalScroll(id="pair-form"):
+            with Vertical(id="pair-form"):
                 yield from self._row("Instance", Select(
                     [(f"{i.name} ({i.kind} {i.id})", i.id) for i in self.instances],
                     value=r.instance.id, allow_blank=False, id="pair-instance"))
