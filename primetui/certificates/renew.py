@@ -320,7 +320,7 @@ class _Renewal:
                           [_openssl(d, a) for d, a in targets], self.check_served))
         return Plan(title=f"{verb} {what} on {self.status.server}", target=self.status.server,
                     steps=steps, action="certs.renew",
-                    mutating=not req.dry_run or self.standalone)
+                    mutating=not req.dry_run or self.standalone, rehearsal=req.dry_run)
 
 
 def _clause(err: BaseException) -> str:
