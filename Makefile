@@ -17,12 +17,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## run the app against the local practice sandbox
 	$(BIN)/primetui --demo
 
-test: $(STAMP)  ## lint, then every test (unit, services, ui, e2e)
-	$(BIN)/ruff check primetui tests bench scripts
+test: lint  ## lint, then every test (unit, services, ui, e2e)
 	$(BIN)/pytest -q -ra
 
-lint: $(STAMP)
+lint: $(STAMP)  ## style, types and dead code (settings in pyproject.toml)
 	$(BIN)/ruff check primetui tests bench scripts
+	$(BIN)/mypy
+	$(BIN)/vulture
 
 screenshots: $(STAMP)  ## render screenshots/*.svg from the demo
 	$(BIN)/python scripts/screenshots.py
@@ -32,4 +33,4 @@ bench: $(STAMP)  ## start-up time against a bare Textual app
 	$(BIN)/python bench/startup.py
 
 clean:
-	rm -rf $(VENV) dist build .pytest_cache .ruff_cache
+	rm -rf $(VENV) dist build .pytest_cache .ruff_cache .mypy_cache

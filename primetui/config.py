@@ -153,6 +153,12 @@ class BackupSettings:
     """Warn when the newest backup is older than this."""
     s3_bucket: str | None = None
     """An S3 bucket that receives a copy of each backup."""
+    max_archive_members: int = 100_000
+    """Reading an archive (verify, restore) refuses one with more members than this."""
+    max_archive_mb: int = 16_384
+    """... or whose files add up to more than this many MiB once decompressed."""
+    max_expansion_ratio: int = 1000
+    """... or that decompresses to more than this many times its compressed size."""
 
 
 @dataclass(frozen=True)
@@ -255,7 +261,7 @@ class _Reader:
             inner = [a for a in get_args(tp) if a is not type(None)][0]
             return self.value(key, raw, inner)
         if dataclasses.is_dataclass(tp):
-            return self.section(key, raw, tp)
+            return self.section(key, raw, tp)  # type: ignore[arg-type]
         if origin is list:
             if not isinstance(raw, list):
                 raise self.fail(key, _type_name(tp))
@@ -287,7 +293,11 @@ class _Reader:
         if tp is Path:
             if not isinstance(raw, str) or not raw.strip() or "\0" in raw:
                 raise self.fail(key, "a path string")
-            return Path(raw).expanduser()
+            try:
+                return Path(raw).expanduser()
+            except RuntimeError:  # ~someone who is not a user here
+                raise self.fail(key, f"a path, but {raw.split('/')[0]} names no user on this "
+                                     f"machine") from None
         raise self.fail(key, _type_name(tp))  # pragma: no cover - every field type is above
 
     def section(self, key: str, raw: Any, cls: type) -> Any:
@@ -409,14 +419,33 @@ def _check_references(s: Settings, file: Path) -> None:
         raise ConfigError(f"{file}: certificates.ca_file: expected an existing file, "
                           f"{s.certificates.ca_file} does not exist.")
     if ":" in s.backups.source and not s.backups.source.startswith(("/", "~", ".")):
-        server = s.backups.source.split(":", 1)[0]
-        if server not in s.servers:
+        source_server = s.backups.source.split(":", 1)[0]
+        if source_server not in s.servers:
             raise ConfigError(f"{file}: backups.source: expected a local path or SERVER:/path with "
-                              f"a configured server, '{server}' is not one.")
+                              f"a configured server, '{source_server}' is not one.")
     _check_maintenance(s.maintenance, file)
-    if s.backups.destination.exists() and not s.backups.destination.is_dir():
+    _check_backups(s.backups, file)
+
+
+def _check_backups(b: BackupSettings, file: Path) -> None:
+    """`[backups]`: a file-name-safe name, a destination that exists or can, sane limits."""
+    if not b.name or b.name in (".", "..") or "/" in b.name or "\\" in b.name or \
+            b.name.startswith(("-", ".")) or not b.name.isprintable():
+        raise ConfigError(f"{file}: backups.name: expected a plain file-name prefix such as "
+                          f"'prime' (no '/', no '..', not starting with '.' or '-'), "
+                          f"not {b.name!r}.")
+    if b.source.startswith("~"):
+        try:
+            Path(b.source).expanduser()
+        except RuntimeError:
+            raise ConfigError(f"{file}: backups.source: expected a path, but "
+                              f"{b.source.split('/')[0]} names no user on this machine.") from None
+    if b.destination.exists() and not b.destination.is_dir():
         raise ConfigError(f"{file}: backups.destination: expected a directory, "
-                          f"{s.backups.destination} is a file.")
+                          f"{b.destination} is a file.")
+    for key in ("max_archive_members", "max_archive_mb", "max_expansion_ratio"):
+        if getattr(b, key) < 1:
+            raise ConfigError(f"{file}: backups.{key}: expected a whole number of 1 or more.")
 
 
 def _check_maintenance(m: MaintenanceSettings, file: Path) -> None:

@@ -1,9 +1,14 @@
-"""Where primetui keeps its files (XDG base directories through platformdirs)."""
+"""Where primetui keeps its files (XDG base directories through platformdirs).
+
+The XDG rules on every system, macOS included, so the files are where the README says.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from platformdirs.unix import Unix
 
 APP = "primetui"
 
@@ -15,14 +20,12 @@ def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     env = os.environ.get("PRIMETUI_CONFIG")
     if env:
         return Path(env).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / APP / "config.toml"
+    return Unix(APP).user_config_path / "config.toml"
 
 
 def state_dir() -> Path:
     """The XDG state dir (audit log, wizard progress), created with mode 0700."""
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    path = Path(base) / APP
+    path = Unix(APP).user_state_path
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 

@@ -101,7 +101,7 @@ class Services:
         profile = profile_for(server or ServerSettings(host="localhost", user=getpass.getuser()))
         # The session's connection: asking through `prompter`, or never asking (None).
         runner = self.connections.runner(name, ask=prompter is not None)
-        return CertificatesService(self.settings.certificates, runner, profile,
+        return CertificatesService(self.settings.certificates, runner, profile,  # type: ignore[arg-type]
                                    locations=locations_for(profile, server))
 
     @cached_property
@@ -138,7 +138,7 @@ class Services:
     def runner(self, server: str) -> Runner:
         """The session's runner for a configured server name, or "local" (one connection
         per server, shared by every plan step and poll; closing it leaves it open)."""
-        return self.connections.runner(server)
+        return self.connections.runner(server)  # type: ignore[return-value]
 
     def close(self) -> None:
         """Close every SSH connection the session opened (on quit)."""

@@ -11,9 +11,11 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any
 
 from primetui.errors import PrimeError
+from primetui.printable import is_printable, printable
 
 GiB = 1024**3
 
@@ -22,14 +24,40 @@ class HostileArchiveError(PrimeError):
     """An archive member that a restore must never write: the message names it and why."""
 
 
+MiB = 1024**2
+MAX_DEPTH = 256
+"""The deepest path a backup holds: deeper trees cost a restore's safety checks time that
+grows with the cube of the depth, and no project's .env or config/ is that deep."""
+
+
 @dataclass(frozen=True)
 class ArchiveLimits:
-    """What counts as a sane archive: refusing beyond these stops decompression bombs."""
+    """What counts as a sane archive: refusing beyond these stops decompression bombs.
+
+    The member count, total size and expansion ratio come from the `[backups]` settings
+    (`max_archive_members`, `max_archive_mb`, `max_expansion_ratio`); the ratio is judged
+    once `ratio_after` bytes have come out, so small archives of tiny files never trip it.
+    """
 
     max_member_size: int = 4 * GiB
     max_total_size: int = 16 * GiB
-    max_members: int = 200_000
+    max_members: int = 100_000
     max_name_length: int = 4096
+    max_ratio: int = 1000
+    ratio_after: int = MiB
+
+    @classmethod
+    def from_settings(cls, members: int, total_mb: int, ratio: int) -> ArchiveLimits:
+        """The limits the `[backups]` settings ask for."""
+        total = total_mb * MiB
+        return cls(max_member_size=min(4 * GiB, total), max_total_size=total,
+                   max_members=members, max_ratio=ratio)
+
+    @property
+    def max_stream_size(self) -> int:
+        """The most decompressed bytes a sane archive can hold: its files plus headers."""
+        return (self.max_total_size + self.max_members * (4 * 512 + 2 * self.max_name_length)
+                + 20 * 512)
 
 
 @dataclass(frozen=True)
@@ -88,7 +116,7 @@ def normalize_name(name: str) -> str | None:
 
 
 def _refuse(raw: str, why: str) -> HostileArchiveError:
-    shown = raw.encode("unicode_escape", "backslashreplace").decode("ascii")[:200]
+    shown = printable(raw[:200])
     return HostileArchiveError(f"The archive was refused because member '{shown}' {why}; "
                                f"nothing was written.")
 
@@ -136,9 +164,12 @@ class MemberChecker:
         if name in self.kinds and not (is_dir and self.kinds[name]):
             raise _refuse(raw, "appears more than once")
         parent = posixpath.dirname(name)
-        while parent:
-            if self.kinds.get(parent) is False:
+        while parent:  # up to the nearest directory already seen: its own ancestors were checked
+            seen = self.kinds.get(parent)
+            if seen is False:
                 raise _refuse(raw, f"lies under '{parent}', which is a file")
+            if seen is True:
+                break
             parent = posixpath.dirname(parent)
         self.kinds[name] = is_dir
         return Member(name=name, is_dir=is_dir, size=size, mode=mode & 0o777,
@@ -155,12 +186,17 @@ class MemberChecker:
         if name is None:
             return None
         parts = name.split("/")
+        if len(parts) > MAX_DEPTH:
+            raise _refuse(raw[:200] + "…", f"is nested deeper than {MAX_DEPTH} directories")
         if ".." in parts:
             raise _refuse(raw, "contains '..'")
         if any(p in ("", ".") for p in parts) or "\\" in name:
             raise _refuse(raw, "has an irregular path")
         if any(ch in name for ch in "\n\r"):
             raise _refuse(raw, "has a line break in its name")
+        if not is_printable(name):
+            raise _refuse(raw, "has control characters or bytes that are not UTF-8 in its name "
+                               "(a terminal would act on them instead of showing them)")
         return name
 
 
@@ -171,12 +207,6 @@ def _link_escapes(name: str, target: str, kind: str) -> bool:
     base = "" if kind == "hard link" else posixpath.dirname(normalize_name(name) or "")
     resolved = posixpath.normpath(posixpath.join(base, target))
     return resolved == ".." or resolved.startswith("../")
-
-
-def check_members(infos: Iterable[Any], limits: ArchiveLimits | None = None) -> list[Member]:
-    """Check every member of an archive listing; the first bad one raises."""
-    checker = MemberChecker(limits or ArchiveLimits())
-    return [m for m in (checker.check(i) for i in infos) if m is not None]
 
 
 # ---------------------------------------------------------------- the restore preview
@@ -247,10 +277,6 @@ class ChangePreview:
     def removed(self) -> list[Change]:
         return self.of("removed")
 
-    @property
-    def unchanged(self) -> list[Change]:
-        return self.of("unchanged")
-
     def summary(self) -> str:
         """One line: `2 added, 1 changed, 0 removed, 5 unchanged`."""
         return ", ".join(f"{len(self.of(k))} {k}" for k in ("added", "changed", "removed",
@@ -259,7 +285,7 @@ class ChangePreview:
     def lines(self) -> list[str]:
         """The preview as text, one path per line, unchanged ones left out."""
         marks = {"added": "+", "changed": "~", "removed": "-"}
-        return [f"  {marks[c.kind]} {c.path}  ({c.detail()})" for c in self.changes
+        return [f"  {marks[c.kind]} {printable(c.path)}  ({c.detail()})" for c in self.changes
                 if c.kind in marks]
 
 
@@ -297,6 +323,28 @@ def restore_scope(archive_names: Iterable[str]) -> list[str]:
         covered.add(next(p for p in ("/".join(parts[:i]) for i in range(1, len(parts) + 1))
                          if p in names))
     return sorted(covered)
+
+
+def include_verdict(name: str, patterns: Iterable[str]) -> str:
+    """What a restore does with a member, given `backups.include`.
+
+    "restore" when a pattern names it or one of its ancestors (`config/` covers
+    `config/app.toml`; globs match within one path component, as the backup's own glob
+    does); "container" when it is only a directory on the way to a pattern
+    (`config` for `config/nginx/*.conf`), restored through its contents only; "refuse"
+    for everything else (`.bashrc`, `.git/hooks/…`, an `app/` the lab never backs up).
+    """
+    parts = name.split("/")
+    container = False
+    for pattern in patterns:
+        want = [p for p in pattern.strip().strip("/").split("/") if p not in ("", ".")]
+        if not want:
+            continue
+        if len(parts) >= len(want) and all(fnmatchcase(have, p) for have, p in zip(parts, want, strict=False)):
+            return "restore"
+        if len(parts) < len(want) and all(fnmatchcase(have, p) for have, p in zip(parts, want, strict=False)):
+            container = True
+    return "container" if container else "refuse"
 
 
 def human_size(size: float) -> str:

@@ -7,8 +7,11 @@ never verified again.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -71,18 +74,32 @@ class VerificationLog:
         return st.st_size, st.st_mtime_ns
 
     def record(self, file: Path, ok: bool, members: int, when: float) -> None:
-        """Remember that `file` was verified at `when`."""
-        data = self._load()
+        """Remember that `file` was verified at `when` (one writer at a time, under a lock)."""
         size, mtime = self._stamp(file)
-        data[str(file.resolve())] = {"size": size, "mtime_ns": mtime, "verified_at": when,
-                                     "ok": ok, "members": members}
-        self._save(data)
+        with self._locked():
+            data = self._load()
+            data[str(file.resolve())] = {"size": size, "mtime_ns": mtime, "verified_at": when,
+                                         "ok": ok, "members": members}
+            self._save(data)
 
     def forget(self, file: Path) -> None:
         """Drop the record of a deleted file."""
-        data = self._load()
-        if data.pop(str(file.resolve()), None) is not None:
-            self._save(data)
+        with self._locked():
+            data = self._load()
+            if data.pop(str(file.resolve()), None) is not None:
+                self._save(data)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """An exclusive lock beside the state file: two verifies never lose each other's update."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.path.with_name(f".{self.path.name}.lock"),
+                     os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
 
     def lookup(self, file: Path) -> tuple[float, bool] | None:
         """(when, ok) of the last verification of this very file, if any."""
@@ -97,14 +114,18 @@ class VerificationLog:
             return None
 
     def _save(self, data: dict[str, dict[str, object]]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        """Write the whole record atomically; on failure (a full disk) no `.tmp` is left."""
         tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=1)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, self.path)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(data, out, indent=1)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 def _created(filename: str, mtime: float) -> tuple[str, float]:

@@ -1,18 +1,20 @@
 """What every part of the backup service shares: its errors, passphrase rules and file names.
 
-Light on purpose (no gnupg, no boto3): the UI's passphrase dialog uses `passphrase_problem`
-and `passphrase_hint`, and the CLI uses them before anything heavy is imported.
+Light on purpose (no gnupg, no boto3). The passphrase rules themselves live in
+`primetui.secrets`, shared with the dialog, the CLI and the sudo password.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from primetui.errors import PrimeError
+from primetui.secrets import secret_problem
 
 
 class BackupError(PrimeError):
@@ -95,12 +97,8 @@ def stale_temp(filename: str) -> bool:
 
 
 def passphrase_problem(passphrase: str) -> str | None:
-    """Why a passphrase cannot be used (empty, line breaks, NUL), or None when it can."""
-    if not passphrase:
-        return "The passphrase is empty."
-    if any(ch in passphrase for ch in "\n\r\0"):
-        return "A passphrase cannot contain line breaks or NUL characters."
-    return None
+    """Why a passphrase cannot be used (see `primetui.secrets`), or None when it can."""
+    return secret_problem(passphrase, "passphrase")
 
 
 def check_passphrase(passphrase: str) -> None:
@@ -110,17 +108,27 @@ def check_passphrase(passphrase: str) -> None:
         raise BackupError(problem)
 
 
-def passphrase_hint(passphrase: str) -> str:
-    """A short strength hint for the passphrase dialog and the prompt (never blocks)."""
-    classes = sum(bool(re.search(p, passphrase)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^\w]"))
-    words = len(passphrase.split())
-    if len(passphrase) >= 20 or (words >= 4 and len(passphrase) >= 16):
-        return "strong"
-    if len(passphrase) >= 12 and classes >= 3:
-        return "fair: a few more words would make it strong"
-    return "weak: use at least 4 random words or 20 characters"
+def remove_tree(root: Path) -> None:
+    """Delete `root` and everything under it, at any depth, ignoring what is already gone.
 
+    shutil.rmtree recurses once per directory level (Python 3.11), so a hostile tree a few
+    thousand levels deep would end in RecursionError and leave plaintext behind.
+    """
+    stack: list[tuple[str, bool]] = [(str(root), False)]
+    while stack:
+        path, emptied = stack.pop()
+        try:
+            if emptied:
+                os.rmdir(path)
+                continue
+            if not stat.S_ISDIR(os.lstat(path).st_mode):
+                os.unlink(path)
+                continue
+            os.chmod(path, 0o700)  # a directory restored read-only must still be emptied
+            stack.append((path, True))
+            stack.extend((os.path.join(path, name), False) for name in os.listdir(path))
+        except FileNotFoundError:
+            continue
+        except OSError:
+            continue  # best effort, like rmtree(ignore_errors=True)
 
-def owner_only(path: Path) -> bool:
-    """Whether a file is readable and writable by its owner only (no group or other bits)."""
-    return os.stat(path).st_mode & 0o077 == 0

@@ -2,7 +2,7 @@
 
 AES256, no second compression (the stream is already gzip), a strong S2K (iterated and
 salted SHA512, the largest count) and no passphrase caching. The passphrase goes to gpg on
-its stdin (python-gnupg's loopback pinentry), never in argv or the environment. gpg's
+its stdin (python-gnupg's loopback pinentry) as UTF-8, never in argv or the environment. gpg's
 output is handed chunk by chunk to a sink, so the caller decides where bytes go: an 0600
 temporary file for ciphertext, a pipe into the tar reader for plaintext.
 """
@@ -21,6 +21,7 @@ from primetui.backups.common import (
     check_passphrase,
 )
 from primetui.errors import MissingToolError
+from primetui.secrets import ENCODING, forbid_core_dumps
 
 S2K_COUNT = 65011712
 """The largest iteration count OpenPGP can encode: slows down guessing the passphrase."""
@@ -67,6 +68,7 @@ class GpgCipher:
     def _gpg(self) -> Any:
         import gnupg
 
+        forbid_core_dumps()  # a passphrase is in this process: a core file must not show it
         home = str(self.gnupghome) if self.gnupghome else None
         if home:
             Path(home).mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -84,7 +86,7 @@ class GpgCipher:
         gpg = self._gpg()
         out = _Sink(sink)
         gpg.on_data = out
-        result = gpg.encrypt_file(source, None, symmetric="AES256", passphrase=passphrase,
+        result = gpg.encrypt_file(source, None, symmetric="AES256", passphrase=_wire(passphrase),
                                   armor=False, extra_args=gpg_options(self.s2k_count))
         if out.error is not None:
             raise SinkFailed() from out.error
@@ -104,12 +106,23 @@ class GpgCipher:
         out = _Sink(sink)
         gpg.on_data = out
         arg = str(source) if isinstance(source, Path) else source
-        result = gpg.decrypt_file(arg, passphrase=passphrase,
+        result = gpg.decrypt_file(arg, passphrase=_wire(passphrase),
                                   extra_args=["--no-symkey-cache"])
         if not result.ok or result.returncode != 0:
             raise _decrypt_error(result.stderr, label)
         if out.error is not None:
             raise SinkFailed() from out.error
+
+
+def _wire(passphrase: str) -> str:
+    """The passphrase as python-gnupg must be given it so that gpg reads its UTF-8 bytes.
+
+    python-gnupg writes the passphrase encoded with its `encoding` (Latin-1, which also
+    decodes gpg's stderr whatever its bytes). Handing it the UTF-8 bytes spelt as Latin-1
+    characters makes it write exactly those bytes: what `gpg -d` typed in a UTF-8 terminal
+    sends, for every character (a Latin-1 encoder would mangle `ä` and refuse `€`).
+    """
+    return passphrase.encode(ENCODING).decode("latin-1")
 
 
 def _reason(stderr: str) -> str:

@@ -32,6 +32,7 @@ class SecretFile:
     mode: int
     ignored: bool | None  # None when the project is not a git repository
     tracked: bool | None
+    target: str | None = None  # the file a symbolic link `.env` points to ("" when missing)
 
     @property
     def mode_ok(self) -> bool:
@@ -52,8 +53,11 @@ class HygieneReport:
         """Each problem as a sentence; empty when all is well."""
         out = []
         for f in self.files:
-            if not f.mode_ok:
-                out.append(f"{f.name} has mode {f.mode:04o}; it should be 0600 (owner only).")
+            if f.target == "":
+                out.append(f"{f.name} is a symbolic link to a file that does not exist.")
+            elif not f.mode_ok:
+                what = f"{f.name} (a link to {f.target})" if f.target else f.name
+                out.append(f"{what} has mode {f.mode:04o}; it should be 0600 (owner only).")
             if f.tracked:
                 out.append(f"{f.name} is tracked by git; stop tracking it and rotate its secrets.")
             elif f.ignored is False:
@@ -81,17 +85,26 @@ def check_hygiene(project: Path) -> HygieneReport:
         raise PrimeError(f"The project directory {project} does not exist.")
     names = sorted(n for n in os.listdir(project)
                    if (n == ".env" or n.startswith(".env.")) and not n.endswith(TEMPLATES)
-                   and stat.S_ISREG(os.lstat(project / n).st_mode))
+                   and _secret_kind(project / n) is not None)
     is_git = shutil.which("git") is not None and \
         _git(project, "rev-parse", "--is-inside-work-tree").stdout.strip() == "true"
     files = []
     for name in names:
-        mode = stat.S_IMODE(os.lstat(project / name).st_mode)
+        kind = _secret_kind(project / name)
+        target: str | None = None
+        if kind == "link":  # a linked .env holds the same secrets: judge the file it points to
+            try:
+                target = str((project / name).resolve(strict=True))
+                mode = stat.S_IMODE(os.stat(target).st_mode)
+            except (OSError, RuntimeError):
+                target, mode = "", 0o600
+        else:
+            mode = stat.S_IMODE(os.lstat(project / name).st_mode)
         ignored = tracked = None
         if is_git:
             tracked = _git(project, "ls-files", "--error-unmatch", "--", name).returncode == 0
             ignored = _git(project, "check-ignore", "-q", "--no-index", "--", name).returncode == 0
-        files.append(SecretFile(name, mode, ignored, tracked))
+        files.append(SecretFile(name, mode, ignored, tracked, target))
     history: tuple[str, ...] = ()
     if is_git:
         log = _git(project, "log", "--all", "--format=", "--name-only", "--",
@@ -101,13 +114,29 @@ def check_hygiene(project: Path) -> HygieneReport:
     return HygieneReport(project, is_git, tuple(files), history)
 
 
+def _secret_kind(path: Path) -> str | None:
+    """"file" for a regular file, "link" for a symbolic link (to a file or dangling), else None."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if stat.S_ISREG(st.st_mode):
+        return "file"
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            return "link" if stat.S_ISREG(os.stat(path).st_mode) else None
+        except OSError:
+            return "link"
+    return None
+
+
 def hygiene_plan(report: HygieneReport) -> Plan:
     """Fix what a plan can: modes, the ignore file, tracked files (history is reported only)."""
     project = report.project
     steps: list[Step] = []
     for f in report.files:
-        if not f.mode_ok:
-            steps.append(_chmod_step(project / f.name, f.mode))
+        if not f.mode_ok and f.target != "":
+            steps.append(_chmod_step(Path(f.target) if f.target else project / f.name, f.mode))
     if any(f.ignored is False or f.tracked for f in report.files):
         steps.append(_ignore_step(project))
     for f in report.files:

@@ -62,21 +62,30 @@ def encrypt_to_temp(cipher: GpgCipher, produce: Callable[[BinaryIO], None], fina
     problem is raised as one sentence (PlanCancelled passes through).
     """
     tmp = final.with_name(temp_name(final.name))
-    try:
-        fd = open_private(tmp)
-    except OSError as err:
-        raise write_error(err, f"the backup in {final.parent}") from None
-    read_fd, write_fd = os.pipe()
-    reader = os.fdopen(read_fd, "rb", buffering=CHUNK)
-    producer = _Producer(produce, os.fdopen(write_fd, "wb", buffering=CHUNK))
+    lock = threading.Lock()
+    closed = [False]
+    fd = -1
+    ok = False
 
     def sink(chunk: bytes) -> None:
-        view = memoryview(chunk)
-        while view:
-            view = view[os.write(fd, view):]
+        # gpg's reader thread may still deliver after an interruption (SIGTERM, ctrl+c) has
+        # closed the file: never write to a descriptor number that may now be another file.
+        with lock:
+            if closed[0]:
+                raise OSError(errno.EBADF, "the backup file was closed")
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view):]
 
-    ok = False
+    # One try from the moment the file may exist: an interruption anywhere removes it.
     try:
+        try:
+            fd = open_private(tmp)
+        except OSError as err:
+            raise write_error(err, f"the backup in {final.parent}") from None
+        read_fd, write_fd = os.pipe()
+        reader = os.fdopen(read_fd, "rb", buffering=CHUNK)
+        producer = _Producer(produce, os.fdopen(write_fd, "wb", buffering=CHUNK))
         producer.start()
         try:
             cipher.encrypt(reader, sink, passphrase)
@@ -86,10 +95,10 @@ def encrypt_to_temp(cipher: GpgCipher, produce: Callable[[BinaryIO], None], fina
             reader.close()  # a producer blocked on a dead gpg gets EPIPE and stops
             producer.join()
         if producer.error is not None:
-            err = producer.error
-            if isinstance(err, PrimeError):
-                raise err
-            raise write_error(err, f"the backup {final.name}") from None
+            failure = producer.error
+            if isinstance(failure, PrimeError):
+                raise failure
+            raise write_error(failure, f"the backup {final.name}") from None
         try:
             os.fsync(fd)
         except OSError as err:
@@ -97,14 +106,17 @@ def encrypt_to_temp(cipher: GpgCipher, produce: Callable[[BinaryIO], None], fina
         ok = True
         return tmp
     finally:
-        os.close(fd)
+        with lock:
+            closed[0] = True
+            if fd >= 0:
+                os.close(fd)
         if not ok:
             tmp.unlink(missing_ok=True)
 
 
 def decrypt_and_read(cipher: GpgCipher, source: Path, passphrase: str, *,
                      staging: Path | None = None, limits: ArchiveLimits | None = None,
-                     label: str | None = None) -> Listing:
+                     label: str | None = None, include: list[str] | None = None) -> Listing:
     """Decrypt `source` and read (and, with `staging`, extract) the archive inside.
 
     gpg's verdict comes first: a wrong passphrase or a damaged file is reported as such
@@ -117,7 +129,8 @@ def decrypt_and_read(cipher: GpgCipher, source: Path, passphrase: str, *,
 
     def consume() -> None:
         try:
-            box["listing"] = read_archive(reader, limits=limits, staging=staging)
+            box["listing"] = read_archive(reader, limits=limits, staging=staging,
+                                          include=include)
         except BaseException as err:  # noqa: BLE001 - reported by the caller
             box["error"] = err
         finally:

@@ -9,18 +9,26 @@ failure moves everything back and deletes the staging directory and its plaintex
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from primetui.backups.archive import ChangePreview, FileState, diff_trees, restore_scope
-from primetui.backups.common import BackupError
+from primetui.backups.archive import (
+    ArchiveLimits,
+    ChangePreview,
+    FileState,
+    diff_trees,
+    restore_scope,
+)
+from primetui.backups.common import BackupError, remove_tree
 from primetui.backups.gpg import GpgCipher
 from primetui.backups.pipeline import decrypt_and_read, fsync_dir, write_error
 from primetui.backups.tar import Listing, hash_tree
+from primetui.printable import printable
 
 STAGING_PREFIX = ".primetui-restore-"
 
@@ -34,11 +42,27 @@ class RestorePreview:
     listing: Listing
     scope: tuple[str, ...]
     changes: ChangePreview
+    notes: tuple[str, ...] = ()
+    """Sentences about the destination itself (an interrupted restore found there)."""
+
+    @property
+    def refused(self) -> tuple[str, ...]:
+        """Members the restore leaves out: `backups.include` does not name them."""
+        return tuple(m.name + ("/" if m.is_dir else "") for m in self.listing.refused)
+
+    def summary(self) -> str:
+        """`2 added, 1 changed, 0 removed, 5 unchanged` (and `, 3 refused` when some are)."""
+        refused = f", {len(self.refused)} refused" if self.refused else ""
+        return self.changes.summary() + refused
 
     def lines(self) -> list[str]:
-        """The preview as text for the CLI and the plan screen."""
-        head = [f"Restore {self.archive.name} into {self.destination}: {self.changes.summary()}."]
-        return head + self.changes.lines()
+        """The preview as text for the CLI and the plan screen (names shown escaped)."""
+        head = [printable(f"Restore {self.archive.name} into {self.destination}: "
+                          f"{self.summary()}.")]
+        refused = [f"  ! {printable(name)}  (refused: not in backups.include)"
+                   for name in self.refused]
+        notes = [printable(note) for note in self.notes]
+        return head + notes + self.changes.lines() + refused
 
 
 def incoming_states(listing: Listing) -> dict[str, FileState]:
@@ -56,35 +80,106 @@ def current_states(destination: Path, scope: Iterable[str]) -> dict[str, FileSta
 
 
 def make_preview(listing: Listing, archive: Path, destination: Path) -> RestorePreview:
-    """Compare the archive with the destination, within what the backup covers."""
+    """Compare the archive with the destination, within what the backup covers.
+
+    `listing` comes from `read_archive(…, include=…)`: members outside the include list
+    are already set aside in `listing.refused` and never reach the scope.
+    """
     scope = restore_scope(m.name for m in listing.members)
     changes = diff_trees(current_states(destination, scope), incoming_states(listing), scope)
     return RestorePreview(archive, destination, listing, tuple(scope), changes)
 
 
-def remove_stale_staging(destination: Path) -> None:
-    """Delete staging directories left by a restore that was killed (their plaintext too)."""
+JOURNAL = "journal.json"
+"""The swap's journal in the staging directory (0600): what it moves, and how far it got."""
+
+
+def _staging_owner_alive(name: str) -> bool:
+    pid = name[len(STAGING_PREFIX):].split("-", 1)[0]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def interrupted_restores(destination: Path) -> list[Path]:
+    """Staging directories left in `destination` by a restore that was killed."""
     if not destination.is_dir():
-        return
-    for name in os.listdir(destination):
-        if not name.startswith(STAGING_PREFIX):
+        return []
+    return sorted(destination / name for name in os.listdir(destination)
+                  if name.startswith(STAGING_PREFIX) and not _staging_owner_alive(name))
+
+
+def recover_interrupted(destination: Path, *, dry_run: bool = False) -> list[str]:
+    """Finish or roll back every restore that was killed mid-swap, from its journal.
+
+    A journal that says "swapped" means every rename was done: only the staging directory
+    (the moved-aside originals, already saved in the pre-restore backup) is left to delete.
+    Any other journal is rolled back: the restored files go back to staging, the originals
+    back in place. No journal means no rename had happened yet. With `dry_run` nothing is
+    touched and the sentences say what the next restore will do. Returns those sentences.
+    """
+    said = []
+    for staging in interrupted_restores(destination):
+        journal = _read_journal(staging)
+        if dry_run:
+            what = "finish" if journal and journal.get("state") == "swapped" else "roll back"
+            said.append(f"A restore into {destination} was interrupted ({staging.name}); the "
+                        f"next restore will {what} it first.")
             continue
-        pid = name[len(STAGING_PREFIX):].split("-", 1)[0]
-        alive = False
-        if pid.isdigit():
+        if journal is not None and journal.get("state") != "swapped":
             try:
-                os.kill(int(pid), 0)
-                alive = True
-            except ProcessLookupError:
-                alive = False
-            except PermissionError:
-                alive = True
-        if not alive:
-            shutil.rmtree(destination / name, ignore_errors=True)
+                _roll_back(destination, staging, journal["entries"])
+            except (OSError, KeyError, TypeError) as err:
+                raise BackupError(f"An interrupted restore in {staging} could not be rolled "
+                                  f"back ({err}); its original files are in {staging}/old, "
+                                  f"so move them back by hand.") from None
+            said.append(f"rolled back the interrupted restore {staging.name}: the files are "
+                        f"as they were before it")
+        else:
+            said.append(f"finished the interrupted restore {staging.name}")
+        remove_tree(staging)
+    return said
+
+
+def _read_journal(staging: Path) -> dict[str, Any] | None:
+    """The journal, or None when there is none; one that cannot be read is never guessed at."""
+    path = staging / JOURNAL
+    if not os.path.lexists(path):
+        if os.path.lexists(staging / "old") and any(os.scandir(staging / "old")):
+            raise BackupError(f"{staging} holds moved-aside files but no journal; nothing was "
+                              f"deleted: move {staging}/old back by hand.")
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and isinstance(data.get("entries"), list):
+            return data
+    except (OSError, ValueError):
+        pass
+    raise BackupError(f"The journal of an interrupted restore, {path}, cannot be read; nothing "
+                      f"was deleted: move {staging}/old back by hand.")
+
+
+def _write_journal(staging: Path, journal: dict[str, Any]) -> None:
+    """Write the journal atomically (temp file, fsync, rename) with mode 0600."""
+    tmp = staging / f".{JOURNAL}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(journal, out)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, staging / JOURNAL)
+    fsync_dir(staging)
 
 
 def restore(cipher: GpgCipher, preview: RestorePreview, passphrase: str,
-            emit: Callable[[str], None] = lambda line: None) -> None:
+            emit: Callable[[str], None] = lambda line: None, *,
+            limits: ArchiveLimits | None = None, include: list[str] | None = None) -> None:
     """Stage, compare with the preview, swap in; on failure the destination is unchanged."""
     dest = preview.destination
     created = not dest.exists()
@@ -94,31 +189,34 @@ def restore(cipher: GpgCipher, preview: RestorePreview, passphrase: str,
         except OSError as err:
             raise write_error(err, f"the destination {dest}") from None
     staging: Path | None = None
+    for line in recover_interrupted(dest):
+        emit(line)
     try:
         _check_space(dest, preview.listing.total_size)
         staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=dest))
-        new, old = staging / "new", staging / "old"
+        new = staging / "new"
         new.mkdir(mode=0o700)
-        old.mkdir(mode=0o700)
+        (staging / "old").mkdir(mode=0o700)
         emit(f"decrypting {preview.archive.name} into {staging.name}/ (checked member by member)")
-        staged = decrypt_and_read(cipher, preview.archive, passphrase, staging=new)
+        staged = decrypt_and_read(cipher, preview.archive, passphrase, staging=new,
+                                  limits=limits, include=include)
         if incoming_states(staged) != incoming_states(preview.listing):
             raise BackupError(f"{preview.archive.name} no longer holds what the preview showed; "
                               f"nothing was restored.")
         emit(f"swapping in: {', '.join(preview.scope)}")
-        _swap(dest, preview.scope, new, old)
+        _swap(dest, preview.scope, staging)
     except BaseException as err:
         if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
+            remove_tree(staging)
             staging = None
         if created:
-            shutil.rmtree(dest, ignore_errors=True)
+            remove_tree(dest)
         if isinstance(err, OSError):
             raise write_error(err, "the restored files") from None
         raise
     finally:
         if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
+            remove_tree(staging)
     emit(f"restored {len(preview.listing.files)} file(s) into {dest}")
 
 
@@ -130,34 +228,53 @@ def _check_space(dest: Path, needed: int) -> None:
                           f"nothing was changed.")
 
 
-def _swap(dest: Path, scope: Iterable[str], new: Path, old: Path) -> None:
-    """Move current files aside and restored ones in; undo every move on failure."""
-    done: list[tuple[str, bool, bool]] = []
-    made: list[Path] = []
+def _swap(dest: Path, scope: Iterable[str], staging: Path) -> None:
+    """Move current files aside and restored ones in, journalled; undo every move on failure.
+
+    The journal is written before the first rename and marked "swapped" after the last, so
+    a restore killed in between is finished or rolled back by the next one
+    (`recover_interrupted`): which renames happened is read from the disk itself.
+    """
+    new, old = staging / "new", staging / "old"
+    entries: list[dict[str, Any]] = []
+    for name in scope:
+        parent = (dest / name).parent
+        made = [str(p.relative_to(dest)) for p in reversed((parent, *parent.parents))
+                if p != dest and p.is_relative_to(dest) and not p.exists()]
+        entries.append({"name": name, "had_old": os.path.lexists(dest / name),
+                        "has_new": os.path.lexists(new / name), "made": made})
+    _write_journal(staging, {"state": "swapping", "entries": entries})
     try:
-        for name in scope:
-            moved_old = placed = False
-            if os.path.lexists(dest / name):
+        for entry in entries:
+            name = entry["name"]
+            if entry["had_old"]:
                 (old / name).parent.mkdir(parents=True, exist_ok=True)
                 os.rename(dest / name, old / name)
-                moved_old = True
-            done.append((name, moved_old, False))
-            if os.path.lexists(new / name):
-                parent = (dest / name).parent
-                missing = [p for p in (parent, *parent.parents) if not p.exists()]
-                for directory in reversed(missing):
-                    directory.mkdir(mode=0o700)
-                    made.append(directory)
+            if entry["has_new"]:
+                for directory in entry["made"]:
+                    if not (dest / directory).exists():
+                        (dest / directory).mkdir(mode=0o700)
                 os.rename(new / name, dest / name)
-                placed = True
-            done[-1] = (name, moved_old, placed)
         fsync_dir(dest)
+        _write_journal(staging, {"state": "swapped", "entries": entries})
     except BaseException:
-        for name, moved_old, placed in reversed(done):
-            if placed:
-                os.rename(dest / name, new / name)
-            if moved_old:
-                os.rename(old / name, dest / name)
-        for directory in reversed(made):
-            directory.rmdir()
+        _roll_back(dest, staging, entries)
         raise
+
+
+def _roll_back(dest: Path, staging: Path, entries: list[dict[str, Any]]) -> None:
+    """Undo whatever renames of the journal's entries were done (seen on disk), last first."""
+    new, old = staging / "new", staging / "old"
+    for entry in reversed(entries):
+        name = str(entry["name"])
+        if entry["has_new"] and not os.path.lexists(new / name) and os.path.lexists(dest / name):
+            (new / name).parent.mkdir(parents=True, exist_ok=True)
+            os.rename(dest / name, new / name)
+        if entry["had_old"] and os.path.lexists(old / name):
+            os.rename(old / name, dest / name)
+        for directory in reversed(entry["made"]):
+            try:
+                (dest / directory).rmdir()
+            except OSError:
+                pass
+    fsync_dir(dest)

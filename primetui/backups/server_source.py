@@ -58,7 +58,8 @@ def tar_command(path: str, tops: list[str]) -> str:
 
 def parse_preflight(output: str, where: str) -> list[str]:
     """The top-level names to archive; a special file or nothing at all is refused."""
-    tops, special = [], []
+    tops: list[str] = []
+    special: list[str] = []
     for line in output.splitlines():
         kind, _, name = line.partition(" ")
         (tops if kind == "top" else special if kind == "special" else []).append(name)

@@ -9,6 +9,7 @@ an error.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 import time
@@ -42,7 +43,7 @@ from primetui.backups.restore import (
     STAGING_PREFIX,
     RestorePreview,
     make_preview,
-    remove_stale_staging,
+    recover_interrupted,
     restore,
 )
 from primetui.backups.sources import (
@@ -85,7 +86,9 @@ class BackupService:
         self._runner_factory = runner_factory
         self.cipher = GpgCipher(gnupghome, s2k_count=s2k_count)
         self.verifications = VerificationLog(state_file or state_dir() / "backup-verified.json")
-        self.limits = limits or ArchiveLimits()
+        self.limits = limits or ArchiveLimits.from_settings(
+            self.config.max_archive_members, self.config.max_archive_mb,
+            self.config.max_expansion_ratio)
         self.clock = clock
 
     # ------------------------------------------------------------------ what exists
@@ -179,9 +182,10 @@ class BackupService:
             produce = remote_producer(self.settings, self._runner_factory, src,
                                       self.config.include, emit, is_cancelled)
         when = datetime.now()
-        tmp = encrypt_to_temp(self.cipher, produce, dest / backup_name(self.config.name, when,
-                                                                      set(), kind), passphrase)
+        final_name = backup_name(self.config.name, when, set(), kind)
+        tmp: Path | None = None
         try:
+            tmp = encrypt_to_temp(self.cipher, produce, dest / final_name, passphrase)
             emit("verifying: decrypting and listing every member")
             listing = decrypt_and_read(self.cipher, tmp, passphrase, limits=self.limits,
                                        label="the new backup")
@@ -192,9 +196,14 @@ class BackupService:
             final = publish(tmp, dest, lambda taken: backup_name(self.config.name, when, taken,
                                                                  kind))
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
             raise
-        self.verifications.record(final, True, len(listing.members), self.clock())
+        try:
+            self.verifications.record(final, True, len(listing.members), self.clock())
+        except OSError as err:  # the backup is good; only the note that it was verified is lost
+            emit(f"note: the backup is written and verified, but {self.verifications.path} "
+                 f"could not be updated ({(err.strerror or str(err)).lower()})")
         emit(f"wrote {final} ({final.stat().st_size} bytes, {len(listing.files)} files, verified)")
         return final
 
@@ -207,11 +216,18 @@ class BackupService:
         except WrongPassphraseError:
             raise  # a typo says nothing about the file: it is not recorded as a failed check
         except PrimeError:
-            self.verifications.record(path, False, 0, self.clock())
+            self._remember(path, False, 0, self.clock())
             raise
         when = self.clock()
-        self.verifications.record(path, True, len(listing.members), when)
+        self._remember(path, True, len(listing.members), when)
         return VerifyReport(path, listing, when)
+
+    def _remember(self, path: Path, ok: bool, members: int, when: float) -> None:
+        """Record a verification; a full state directory loses the record, not the verdict."""
+        try:
+            self.verifications.record(path, ok, members, when)
+        except OSError:
+            pass
 
     # ------------------------------------------------------------------ restore
     def default_restore_destination(self) -> Path:
@@ -222,14 +238,21 @@ class BackupService:
         return Path(self.source.path)
 
     def preview_restore(self, file: str | Path, passphrase: str,
-                        destination: Path | None = None) -> RestorePreview:
-        """Decrypt and check every member (writing nothing), then compare with the disk."""
+                        destination: Path | None = None, *,
+                        recover: bool = True) -> RestorePreview:
+        """Decrypt and check every member (writing nothing), then compare with the disk.
+
+        A restore that was killed mid-swap is first finished or rolled back from its journal
+        (`recover=False`, for a dry run, only says so in the preview's notes).
+        """
         path = self.resolve(file)
         dest = Path(destination).expanduser() if destination else \
             self.default_restore_destination()
-        remove_stale_staging(dest)
-        listing = decrypt_and_read(self.cipher, path, passphrase, limits=self.limits)
-        return make_preview(listing, path, dest.absolute())
+        notes = recover_interrupted(dest, dry_run=not recover)
+        listing = decrypt_and_read(self.cipher, path, passphrase, limits=self.limits,
+                                   include=list(self.config.include))
+        preview = make_preview(listing, path, dest.absolute())
+        return dataclasses.replace(preview, notes=tuple(notes))
 
     def restore_plan(self, preview: RestorePreview, passphrase: str) -> Plan:
         """Save the current files to a pre-restore backup, then stage, check and swap in."""
@@ -244,9 +267,12 @@ class BackupService:
                         kind="pre-restore", emit=ctx.emit, is_cancelled=ctx.is_cancelled)
 
         def swap(ctx: StepContext) -> None:
-            restore(self.cipher, preview, passphrase, ctx.emit)
+            restore(self.cipher, preview, passphrase, ctx.emit, limits=self.limits,
+                    include=list(self.config.include))
 
         staging = dest / f"{STAGING_PREFIX}PID-XXXX"
+        # Members outside backups.include are never extracted: name what is, when some are.
+        only = (" -- " + " ".join(q(n) for n in scope)) if preview.refused and scope else ""
         archived = {m.name for m in preview.listing.members}
         moves = [f"mv {q(str(dest / n))} {q(str(staging / 'old' / n))}" for n in present] + \
                 [f"mv {q(str(staging / 'new' / n))} {q(str(dest / n))}" for n in scope
@@ -259,7 +285,7 @@ class BackupService:
             Step(f"Restore {preview.archive.name} into {dest} (staged, checked, swapped in)", [
                 f"mkdir -m 700 -p {q(str(staging / 'new'))} {q(str(staging / 'old'))}",
                 f"gpg -d {q(str(preview.archive))} | tar xz --no-same-owner -C "
-                f"{q(str(staging / 'new'))}", *moves, f"rm -rf {q(str(staging))}"], swap),
+                f"{q(str(staging / 'new'))}{only}", *moves, f"rm -rf {q(str(staging))}"], swap),
         ]
         return Plan(title=f"Restore {preview.archive.name} into {dest}", target=str(dest),
                     steps=steps, action="backup.restore")

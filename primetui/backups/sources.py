@@ -71,7 +71,7 @@ def local_producer(root: Path, include: Iterable[str], emit: Callable[[str], Non
     def produce(out: BinaryIO) -> None:
         gz = ParallelGzip(out.write)
         try:
-            write_local_tar(root, paths, gz, each)
+            write_local_tar(root, paths, gz, each)  # type: ignore[arg-type]
             gz.close()
         except BaseException:
             gz.abort()

@@ -12,18 +12,30 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import io
 import os
 import stat
 import tarfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
-from primetui.backups.archive import ArchiveLimits, HostileArchiveError, Member, MemberChecker
+from primetui.backups.archive import (
+    MAX_DEPTH,
+    ArchiveLimits,
+    HostileArchiveError,
+    Member,
+    MemberChecker,
+    include_verdict,
+)
 from primetui.backups.common import BackupError
+from primetui.printable import is_printable, printable
 
 CHUNK = 1 << 20
+READ = 64 * 1024
+"""How much is decompressed at a time when reading an archive: small, so memory stays flat."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,8 @@ class Listing:
     """What an archive holds: its checked members (files with a sha256), in archive order."""
 
     members: tuple[Member, ...]
+    refused: tuple[Member, ...] = ()
+    """Members left out because `backups.include` does not name them (restore only)."""
 
     @property
     def files(self) -> list[Member]:
@@ -41,10 +55,6 @@ class Listing:
     def total_size(self) -> int:
         """The sum of the files' sizes."""
         return sum(m.size for m in self.members)
-
-    def by_name(self) -> dict[str, Member]:
-        """Members keyed by their name."""
-        return {m.name: m for m in self.members}
 
 
 def expand_include(source: Path, include: Iterable[str]) -> list[str]:
@@ -69,23 +79,33 @@ def collect_local(source: Path, include: Iterable[str]) -> list[str]:
         raise BackupError(f"Nothing to back up in {source}: no file matches "
                           f"{', '.join(include)}.")
     paths: list[str] = []
-
-    def visit(rel: str) -> None:
+    # A stack, not recursion: a tree thousands of directories deep is walked like any other.
+    pending = list(reversed(tops))
+    while pending:
+        rel = pending.pop()
         full = source / rel
-        st = os.lstat(full)
+        if rel.count("/") >= MAX_DEPTH:
+            raise BackupError(f"{source / rel.split('/')[0]} is nested deeper than {MAX_DEPTH} "
+                              f"directories, more than a backup holds; leave it out of include.")
+        if not is_printable(rel):
+            raise BackupError(f"{printable(str(full))} has a name with control characters or "
+                              f"bytes that are not UTF-8; rename it or leave it out of include.")
+        try:
+            st = os.lstat(full)
+            children = sorted(os.listdir(full)) if stat.S_ISDIR(st.st_mode) else []
+        except OSError as err:
+            raise BackupError(f"Cannot read {printable(str(full))[:300]}: "
+                              f"{(err.strerror or str(err)).lower()}.") from None
         if stat.S_ISDIR(st.st_mode):
             paths.append(rel)
-            for child in sorted(os.listdir(full)):
-                visit(f"{rel}/{child}")
+            pending.extend(f"{rel}/{child}" for child in reversed(children))
         elif stat.S_ISREG(st.st_mode):
             paths.append(rel)
         else:
             what = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "a special file"
-            raise BackupError(f"{full} is {what}; backups hold regular files and directories "
-                              f"only, so replace it with a copy or leave it out of include.")
-
-    for top in tops:
-        visit(top)
+            raise BackupError(f"{printable(str(full))} is {what}; backups hold regular files "
+                              f"and directories only, so replace it with a copy or leave it "
+                              f"out of include.")
     return paths
 
 
@@ -113,20 +133,36 @@ def write_local_tar(source: Path, paths: list[str], out: BinaryIO,
 
 
 def read_archive(stream: BinaryIO, *, limits: ArchiveLimits | None = None,
-                 staging: Path | None = None) -> Listing:
+                 staging: Path | None = None,
+                 include: Iterable[str] | None = None) -> Listing:
     """Check and hash every member of a `.tar.gz` stream; extract into `staging` if given.
+
+    With `include` (a restore), members it does not name are still checked but never
+    extracted, and come back in `Listing.refused`; directories on the way to a pattern are
+    neither restored nor refused.
 
     The stream is read to its end even after the tar's end marker, so the decrypting side
     never blocks. Refusals are `HostileArchiveError`; an unreadable stream is `BackupError`.
     """
-    checker = MemberChecker(limits or ArchiveLimits())
+    limits = limits or ArchiveLimits()
+    checker = MemberChecker(limits)
     members: list[Member] = []
+    refused: list[Member] = []
+    patterns = list(include) if include is not None else None
+    gunzip = BoundedGunzip(stream, limits)
     try:
-        with tarfile.open(fileobj=stream, mode="r|gz", bufsize=CHUNK) as tar:
+        with tarfile.open(fileobj=gunzip, mode="r|", bufsize=READ) as tar:
             for info in tar:
                 member = checker.check(info)
                 if member is None:
                     continue
+                if patterns is not None:
+                    verdict = include_verdict(member.name, patterns)
+                    if verdict == "container":
+                        continue
+                    if verdict == "refuse":
+                        refused.append(member)
+                        continue
                 if member.is_dir:
                     if staging is not None:
                         tar.extract(info, staging, set_attrs=False, filter="data")
@@ -144,7 +180,7 @@ def read_archive(stream: BinaryIO, *, limits: ArchiveLimits | None = None,
     except tarfile.FilterError as err:  # the data filter's own refusal: one more safety net
         raise HostileArchiveError(f"The archive was refused: {err}; nothing was written.") \
             from None
-    except (tarfile.TarError, EOFError, OSError, ValueError) as err:
+    except (tarfile.TarError, EOFError, OSError, ValueError, zlib.error) as err:
         if isinstance(err, OSError) and err.errno is not None:
             raise
         raise BackupError(f"The decrypted data is not a readable .tar.gz archive ({err}).") \
@@ -154,10 +190,88 @@ def read_archive(stream: BinaryIO, *, limits: ArchiveLimits | None = None,
             pass
     if staging is not None:
         _set_directory_modes(staging, members)
-    return Listing(tuple(members))
+    return Listing(tuple(members), tuple(refused))
 
 
-def _hash_stream(f: BinaryIO | None, size: int) -> str:
+class BoundedGunzip(io.RawIOBase):
+    """A gzip stream read back a little at a time, refusing a decompression bomb early.
+
+    tarfile's own `r|gz` inflates a whole input buffer at once (1 MiB of zeros is 1 GiB of
+    output) and copies it on every read. Here at most `READ` bytes are inflated per call,
+    concatenated gzip members are followed as gzip does, and the stream is refused as soon
+    as it grows beyond what `limits` allow or expands more than `max_ratio` times.
+    """
+
+    def __init__(self, raw: BinaryIO, limits: ArchiveLimits) -> None:
+        super().__init__()
+        self._raw = raw
+        self._limits = limits
+        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._tail = b""
+        self._started = False
+        self._next_member = False
+        self.consumed = 0
+        self.produced = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to `size` (at most `READ`) decompressed bytes; b"" at the end of the stream."""
+        want = READ if size is None or size < 0 else min(size, READ)
+        while True:
+            if not self._tail:
+                if self._inflate.eof:
+                    self._tail = self._inflate.unused_data
+                    if not self._tail:
+                        self._tail = self._raw.read(READ)
+                        self.consumed += len(self._tail)
+                    if not self._tail:
+                        return b""
+                    self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)  # next gzip member
+                    self._next_member = True
+                else:
+                    self._tail = self._raw.read(READ)
+                    self.consumed += len(self._tail)
+                    if not self._tail:
+                        if self._started:
+                            raise EOFError("the compressed stream ends too early")
+                        return b""
+            self._started = True
+            try:
+                out = self._inflate.decompress(self._tail, want)
+            except zlib.error:
+                if self._next_member:  # padding after the last member: ignored, as gzip does
+                    self._tail = b""
+                    return b""
+                raise
+            self._tail = self._inflate.unconsumed_tail
+            if out:
+                self._next_member = False
+                self.produced += len(out)
+                self._check()
+                return out
+
+    def _check(self) -> None:
+        limits = self._limits
+        if self.produced > limits.max_stream_size:
+            raise HostileArchiveError(
+                f"The archive was refused: it expands beyond {limits.max_total_size} bytes, "
+                f"the limit set by backups.max_archive_mb; nothing was written.")
+        if limits.max_ratio and self.produced > limits.ratio_after and \
+                self.produced > limits.max_ratio * max(1, self.consumed):
+            raise HostileArchiveError(
+                f"The archive was refused: it expands more than {limits.max_ratio} times its "
+                f"compressed size (a decompression bomb, or very repetitive files; "
+                f"backups.max_expansion_ratio sets the limit); nothing was written.")
+
+
+def _hash_stream(f: IO[bytes] | None, size: int) -> str:
     digest = hashlib.sha256()
     got = 0
     if f is not None:
@@ -190,22 +304,19 @@ def hash_tree(root: Path, tops: Iterable[str]) -> dict[str, tuple[bool, int, int
     preview shows them as changed or removed rather than silently following them.
     """
     found: dict[str, tuple[bool, int, int, str]] = {}
-
-    def visit(rel: str) -> None:
+    pending = list(reversed(list(tops)))
+    while pending:  # a stack, not recursion: any depth
+        rel = pending.pop()
         full = root / rel
         try:
             st = os.lstat(full)
         except FileNotFoundError:
-            return
+            continue
         if stat.S_ISDIR(st.st_mode):
             found[rel] = (True, 0, stat.S_IMODE(st.st_mode), "")
-            for child in sorted(os.listdir(full)):
-                visit(f"{rel}/{child}")
+            pending.extend(f"{rel}/{child}" for child in sorted(os.listdir(full), reverse=True))
         elif stat.S_ISREG(st.st_mode):
             found[rel] = (False, st.st_size, stat.S_IMODE(st.st_mode), _hash_file(full))
         else:
             found[rel] = (False, st.st_size, stat.S_IMODE(st.st_mode), "")
-
-    for top in tops:
-        visit(top)
     return found

@@ -224,7 +224,7 @@ class _Renewal:
         report, renewed = self.report, set(self.report.certbot.renewed if self.report.certbot else ())
         lineages = {d: self.status.listing.for_domain(d) for d in report.domains}
         changed = [d for d in report.domains if report.outcome is RenewOutcome.RENEWED
-                   and lineages[d] is not None and lineages[d].name in renewed]
+                   and (lineage := lineages[d]) is not None and lineage.name in renewed]
         report.after = self._probe_until_changed(changed)
         stuck = []
         for domain in [*report.domains, *(d for d in report.failures if d not in report.domains)]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from primetui.errors import PrimeError, UsageError
+from primetui.printable import printable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -76,8 +77,9 @@ def _strip_newline(text: str) -> str:
 
 def read_passphrase(args: argparse.Namespace, *, twice: bool = False) -> str:
     """The passphrase from --passphrase-file, --passphrase-fd or the terminal."""
-    from primetui.backups.common import passphrase_hint, passphrase_problem
+    from primetui.secrets import forbid_core_dumps, secret_problem, strength_hint
 
+    forbid_core_dumps()  # from here on the process holds a secret: no core file may show it
     if args.passphrase_file:
         passphrase = _from_file(Path(args.passphrase_file).expanduser())
     elif args.passphrase_fd is not None:
@@ -85,8 +87,8 @@ def read_passphrase(args: argparse.Namespace, *, twice: bool = False) -> str:
     else:
         passphrase = _from_prompt(twice)
         if twice:
-            print(f"Passphrase strength: {passphrase_hint(passphrase)}.", file=sys.stderr)
-    problem = passphrase_problem(passphrase)
+            print(f"Passphrase strength: {strength_hint(passphrase)}", file=sys.stderr)
+    problem = secret_problem(passphrase)
     if problem:
         raise UsageError(problem)
     return passphrase
@@ -104,7 +106,7 @@ def _from_file(path: Path) -> str:
     except OSError as err:
         raise UsageError(f"Cannot read the passphrase file {path}: "
                          f"{(err.strerror or str(err)).lower()}.") from None
-    return _strip_newline(data.decode("utf-8", "strict"))
+    return _strip_newline(_decode(data, f"the passphrase file {path}"))
 
 
 def _from_fd(fd: int) -> str:
@@ -118,7 +120,16 @@ def _from_fd(fd: int) -> str:
     except OSError as err:
         raise UsageError(f"Cannot read the passphrase from file descriptor {fd}: "
                          f"{(err.strerror or str(err)).lower()}.") from None
-    return _strip_newline(data.decode("utf-8"))
+    return _strip_newline(_decode(bytes(data), f"file descriptor {fd}"))
+
+
+def _decode(data: bytes, where: str) -> str:
+    from primetui.secrets import SecretError, decode_secret
+
+    try:
+        return decode_secret(data, where)
+    except SecretError as err:
+        raise UsageError(str(err)) from None
 
 
 def _from_prompt(twice: bool) -> str:
@@ -177,15 +188,15 @@ def list_command(args: argparse.Namespace) -> int:
                           "backups": [e.to_json() for e in entries]}, indent=2))
         return 0
     if entries:
-        width = max(len(e.name) for e in entries)
+        width = max(len(printable(e.name)) for e in entries)
         print(f"{'NAME':<{width}}  {'WHERE':<5}  {'DATE':<16}  {'SIZE':>9}  {'AGE':>7}  LAST VERIFIED")
         for e in entries:
             age = "today" if e.age_days < 1 else f"{int(e.age_days)}d"
             verified = "never" if e.last_verified is None else (
                 _when(e.last_verified) + ("" if e.verified_ok else " (FAILED)"))
-            print(f"{e.name:<{width}}  {e.location:<5}  {e.date:<16}  {human_size(e.size):>9}  "
+            print(f"{printable(e.name):<{width}}  {e.location:<5}  {e.date:<16}  {human_size(e.size):>9}  "
                   f"{age:>7}  {verified}")
-    print(status.message)
+    print(printable(status.message))
     return 0
 
 
@@ -209,8 +220,9 @@ def verify_command(args: argparse.Namespace) -> int:
         return 0
     for m in members:
         digest = m.sha256 if m.sha256 else "-" * 64
-        print(f"{digest}  {m.mode:04o}  {m.size:>10}  {m.name}{'/' if m.is_dir else ''}")
-    print(f"Verified {report.file}: {len(report.listing.files)} files, "
+        print(f"{digest}  {m.mode:04o}  {m.size:>10}  {printable(m.name)}"
+              f"{'/' if m.is_dir else ''}")
+    print(f"Verified {printable(str(report.file))}: {len(report.listing.files)} files, "
           f"{report.listing.total_size} bytes, every member checked.")
     return 0
 
@@ -224,7 +236,8 @@ def restore_command(args: argparse.Namespace) -> int:
         raise UsageError("Read-only mode is on, so nothing was restored.")
     passphrase = read_passphrase(args)
     preview = service.preview_restore(args.file, passphrase,
-                                      Path(args.to) if args.to else None)
+                                      Path(args.to) if args.to else None,
+                                      recover=not args.dry_run)
     print("\n".join(preview.lines()))
     if not (preview.changes.added or preview.changes.changed or preview.changes.removed):
         print("Nothing to restore: the destination already matches the backup.")

@@ -11,6 +11,7 @@ import dataclasses
 import json
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -80,7 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PrimeError as err:
         print(f"primetui: {err}", file=sys.stderr)
         return err.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
+        if _by_sigterm(err):
+            print("primetui: terminated; temporary files were removed.", file=sys.stderr)
+            return 143
         print("primetui: interrupted.", file=sys.stderr)
         return 130
     except Exception as err:  # noqa: BLE001 - the last line of defence: no traceback on stderr
@@ -88,6 +92,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"primetui: unexpected error: {type(err).__name__}: {err} (details in {log}).",
               file=sys.stderr)
         return 1
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like ctrl+c so that every `finally` removes temporary and staged files."""
+
+
+def _by_sigterm(err: BaseException) -> bool:
+    """Whether an interruption started as SIGTERM (the executor re-raises it as its own)."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, Terminated):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _terminate_like_ctrl_c() -> None:
+    """Turn SIGTERM into `Terminated` for a CLI command (kill, systemd, cron's timeout).
+
+    Without it the process dies on the spot: a create leaves its temporary file, a restore
+    its decrypted staging directory. A second SIGTERM during that cleanup is ignored.
+    """
+    import signal
+
+    def on_term(_signum: int, _frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_term)
 
 
 def _crash_log(err: BaseException) -> Path:
@@ -106,6 +140,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "practice":
         return _practice_command(args)
     if getattr(args, "handler", None) is not None:
+        _terminate_like_ctrl_c()
         return args.handler(args)
     return run_tui(args)
 
@@ -185,6 +220,14 @@ def run_plan_in_terminal(plan, services, *, yes: bool, dry_run: bool, read_only:
                          out: Callable[[str], None] = print) -> int:
     """Show a plan, ask (unless --yes), run it with live output, offer undo on failure."""
     from primetui.plans.plan import StepState
+    from primetui.printable import printable
+
+    raw_out = out
+
+    def show(text: str) -> None:  # names in a plan come from outside: never raw escapes
+        raw_out(printable(text, keep_newlines=True))
+
+    out = show
 
     out(plan.describe())
     if dry_run:
@@ -238,6 +281,9 @@ class TerminalPrompter:
             return None
         import getpass
 
+        from primetui.secrets import forbid_core_dumps
+
+        forbid_core_dumps()
         return getpass.getpass(f"sudo password for {host}: ") or None
 
     def key_passphrase(self, key) -> str | None:
@@ -273,7 +319,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         sandbox = Sandbox.start(on_progress=progress)
         started.append(sandbox)
         settings = sandbox.settings
-        if args.read_only:
+        if args.read_only and settings is not None:
             settings = dataclasses.replace(settings, ui=dataclasses.replace(settings.ui, read_only=True))
         return settings
 
@@ -301,7 +347,7 @@ def _run_app(app) -> object:
     import signal
     import threading
 
-    def ask_exit(signum, frame) -> None:
+    def ask_exit(_signum, _frame) -> None:
         threading.Thread(target=lambda: _exit_from_thread(app), daemon=True).start()
 
     previous = {s: signal.signal(s, ask_exit) for s in (signal.SIGTERM, signal.SIGHUP)}

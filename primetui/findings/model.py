@@ -9,6 +9,7 @@ bindings, the command line shows the command.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -24,9 +25,9 @@ def rank(severity: str) -> int:
     return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
 
 
-def worst(severities: list[str] | tuple[str, ...]) -> Severity:
+def worst(severities: Sequence[str]) -> Severity:
     """The most urgent of some severities ("ok" when there are none)."""
-    return min(severities, key=rank, default="ok")  # type: ignore[return-value]
+    return min(severities, key=rank, default="ok")  # type: ignore[return-value, arg-type]
 
 
 @dataclass(frozen=True)

@@ -76,12 +76,6 @@ class Instance:
         """Whether it is already where `action` (start or stop) would take it."""
         return self.state == TARGET_STATE[(self.kind, action)]
 
-    def row_text(self) -> str:
-        """Every column as one string, for the `/` filter."""
-        return " ".join(str(v) for v in (self.name, self.id, self.kind, self.type, self.state,
-                                          self.address, " ".join(self.schedules),
-                                          "protected" if self.protected else ""))
-
 
 @dataclass(frozen=True)
 class Rule:

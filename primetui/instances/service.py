@@ -8,10 +8,10 @@ boto3 is never imported here: clients come from the injected `AwsService`.
 
 from __future__ import annotations
 
+import builtins
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,7 +79,7 @@ class InstancesService:
             rds = pool.submit(self.rds_instances)
             return ec2.result() + rds.result()
 
-    def ec2_instances(self, *, page_size: int | None = PAGE_SIZE) -> list[Instance]:
+    def ec2_instances(self, *, page_size: int | None = PAGE_SIZE) -> builtins.list[Instance]:
         """The EC2 instances, as rows sorted by name."""
         ec2 = self.aws.client("ec2")
         rows: list[Instance] = []
@@ -107,7 +107,7 @@ class InstancesService:
             protected=self._protected(iid, name, tags), tags=tuple(sorted(tags.items())),
             arn=f"arn:aws:ec2:{self.aws.region}:{owner}:instance/{iid}" if owner else None)
 
-    def rds_instances(self) -> list[Instance]:
+    def rds_instances(self) -> builtins.list[Instance]:
         """The RDS DB instances, with start and automatic-restart times where AWS says them."""
         rds = self.aws.client("rds")
         raws: list[dict[str, Any]] = []
@@ -198,7 +198,7 @@ class InstancesService:
                                    InstanceIds=[instance.id])
             raw = answer["Reservations"][0]["Instances"][0]
             groups = self._groups([g["GroupId"] for g in raw.get("SecurityGroups", [])])
-            extra = (("AMI", raw.get("ImageId", "")), ("Subnet", raw.get("SubnetId", "")),
+            extra: tuple[tuple[str, Any], ...] = (("AMI", raw.get("ImageId", "")), ("Subnet", raw.get("SubnetId", "")),
                      ("VPC", raw.get("VpcId", "")), ("Key pair", raw.get("KeyName", "")),
                      ("Zone", raw.get("Placement", {}).get("AvailabilityZone", "")))
             return InstanceDetails(instance=instance, launch_time=_utc(raw.get("LaunchTime")),
@@ -218,7 +218,7 @@ class InstancesService:
                                security_groups=groups, volumes=(storage,),
                                extra=tuple((k, v) for k, v in extra if v))
 
-    def _groups(self, ids: list[str]) -> tuple[SecurityGroup, ...]:
+    def _groups(self, ids: builtins.list[str]) -> tuple[SecurityGroup, ...]:
         if not ids:
             return ()
         ec2 = self.aws.client("ec2")
@@ -333,10 +333,6 @@ class InstancesService:
             while time.monotonic() < pause_until:
                 ctx.check_cancelled()
                 time.sleep(min(0.2, max(0.0, pause_until - time.monotonic())))
-
-    def refreshed(self, instance: Instance) -> Instance:
-        """The same row with its state asked of AWS now (for fast polling of one row)."""
-        return replace(instance, state=self.state_of(instance))
 
 
 def _rule(permission: dict[str, Any]) -> Rule:

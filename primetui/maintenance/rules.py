@@ -43,7 +43,7 @@ def maintenance_permissions(prod: list[dict[str, Any]], admin_cidr: str,
     rules: list[dict[str, Any]] = []
     diff: list[str] = []
     for p in prod:
-        base = {k: p[k] for k in ("IpProtocol", "FromPort", "ToPort") if k in p}
+        base: dict[str, Any] = {k: p[k] for k in ("IpProtocol", "FromPort", "ToPort") if k in p}
         sources = ", ".join(_sources(p)) or "-"
         if _covers_ssh(p):
             rules.append({**base, "IpRanges": [

@@ -248,7 +248,7 @@ def launch(ctx: WizardContext) -> Step:
         if iid and state in ("pending", "running"):
             step.emit(f"Using the maintenance instance {iid} ({state}).")
         elif iid and state in ("stopped", "stopping"):
-            ctx.aws.wait(iid, lambda: ctx.aws.state(iid) == "stopped", step.emit,
+            ctx.aws.wait(iid, lambda: ctx.aws.state(str(iid)) == "stopped", step.emit,
                          step.is_cancelled)
             ctx.aws.change(iid, "start")
             step.emit(f"Starting the stopped maintenance instance {iid}.")

@@ -95,7 +95,7 @@ class FindingsService:
             "backups": self._backups,
             "secrets": self._secrets,
             "maintenance": self._maintenance,
-            "hosts": lambda: check_hosts(settings, self.services.runner),
+            "hosts": lambda: check_hosts(settings, self.services.runner),  # type: ignore[attr-defined]
         }
 
     def _instances(self) -> AreaResult:

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from primetui.errors import HostKeyChangedError, HostKeyUnknownError, PrimeError
@@ -150,7 +151,7 @@ def check_hosts(settings: Settings,
     if not names:
         return None
     limit = max(settings.servers[n].connect_timeout for n in names) * 2 + 5
-    outcomes = gather({n: (lambda n=n: reach(settings, n, shared)) for n in names}, limit)
+    outcomes = gather({n: partial(reach, settings, n, shared) for n in names}, limit)
     findings = [f for n in names if (f := host_finding(settings, n, outcomes[n]))]
     good = len(names) - len(findings)
     summary = f"{good} of {plural(len(names), 'server')} reachable with a known host key."

@@ -152,7 +152,7 @@ def build_report(services: Services, seconds: float, *, window: str = "",
     until = time.time() if now is None else now
     since = until - seconds
     entries = services.audit.entries(since)
-    findings = services.findings.collect(**({"timeout": timeout} if timeout else {}))
+    findings = services.findings.collect(**({"timeout": timeout} if timeout else {}))  # type: ignore[arg-type]
     return render_report(entries, findings, since=since, until=until, window=window,
                          author=_author())
 

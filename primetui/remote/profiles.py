@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, replace
+from typing import Any
 
 from primetui.config import ServerSettings
 from primetui.errors import ConfigError
@@ -107,11 +108,11 @@ def profile_for(server: ServerSettings) -> HostProfile:
     else:
         raise ConfigError(f"Unknown host profile '{server.profile}' for {server.host} "
                           f"(expected one of: ubuntu, al2023, sandbox).")
-    overrides = {key: paths[key] for key in ("nginx_prefix", "letsencrypt", "webroot",
+    overrides: dict[str, Any] = {key: paths[key] for key in ("nginx_prefix", "letsencrypt", "webroot",
                                              "www_root", "conf_d") if key in paths}
     if "nginx_prefix" in paths and "conf_d" not in paths:
         overrides["conf_d"] = f"{paths['nginx_prefix']}/conf/conf.d"
     profile = replace(profile, **overrides)
     if profile.nginx_prefix is not None:
-        profile = replace(profile, **_private_nginx(profile.nginx_prefix))
+        profile = replace(profile, **_private_nginx(profile.nginx_prefix))  # type: ignore[arg-type]
     return replace(profile, sudo=profile.sudo and server.sudo)

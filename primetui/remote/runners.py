@@ -40,6 +40,7 @@ from primetui.remote.streams import (
     strict_policy,
     transfer_error,
 )
+from primetui.secrets import secret_problem
 
 __all__ = ["CommandResult", "LocalRunner", "Prompter", "Runner", "SshRunner",
            "accept_host_key", "runner_for"]
@@ -230,11 +231,12 @@ class _InvokeRunner:
                 raise RemoteError(f"sudo does not work on {self.host}: {reason}.")
         if not self._sudo_asks_password:
             return None
-        password = self._prompter.sudo_password(self.host) if self._asks() else None
+        password = self._prompter.sudo_password(self.host) if self._asks() else None  # type: ignore[union-attr]
         if not password:
             raise SudoPasswordNeeded(f"sudo on {self.host} needs a password and none was given.")
-        if any(ch in password for ch in "\n\r\0"):
-            raise SudoPasswordNeeded("A sudo password cannot contain line breaks or NUL characters.")
+        problem = secret_problem(password, "sudo password")
+        if problem:
+            raise SudoPasswordNeeded(problem)
         self._sudo_password = password
         return password
 
@@ -393,7 +395,7 @@ class SshRunner(_InvokeRunner):
                 conn.client.close()  # Fabric only closes what it finished opening
                 err = hop_error(exc, hop, self.name, time.monotonic() - started)
                 if (isinstance(err, HostKeyUnknownError) and attempt == 1 and ask
-                        and self._asks() and self._prompter.confirm_host_key(err)):
+                        and self._asks() and self._prompter.confirm_host_key(err)):  # type: ignore[union-attr]
                     accept_host_key(hop.known_hosts[0], hop.hostname, hop.port, err.key_type,
                                     err.key_base64)
                     continue

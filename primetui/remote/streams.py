@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from primetui.config import ServerSettings
 from primetui.errors import HostKeyChangedError, HostKeyUnknownError, RemoteError
 
 # invoke's default sudo prompt (`sudo -S -p PROMPT`): it lands in stderr, so it is removed.
@@ -144,7 +143,7 @@ def strict_policy() -> Any:
         logger.addHandler(logging.NullHandler())
 
     class RejectAndRemember(paramiko.RejectPolicy):
-        def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
+        def missing_host_key(self, _client: Any, _hostname: str, key: Any) -> None:
             raise _UnknownHostKey(key)
 
     return RejectAndRemember()
@@ -197,13 +196,6 @@ def host_key_facts(host: str, port: int, key: Any,
         f"The host key of {host}:{port} is not known ({key.get_name()} {fp}); {how}.",
         host=host, port=port, key_type=key.get_name(), fingerprint=fp,
         key_base64=key.get_base64())
-
-
-def connect_error(exc: BaseException, name: str, s: ServerSettings, known_hosts: Path,
-                  elapsed: float = 0.0) -> RemoteError:
-    """One sentence for whatever went wrong while opening an SSH connection to `s`."""
-    return _connect_sentence(exc, name, s.host, s.port, s.user, s.key, known_hosts,
-                             s.connect_timeout, elapsed)
 
 
 def hop_error(exc: BaseException, hop: Any, name: str, elapsed: float = 0.0) -> RemoteError:
@@ -280,7 +272,7 @@ def copy_file(src: Path | BinaryIO, dst: Path | BinaryIO, what: str) -> None:
             shutil.copyfile(src, dst)
         elif isinstance(src, Path):
             with src.open("rb") as f:
-                shutil.copyfileobj(f, dst)
+                shutil.copyfileobj(f, dst)  # type: ignore[arg-type]
         else:
             position = src.tell()
             src.seek(0)

@@ -151,10 +151,10 @@ def start_nginx(prefix: Path, *, http_port: int | None = None,
     for d in (conf_d, prefix / "logs", prefix / "tmp", webroot / ".well-known" / "acme-challenge"):
         d.mkdir(parents=True, exist_ok=True)
     (webroot / "index.html").write_text("hello from the primetui sandbox nginx\n", encoding="utf-8")
-    for d, _, files in os.walk(webroot):
-        os.chmod(d, 0o755)
+    for folder, _, files in os.walk(webroot):
+        os.chmod(folder, 0o755)
         for f in files:
-            os.chmod(os.path.join(d, f), 0o644)
+            os.chmod(os.path.join(folder, f), 0o644)
     (prefix / "conf" / "nginx.conf").write_text(
         nginx_conf(http_port=http_port, acme_port=acme_port, webroot=webroot), encoding="utf-8")
     service = NginxService(prefix, http_port, acme_port, webroot, conf_d, 0, binary)
@@ -175,7 +175,7 @@ def start_nginx(prefix: Path, *, http_port: int | None = None,
 
 def child_pids(pid: int) -> list[int]:
     """The pids whose parent is `pid` (nginx workers), read from /proc."""
-    found = []
+    found: list[int] = []
     try:
         entries = os.listdir("/proc")
     except OSError:

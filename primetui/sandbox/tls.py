@@ -161,7 +161,7 @@ def start_tls_endpoint(domain: str, *, days_left: int = 4, port: int | None = No
     temporary directory removed by `stop()`.
     """
     own = directory is None
-    workdir = Path(tempfile.mkdtemp(prefix="primetui-tls-")) if own else directory
+    workdir = Path(tempfile.mkdtemp(prefix="primetui-tls-")) if directory is None else directory
     workdir.mkdir(parents=True, exist_ok=True)
     ca_key, ca_cert = make_ca(f"primetui sandbox CA for {domain}")
     ca_file = workdir / "ca.pem"

@@ -98,7 +98,7 @@ class Sandbox:
         On any failure everything started so far is stopped before the error propagates.
         """
         own = root is None
-        base = Path(tempfile.mkdtemp(prefix="primetui-demo-")) if own else Path(root)
+        base = Path(tempfile.mkdtemp(prefix="primetui-demo-")) if root is None else Path(root)
         base.mkdir(parents=True, exist_ok=True)
         sandbox = cls(base.resolve(), own_root=own, on_progress=on_progress)
         cls._running.append(sandbox)

@@ -8,6 +8,7 @@ role check reads the role's trust and permission policies and evaluates them its
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 import shlex
@@ -23,6 +24,7 @@ from primetui.instances.model import EC2, UNIVERSAL_PREFIX, PairRequest, Schedul
 from primetui.plans.plan import Plan, Step, StepContext
 from primetui.schedules.expressions import (
     ScheduleExpressionError,
+    ScheduleRun,
     Switch,
     next_runs,
     parse_expression,
@@ -73,7 +75,8 @@ class SchedulesService:
         expression = raw.get("ScheduleExpression", "")
         tz = raw.get("ScheduleExpressionTimezone") or "UTC"
         start, end, created = (_utc(raw.get(k)) for k in ("StartDate", "EndDate", "CreationDate"))
-        runs, error = (), None
+        runs: tuple[ScheduleRun, ...] = ()
+        error = None
         try:
             runs = next_runs(expression, tz, self.now(), self.runs, start=start, end=end,
                              anchor=start or created, local_tz=self.local_tz)
@@ -121,7 +124,7 @@ class SchedulesService:
             check_trust(trust_doc, SCHEDULER),
             check_permission(schedule.target.action, schedule.resources(), sources)))
 
-    def _role_documents(self, role_arn: str) -> tuple[Any, list[PolicySource]]:
+    def _role_documents(self, role_arn: str) -> tuple[Any, builtins.list[PolicySource]]:
         iam = self.aws.client("iam")
         name = role_arn.rsplit("/", 1)[-1]
         try:
@@ -217,7 +220,7 @@ class SchedulesService:
                 "Description": f"{action.capitalize()} {inst.name} ({request.days} "
                                f"{text} {request.timezone}); made by primetui"}
 
-    def _check_new(self, definitions: list[dict[str, Any]], ctx: StepContext) -> None:
+    def _check_new(self, definitions: builtins.list[dict[str, Any]], ctx: StepContext) -> None:
         identity = self.aws.identity()
         for d in definitions:
             target = d["Target"]

@@ -211,7 +211,7 @@ class PrimeApp(App[str | None]):
     def start_demo(self) -> Settings:
         """Start the practice world (seconds of work) off the event loop."""
         assert self.demo_starter is not None
-        settings = self.demo_starter(lambda text: self.post_message(DemoProgress(text)))
+        settings = self.demo_starter(lambda text: self.post_message(DemoProgress(text)))  # type: ignore[arg-type]
         import primetui.registry  # noqa: F401  (imported here, not on the event loop)
         import primetui.ui.prompter  # noqa: F401
 
@@ -252,7 +252,7 @@ class PrimeApp(App[str | None]):
         """The app's own workers: the demo's start, well or badly."""
         worker = event.worker
         if worker.group == "demo" and event.state is WorkerState.SUCCESS:
-            self.install(worker.result)
+            self.install(worker.result)  # type: ignore[arg-type]
             self._status("")
             self.notify("The practice world is ready: nothing you do here touches anything real.")
         elif event.state is WorkerState.ERROR:

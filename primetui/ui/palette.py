@@ -107,7 +107,7 @@ def _allowed(body: TabBody, action: str, parameters: tuple[object, ...]) -> bool
 
 
 def _literal_args(args: str) -> tuple[object, ...]:
-    """The parameters of an action string such as `planned('x', True)`."""
+    """The parameters of an action string such as `open_plan('x', True)`."""
     import ast
 
     if not args.rstrip(")"):

@@ -102,7 +102,7 @@ def parse_theme(text: str, file: Path) -> Theme:
             checked[key] = value
         else:
             checked[key] = _check_colour(file, where, value)
-    return Theme(name=name.strip(), dark=dark, variables=checked, **colours, **numbers)
+    return Theme(name=name.strip(), dark=dark, variables=checked, **colours, **numbers)  # type: ignore[arg-type]
 
 
 def load_theme_file(file: Path) -> Theme:

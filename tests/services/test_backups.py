@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import stat
 import subprocess
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -18,89 +16,19 @@ from primetui.config import BackupSettings, Settings
 from primetui.errors import PrimeError
 from primetui.plans.plan import execute
 from primetui.sandbox.gpg import GpgHome
-
-PASSPHRASE = "correct horse battery staple"
-QUICK_S2K = 65536
-"""Most tests lower gpg's key-derivation count (each strong one costs half a second); the
-production default is checked by `test_list_packets_show_aes256_strong_s2k_…` and the CLI tests."""
-
-
-# ----------------------------------------------------------------------- shared helpers
-
-
-def make_service(project: Path, home: GpgHome, tmp: Path, *, s2k_count: int = QUICK_S2K,
-                 **backups: object) -> BackupService:
-    """A service backing up `project` into tmp/backups with a private gpg home and state."""
-    settings = Settings(backups=BackupSettings(source=str(project), destination=tmp / "backups",
-                                               **backups))  # type: ignore[arg-type]
-    return BackupService(settings, gnupghome=home.path, state_file=tmp / "state" / "verified.json",
-                         s2k_count=s2k_count)
-
-
-def tree_digest(root: Path) -> dict[str, tuple]:
-    """Every path under `root` with its type, mode and content hash (or link target)."""
-    found: dict[str, tuple] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            path = Path(dirpath) / name
-            st = os.lstat(path)
-            rel = str(path.relative_to(root))
-            if stat.S_ISREG(st.st_mode):
-                found[rel] = ("file", stat.S_IMODE(st.st_mode),
-                              hashlib.sha256(path.read_bytes()).hexdigest())
-            elif stat.S_ISLNK(st.st_mode):
-                found[rel] = ("link", os.readlink(path))
-            else:
-                found[rel] = ("dir", stat.S_IMODE(st.st_mode))
-    return found
-
-
-def shell_gpg(home: GpgHome, *args: str, input: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    """The gpg command line as a person runs it (passphrase on fd 0, loopback pinentry)."""
-    return subprocess.run(["gpg", "--homedir", str(home.path), "--batch", "--pinentry-mode",
-                           "loopback", "--passphrase-fd", "0", *args], input=input,
-                          capture_output=True, timeout=60)
-
-
-def runbook_encrypt(home: GpgHome, tar_gz: bytes, target: Path, passphrase: str = PASSPHRASE,
-                    *extra: str) -> Path:
-    """`… | gpg -c > target`, the runbook's way (gpg's default options unless `extra`)."""
-    out = shell_gpg(home, "-c", *extra, "-o", str(target),
-                    input=passphrase.encode() + b"\n" + tar_gz)
-    assert out.returncode == 0, out.stderr
-    return target
-
-
-def tar_gz(entries: list[tuple[tarfile.TarInfo, bytes]]) -> bytes:
-    """A .tar.gz holding exactly these members (hostile ones included)."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.GNU_FORMAT) as tar:
-        for member, data in entries:
-            member.size = len(data) if member.isreg() else 0
-            tar.addfile(member, io.BytesIO(data) if member.isreg() else None)
-    return buf.getvalue()
-
-
-def member(name: str, kind: bytes = tarfile.REGTYPE, mode: int = 0o644,
-           link: str = "") -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.type, info.mode, info.linkname = kind, mode, link
-    return info
-
-
-def run_ok(plan) -> None:
-    result = execute(plan)
-    assert result.ok, result.error
+from tests.fixtures.backups import (
+    PASSPHRASE,
+    create,
+    make_service,
+    run_ok,
+    runbook_encrypt,
+    shell_gpg,
+)
 
 
 @pytest.fixture
 def service(sample_project: Path, gpg_home: GpgHome, tmp_path: Path) -> BackupService:
     return make_service(sample_project, gpg_home, tmp_path)
-
-
-def create(service: BackupService) -> Path:
-    run_ok(service.create_plan(PASSPHRASE))
-    return Path(service.list_backups()[0].path)
 
 
 # ----------------------------------------------------------------------- create and list

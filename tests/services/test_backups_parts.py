@@ -16,7 +16,6 @@ from primetui.backups.common import (
     backup_name,
     is_temp_name,
     parse_name,
-    passphrase_hint,
     passphrase_problem,
     temp_name,
 )
@@ -108,6 +107,8 @@ def test_passphrase_rules(passphrase: str, problem: str | None) -> None:
 
 
 def test_passphrase_hint_grades_strength() -> None:
-    assert passphrase_hint("hunter2").startswith("weak")
-    assert passphrase_hint("Tr0ub4dor&3x").startswith("fair")
-    assert passphrase_hint("correct horse battery staple") == "strong"
+    from primetui.secrets import strength_hint
+
+    assert strength_hint("hunter2").startswith("Weak")
+    assert strength_hint("Tr0ub4dor&3x").startswith("Fair")
+    assert strength_hint("correct horse battery staple") == "Strong."

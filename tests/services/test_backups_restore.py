@@ -14,7 +14,7 @@ from primetui.backups.restore import STAGING_PREFIX
 from primetui.backups.service import BackupService
 from primetui.plans.plan import execute
 from primetui.sandbox.gpg import GpgHome
-from tests.services.test_backups import (
+from tests.fixtures.backups import (
     PASSPHRASE,
     create,
     make_service,

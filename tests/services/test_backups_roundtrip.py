@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from primetui.backups.service import BackupService
 from primetui.config import BackupSettings, Settings
 from primetui.sandbox.gpg import GpgHome
-from tests.services.test_backups import PASSPHRASE, QUICK_S2K, run_ok, tree_digest
+from tests.fixtures.backups import PASSPHRASE, QUICK_S2K, run_ok, tree_digest
 
 MODES = [0o600, 0o640, 0o644, 0o700, 0o750, 0o755]  # modes a restore keeps as they are
 

@@ -17,7 +17,7 @@ import pytest
 from primetui.backups.service import BackupService
 from primetui.plans.plan import execute
 from primetui.sandbox.gpg import GpgHome
-from tests.services.test_backups import PASSPHRASE, create, make_service, run_ok, tree_digest
+from tests.fixtures.backups import PASSPHRASE, create, make_service, run_ok, tree_digest
 
 REPO = Path(__file__).resolve().parents[2]
 

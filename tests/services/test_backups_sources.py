@@ -15,7 +15,7 @@ from primetui.config import AwsSettings, BackupSettings, ServerSettings, Setting
 from primetui.plans.plan import execute
 from primetui.remote.runners import runner_for
 from primetui.sandbox.gpg import GpgHome
-from tests.services.test_backups import PASSPHRASE, QUICK_S2K, make_service, run_ok, tree_digest
+from tests.fixtures.backups import PASSPHRASE, QUICK_S2K, make_service, run_ok, tree_digest
 
 
 def test_a_server_directory_is_backed_up_over_ssh_and_restores_byte_for_byte(

@@ -24,14 +24,14 @@ from primetui.errors import HostKeyUnknownError
 from primetui.plans.plan import PlanEvent, StepState, execute
 from primetui.sandbox.acme import PebbleService
 from primetui.sandbox.nginx import NginxService
-from tests.fixtures.sshd import FakePrompter, MustNotAsk
-from tests.services.test_certificates_world import (
+from tests.fixtures.certificates_world import (
     Lineage,
     cert_settings,
     make_service,
     served_lineage,
     server_settings,
 )
+from tests.fixtures.sshd import FakePrompter, MustNotAsk
 
 pytestmark = pytest.mark.services
 DOMAIN = "www.renew.example.test"

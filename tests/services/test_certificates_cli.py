@@ -16,7 +16,7 @@ from primetui.certificates.probe import probe_endpoint
 from primetui.config import Settings, parse_settings, to_document, write_document
 from primetui.sandbox.acme import PebbleService
 from primetui.sandbox.nginx import NginxService
-from tests.services.test_certificates_world import (
+from tests.fixtures.certificates_world import (
     Lineage,
     cert_settings,
     served_lineage,

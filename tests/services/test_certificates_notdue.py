@@ -20,8 +20,7 @@ from primetui.certificates.certbot import RenewOutcome, Urgency
 from primetui.certificates.probe import probe_endpoint
 from primetui.plans.plan import PlanEvent, execute
 from primetui.sandbox.nginx import NginxService
-from tests.fixtures.sshd import MustNotAsk
-from tests.services.test_certificates_world import (
+from tests.fixtures.certificates_world import (
     Lineage,
     cert_settings,
     issue_and_serve,
@@ -30,6 +29,7 @@ from tests.services.test_certificates_world import (
     start_strict_pebble,
     unserve,
 )
+from tests.fixtures.sshd import MustNotAsk
 
 pytestmark = pytest.mark.services
 DOMAIN = "www.longlived.example.test"

@@ -30,9 +30,7 @@ from primetui.plans.plan import PlanEvent, execute
 from primetui.sandbox.nginx import NginxService, child_pids
 from primetui.sandbox.sshd import SshdService, start_sshd
 from primetui.sandbox.tools import find_binary, free_port
-from tests.fixtures.common import require_binary
-from tests.fixtures.sshd import FakePrompter, MustNotAsk
-from tests.services.test_certificates_world import (
+from tests.fixtures.certificates_world import (
     Lineage,
     StandIn,
     cert_settings,
@@ -43,6 +41,8 @@ from tests.services.test_certificates_world import (
     start_strict_pebble,
     unserve,
 )
+from tests.fixtures.common import require_binary
+from tests.fixtures.sshd import FakePrompter, MustNotAsk
 
 pytestmark = pytest.mark.services
 DOMAIN = "www.standalone.example.test"

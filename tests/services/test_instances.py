@@ -16,6 +16,7 @@ from primetui.instances.service import InstanceNotFoundError, InstancesService
 from primetui.plans.plan import StepState, execute
 from primetui.sandbox.moto import MotoServer
 from primetui.sandbox.seed import SeedResult, seed_lab_account
+from tests.fixtures.aws_answers import inject_errors, rewrite_answers
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
@@ -52,43 +53,6 @@ def hooked(service: InstancesService, aws: AwsService) -> InstancesService:
 
 def by_name(rows: list[Instance]) -> dict[str, Instance]:
     return {r.name: r for r in rows}
-
-
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-
-    def stream(self, **_: Any):
-        yield self.body
-
-
-def inject_errors(client: Any, operation: str, times: int, code: str = "RequestLimitExceeded",
-                  status: int = 503) -> list[str]:
-    """Answer the first `times` calls of `operation` with an AWS error, through botocore's hooks."""
-    from botocore.awsrequest import AWSResponse
-
-    calls: list[str] = []
-
-    def before_send(request: Any, **_: Any) -> Any:
-        calls.append(operation)
-        if len(calls) > times:
-            return None
-        body = (f"<Response><Errors><Error><Code>{code}</Code><Message>Rate exceeded"
-                f"</Message></Error></Errors><RequestID>r-1</RequestID></Response>").encode()
-        return AWSResponse(request.url, status, {}, _Raw(body))
-
-    client.meta.events.register(f"before-send.{client.meta.service_model.service_id.hyphenize()}"
-                                f".{operation}", before_send)
-    return calls
-
-
-def rewrite_answers(client: Any, operation: str, change: Callable[[dict[str, Any]], None]) -> None:
-    """Change AWS's parsed answers to `operation` (what moto does not model), via botocore's hooks."""
-    def after_call(parsed: dict[str, Any], **_: Any) -> None:
-        change(parsed)
-
-    client.meta.events.register(f"after-call.{client.meta.service_model.service_id.hyphenize()}"
-                                f".{operation}", after_call)
 
 
 def states_sequence(field: str, states: list[str]) -> Callable[[dict[str, Any]], None]:

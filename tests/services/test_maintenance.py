@@ -14,9 +14,7 @@ from primetui.errors import RemoteError
 from primetui.maintenance.page import PageOptions
 from primetui.maintenance.service import OffOptions, OnOptions, Timing, ssh_factory
 from primetui.plans.plan import StepState, execute
-from tests.services.maintenance_world import World, maintenance_host, prod_host, world
-
-__all__ = ["maintenance_host", "prod_host", "world"]  # fixtures used by the tests below
+from tests.fixtures.maintenance_world import World
 
 BACK = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
 ON = OnOptions(page=PageOptions(message="Upgrading the database.", return_at=BACK,

@@ -8,9 +8,7 @@ import pytest
 
 from primetui.cli.main import main
 from primetui.config import to_document, write_document
-from tests.services.maintenance_world import World, maintenance_host, prod_host, world
-
-__all__ = ["maintenance_host", "prod_host", "world"]  # fixtures used below
+from tests.fixtures.maintenance_world import World
 
 
 @pytest.fixture

@@ -18,16 +18,7 @@ from primetui.maintenance.page import PageOptions
 from primetui.maintenance.service import OffOptions, OnOptions
 from primetui.maintenance.verify import fetch
 from primetui.plans.plan import PlanResult, execute
-from tests.services.maintenance_world import (
-    DOMAIN,
-    World,
-    fresh_host,
-    make_world,
-    module_aws,
-    prod_host,
-)
-
-__all__ = ["module_aws", "prod_host"]  # fixtures used below
+from tests.fixtures.maintenance_world import DOMAIN, World, fresh_host, make_world
 
 BACK = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
 ON = OnOptions(page=PageOptions(message="Upgrading the database.", return_at=BACK,

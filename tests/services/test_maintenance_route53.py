@@ -27,17 +27,8 @@ from primetui.plans.plan import PlanResult, execute
 from primetui.sandbox.front_door import FrontDoor, Route, start_front_door
 from primetui.sandbox.seed import ADMIN_CIDR, seed_lab_account
 from primetui.sandbox.sshd import SshdService
+from tests.fixtures.maintenance_world import DOMAIN, World, fresh_host, server_settings
 from tests.fixtures.sshd import private_sshd
-from tests.services.maintenance_world import (
-    DOMAIN,
-    World,
-    fresh_host,
-    module_aws,
-    prod_host,
-    server_settings,
-)
-
-__all__ = ["module_aws", "prod_host"]  # fixtures used below
 
 TTL = 60
 BACK = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)

@@ -21,7 +21,8 @@ from primetui.errors import (
     RemoteError,
 )
 from primetui.remote.runners import SshRunner, accept_host_key
-from primetui.remote.streams import connect_error
+from primetui.remote.ssh_config import ResolvedHost
+from primetui.remote.streams import hop_error
 from primetui.sandbox.tools import free_port
 from tests.fixtures.sshd import FakePrompter, MustNotAsk
 
@@ -260,8 +261,9 @@ def test_server_that_hangs_up_is_one_sentence_and_prints_nothing_else(tmp_path: 
      "Cannot reach nowhere.invalid:22: network is unreachable."),
 ])
 def test_network_failures_are_one_sentence(exc: Exception, sentence: str) -> None:
-    settings = ServerSettings(host="nowhere.invalid")
-    assert str(connect_error(exc, "prod", settings, Path("known_hosts"))) == sentence
+    hop = ResolvedHost("nowhere.invalid", "nowhere.invalid", "lab", 22,
+                       known_hosts=(Path("known_hosts"),))
+    assert str(hop_error(exc, hop, "prod")) == sentence
 
 
 def test_rejected_key_is_one_sentence(ssh_server_settings, sshd) -> None:

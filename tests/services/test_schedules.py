@@ -17,10 +17,9 @@ from primetui.plans.plan import StepContext, StepState, execute
 from primetui.sandbox.moto import MotoServer
 from primetui.sandbox.seed import SCHEDULE_GROUP, SeedResult, seed_lab_account
 from primetui.schedules.service import SchedulesService
+from tests.fixtures.schedules import SCHEDULER_TRUST, make_role, retarget
 
 NOW = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)  # Friday 07:00 in Detroit (EST)
-SCHEDULER_TRUST = {"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 
 
 @pytest.fixture(scope="module")
@@ -37,31 +36,6 @@ def lab(aws_settings: AwsSettings, moto_server: MotoServer) -> SeedResult:
 @pytest.fixture
 def service(shared_aws: AwsService, lab: SeedResult) -> SchedulesService:
     return SchedulesService(shared_aws, now=lambda: NOW, local_tz=UTC)
-
-
-def make_role(aws: AwsService, name: str, trust: dict[str, Any], inline: list[dict] = (),
-              attached: list[dict] = ()) -> str:
-    """A real IAM role in moto with these policies (inline and customer-managed, attached)."""
-    iam = aws.client("iam")
-    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    for i, statement in enumerate(inline):
-        iam.put_role_policy(RoleName=name, PolicyName=f"{name}-inline-{i}", PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [statement]}))
-    for i, statement in enumerate(attached):
-        policy = iam.create_policy(PolicyName=f"{name}-managed-{i}", PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [statement]}))["Policy"]["Arn"]
-        iam.attach_role_policy(RoleName=name, PolicyArn=policy)
-    return arn
-
-
-def retarget(service: SchedulesService, lab: SeedResult, name: str, role: str,
-             target_arn: str | None = None, payload: dict | None = None) -> None:
-    """Create a schedule in the default group running as `role`."""
-    service.aws.client("scheduler").create_schedule(
-        Name=name, ScheduleExpression="cron(0 20 ? * MON-FRI *)",
-        ScheduleExpressionTimezone="America/Detroit", FlexibleTimeWindow={"Mode": "OFF"},
-        Target={"Arn": target_arn or lab.lambda_arn, "RoleArn": role,
-                "Input": json.dumps(payload or {"action": "stop", "instances": [lab.prod_instance_id]})})
 
 
 def one(service: SchedulesService, name: str) -> Any:

@@ -16,7 +16,7 @@ from primetui.plans.plan import Plan, Step, StepContext, execute
 from primetui.ui.screens.main import MainScreen
 from primetui.ui.tabs.audit.details import AuditDetailsScreen
 from primetui.ui.widgets.live_table import LiveTable, cell_text
-from tests.ui.test_shell import (
+from tests.fixtures.shell import (
     SIZE,
     lab_app,
     lab_settings,
@@ -64,7 +64,7 @@ async def test_slash_filters_over_every_column_and_escape_clears(aws_settings, t
         assert table.row_count == 6
         await pilot.press("slash", *"i-0abc0003")
         await pilot.pause()
-        assert [cell_text(c) for c in table.get_row_at(0)][3] == "i-0abc0003"
+        assert [cell_text(c) for c in table.get_row_at(0)][3] == "i-0abc0003"  # target
         assert table.row_count == 1
         await pilot.press("enter", "escape")
         await pilot.pause()
@@ -82,8 +82,8 @@ async def test_enter_shows_the_commands_output_and_error_of_an_entry(aws_setting
     app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         table = await show_audit(app, pilot)
-        assert [cell_text(c) for c in table.get_row_at(0)][2:5] == ["certs.renew", "prod",
-                                                                    "failed"]
+        assert [cell_text(c) for c in table.get_row_at(0)][1:4] == ["certs.renew", "failed",
+                                                                    "prod"]
         await pilot.press("enter")
         await pilot.pause()
         screen = app.screen
@@ -129,3 +129,26 @@ async def test_the_palette_writes_the_report_from_any_tab(aws_settings, tmp_path
         await settle(app, pilot)
         assert app.screen.query_one("TabbedContent").active == "audit"
         assert (tmp_path / "state" / "reports" / report_filename(time.time())).is_file()
+
+
+async def test_the_audit_tab_shows_what_ran_and_how_it_ended_at_80_columns(aws_settings,
+                                                                         tmp_path):
+    import json
+
+    path = audit_path(tmp_path)  # a real lab's names: a long host and a domain as target
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "when": 1_767_225_600, "user": "labmember", "host": "prime-admin-workstation.lab",
+        "action": "certs.renew", "title": "t", "target": "www.prime.example.edu",
+        "outcome": "failed", "duration": 12.5, "commands": [], "error": "", "output_tail": []})
+        + "\n")
+    app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await show_audit(app, pilot)
+        keys = table.column_keys
+        widths = [table.columns[k].get_render_width(table) for k in table.columns]
+        right = 0
+        for key, width in zip(keys, widths, strict=True):
+            right += width
+            if key in ("outcome", "action"):
+                assert right <= 80, f"{key} ends at column {right}"

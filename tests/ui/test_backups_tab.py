@@ -17,8 +17,8 @@ from primetui.ui.tabs.backups.hygiene import HygieneScreen
 from primetui.ui.tabs.backups.preview import RestorePreviewScreen
 from primetui.ui.tabs.backups.tab import BackupsTab
 from primetui.ui.tabs.backups.verify import VerifyReportScreen
-from tests.services.test_backups import tree_digest
-from tests.ui.backups_world import (
+from tests.fixtures.backups import tree_digest
+from tests.fixtures.backups_world import (
     PASSPHRASE,
     WRONG,
     backups_app,
@@ -27,7 +27,7 @@ from tests.ui.backups_world import (
     install_snapshot_backups,
     make_backup,
 )
-from tests.ui.test_shell import (
+from tests.fixtures.shell import (
     SIZE,
     lab_app,
     lab_settings,
@@ -114,7 +114,7 @@ async def test_create_asks_twice_refuses_a_mismatch_then_writes_a_listed_backup_
         dialog = app.screen
         assert isinstance(dialog, PasswordDialog) and dialog.confirm and dialog.show_strength
         await type_text(pilot, PASSPHRASE)
-        assert "Good length" in str(dialog.query_one("#password-hint", Static).content)
+        assert "Strong" in str(dialog.query_one("#password-hint", Static).content)
         await pilot.press("enter")
         await type_text(pilot, PASSPHRASE + "x")
         await pilot.press("enter")

@@ -9,19 +9,15 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable
 
 from primetui.certificates.probe import probe_endpoint
-from primetui.certificates.service import CertificatesService
 from primetui.config import CertificateSettings, ServerSettings, Settings
 from primetui.plans.audit import AuditLog
 from primetui.registry import Services
-from primetui.remote.profiles import profile_for
-from primetui.remote.runners import CommandResult
 from primetui.sandbox.acme import PebbleService
 from primetui.sandbox.nginx import NginxService
 from primetui.sandbox.tools import free_port
@@ -34,13 +30,18 @@ from primetui.ui.screens.plan_screen import PlanScreen
 from primetui.ui.tabs.certificates.details import CertificateDetailsScreen
 from primetui.ui.tabs.certificates.tab import CertificatesTab
 from primetui.ui.widgets.live_table import LiveTable, cell_text
-from tests.services.test_certificates_world import (
+from tests.fixtures.certificates_snapshot import (
+    SNAPSHOT_DOMAINS,
+    SNAPSHOT_NOW,
+    install_snapshot_certificates,
+)
+from tests.fixtures.certificates_world import (
     Lineage,
     cert_settings,
     served_lineage,
     server_settings,
 )
-from tests.ui.test_shell import SIZE, lab_settings, notifications, settle
+from tests.fixtures.shell import SIZE, lab_settings, notifications, settle
 
 DOMAIN = "www.tab.example.test"
 DOWN = "down.tab.example.test"
@@ -266,84 +267,6 @@ async def test_refused_host_key_is_one_sentence_and_the_endpoint_still_shows(
 
 
 # -- the snapshot: fixed certbot listing, endpoints on a closed loopback port -----------------
-
-SNAPSHOT_NOW = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
-"""The moment the snapshot's overview says it was taken (days are counted from it)."""
-CLOSED = "127.0.0.1:1"
-"""Nothing listens on loopback port 1: the probe is refused at once, every time."""
-SNAPSHOT_DOMAINS = ["www.lab.example.test", "api.lab.example.test", "old.lab.example.test"]
-SNAPSHOT_STATUS = """\
-@@@primetui certificates
-Saving debug log to /var/log/letsencrypt/letsencrypt.log
-Found the following certs:
-  Certificate Name: www.lab.example.test
-    Serial Number: 4b1f9c2e77d0a3015e6b2c9d8e0f1a2b3c4d
-    Key Type: ECDSA
-    Identifiers: www.lab.example.test
-    Expiry Date: 2026-02-03 08:00:00+00:00 (VALID: 18 days)
-    Certificate Path: /etc/letsencrypt/live/www.lab.example.test/fullchain.pem
-    Private Key Path: /etc/letsencrypt/live/www.lab.example.test/privkey.pem
-  Certificate Name: api.lab.example.test
-    Serial Number: 3a0e5d7c11f2b4069a8c7e6f5d4c3b2a1908
-    Key Type: RSA
-    Identifiers: api.lab.example.test
-    Expiry Date: 2026-01-10 08:00:00+00:00 (INVALID: EXPIRED)
-    Certificate Path: /etc/letsencrypt/live/api.lab.example.test/fullchain.pem
-    Private Key Path: /etc/letsencrypt/live/api.lab.example.test/privkey.pem
-@@@primetui certbot-exit 0
-@@@primetui renewal /etc/letsencrypt/renewal/www.lab.example.test.conf
-[renewalparams]
-authenticator = webroot
-webroot_path = /var/www/certbot,
-@@@primetui renewal /etc/letsencrypt/renewal/api.lab.example.test.conf
-[renewalparams]
-authenticator = standalone
-@@@primetui hooks
-@@@primetui systemd
-none
-@@@primetui cron
-17 3,15 * * * root certbot -q renew --no-random-sleep-on-renew
-@@@primetui crond
-running
-"""
-
-
-class FixedRunner:
-    """A server whose status script always prints `SNAPSHOT_STATUS` (nothing else runs)."""
-
-    name = "prod"
-    host = "prod.lab.example.test:22"
-
-    def run(self, cmd: str, **_: object) -> CommandResult:
-        return CommandResult(cmd, 0, SNAPSHOT_STATUS, "", 0.1)
-
-    def put(self, local, remote) -> None:
-        raise AssertionError("the snapshot's server copies nothing")
-
-    get = put
-
-    def close(self) -> None:
-        pass
-
-
-class SnapshotCertificates(CertificatesService):
-    """The real service on the fixed server, its overview dated `SNAPSHOT_NOW`."""
-
-    def overview(self):
-        return dataclasses.replace(super().overview(), checked_at=SNAPSHOT_NOW)
-
-
-def install_snapshot_certificates(services: Services) -> None:
-    """Give `services` three domains on a closed port and the fixed certbot listing.
-
-    For tests/ui/test_snapshots.py: call it on `shell.services` before the Certificates
-    tab is first shown (the tab reads its domains from the service).
-    """
-    settings = CertificateSettings(domains=list(SNAPSHOT_DOMAINS),
-                                   endpoints=dict.fromkeys(SNAPSHOT_DOMAINS, CLOSED),
-                                   timeout=2.0)
-    profile = profile_for(ServerSettings(host="prod.lab.example.test"))
-    services.certificates = SnapshotCertificates(settings, FixedRunner(), profile)
 
 
 async def test_snapshot_world_shows_closed_endpoints_beside_certbots_listing(

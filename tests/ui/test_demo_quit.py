@@ -8,7 +8,7 @@ import pytest
 
 from primetui.maintenance.progress import WizardState
 from primetui.ui.dialogs.confirm import ConfirmDialog
-from tests.ui.test_shell import SIZE, lab_app, lab_settings, settle
+from tests.fixtures.shell import SIZE, lab_app, lab_settings, settle
 
 
 @pytest.fixture(autouse=True)

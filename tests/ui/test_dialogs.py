@@ -16,22 +16,10 @@ from primetui.ui.dialogs.host_key import HostKeyDialog
 from primetui.ui.dialogs.password import PasswordDialog
 from primetui.ui.dialogs.type_name import TypeNameDialog
 from primetui.ui.prompter import UiPrompter
+from tests.fixtures.dialogs import DialogHost
 
 SIZE = (120, 36)
 FINGERPRINT = "SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8"
-
-
-class DialogHost(App[None]):
-    """A bare app that pushes one dialog and records what it was dismissed with."""
-
-    def __init__(self, dialog: ModalScreen[Any] | None = None) -> None:
-        super().__init__()
-        self.dialog = dialog
-        self.results: list[Any] = []
-
-    def on_mount(self) -> None:
-        if self.dialog is not None:
-            self.push_screen(self.dialog, self.results.append)
 
 
 def host_key_error() -> HostKeyUnknownError:

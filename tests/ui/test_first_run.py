@@ -11,7 +11,7 @@ from primetui.config import load_settings
 from primetui.ui.app import make_app
 from primetui.ui.screens.first_run import FirstRunScreen
 from primetui.ui.screens.main import MainScreen
-from tests.ui.test_shell import SIZE, notifications, settle
+from tests.fixtures.shell import SIZE, notifications, settle
 
 
 async def test_first_run_screen_explains_primetui_and_names_the_missing_config(tmp_path):

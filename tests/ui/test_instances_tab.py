@@ -8,31 +8,32 @@ on every run (ids, addresses and clocks fixed).
 from __future__ import annotations
 
 import gc
-import urllib.request
 import weakref
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from textual.app import App
 from textual.widgets import Static
 
-from primetui.aws import AwsService
-from primetui.config import AwsSettings
-from primetui.instances.service import InstancesService
 from primetui.plans.plan import StepState
 from primetui.sandbox.seed import SeedResult, seed_lab_account
-from primetui.schedules.service import SchedulesService
 from primetui.ui.app import PrimeApp
-from primetui.ui.dialogs.type_name import TypeNameDialog
 from primetui.ui.screens.plan_screen import PlanScreen
 from primetui.ui.tabs.instances.details import InstanceDetailsScreen
 from primetui.ui.tabs.instances.tab import InstancesTab
 from primetui.ui.widgets.live_table import cell_text
 from primetui.ui.widgets.plan_view import PlanView
-from tests.services.test_instances import inject_errors, rewrite_answers
-from tests.ui.test_shell import (
+from tests.fixtures.aws_answers import inject_errors, rewrite_answers
+from tests.fixtures.instances_tab import (
+    fast_services,
+    run_plan,
+    text_of,
+    type_text,
+    until,
+)
+from tests.fixtures.shell import (
     SIZE,
     lab_app,
     lab_settings,
@@ -40,64 +41,6 @@ from tests.ui.test_shell import (
     settle,
     settle_after_failure,
 )
-
-FROZEN_NOW = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)
-"""The snapshots' clock: Friday 07:00 in Detroit."""
-KEYS = {"-": "minus", "/": "slash", ".": "full_stop", ":": "colon", " ": "space", ",": "comma"}
-
-
-# -- helpers shared with test_schedules_tab and the snapshots -------------------------------
-
-def fast_services(app: PrimeApp, now: Callable[[], datetime] | None = None) -> None:
-    """Plans wait by polling every 50 ms instead of every 5 s (moto changes state at once)."""
-    services = app.services
-    extra = {"now": now} if now else {}
-    services.instances = InstancesService(services.aws, services.settings.instances,
-                                          poll_interval=0.05, rds_poll_interval=0.05, **extra)
-    if now:
-        services.schedules = SchedulesService(services.aws, now=now, local_tz=UTC)
-
-
-FIXED_ADDRESSES = {"prime-prod": 20, "prime-staging": 21}
-"""The last octet each seeded instance shows in the snapshots."""
-
-
-def freeze_lab(app: PrimeApp, endpoint_url: str) -> SeedResult:
-    """Seed moto with fixed random ids and fix every time the two tabs show (snapshots).
-
-    moto's ids and addresses come from its random generator, seeded here after a reset;
-    launch and event times come from moto's clock, so AWS's answers are rewritten through
-    botocore's hooks; the schedules' next runs and weekly hours are computed at FROZEN_NOW.
-    """
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    for path in ("/moto-api/reset", "/moto-api/seed?a=42"):
-        with opener.open(urllib.request.Request(f"{endpoint_url}{path}", data=b"",
-                                                method="POST"), timeout=10) as answer:
-            answer.read()
-    lab = seed_lab_account(endpoint_url)
-    fast_services(app, lambda: FROZEN_NOW)
-    aws = app.services.aws
-    launched = FROZEN_NOW - timedelta(hours=5)
-
-    def launch_times(parsed: dict[str, Any]) -> None:
-        # addresses too: moto draws them from a generator other requests may have advanced
-        for reservation in parsed.get("Reservations", []):
-            for n, instance in enumerate(reservation.get("Instances", []), start=10):
-                instance["LaunchTime"] = launched
-                name = next((t["Value"] for t in instance.get("Tags", [])
-                             if t["Key"] == "Name"), "")
-                number = FIXED_ADDRESSES.get(name, n)
-                instance["PrivateIpAddress"] = f"10.0.1.{number}"
-                if instance.get("PublicIpAddress"):
-                    instance["PublicIpAddress"] = f"198.51.100.{number}"
-
-    def event_times(parsed: dict[str, Any]) -> None:
-        for event in parsed.get("Events", []):
-            event["Date"] = launched
-
-    rewrite_answers(aws.client("ec2"), "DescribeInstances", launch_times)
-    rewrite_answers(aws.client("rds"), "DescribeEvents", event_times)
-    return lab
 
 
 def tab(app: App) -> InstancesTab:
@@ -115,26 +58,6 @@ def cells(app: App) -> dict[str, dict[str, str]]:
     return rows
 
 
-def text_of(widget: Static) -> str:
-    """The plain text a Static shows."""
-    content = widget.content
-    return content.plain if hasattr(content, "plain") else str(content)
-
-
-async def type_text(pilot, text: str) -> None:
-    await pilot.press(*[KEYS.get(ch, ch) for ch in text])
-
-
-async def until(app: App, pilot, condition: Callable[[], bool], what: str) -> None:
-    """Let the app work until `condition` holds (each round waits for the workers)."""
-    for _ in range(100):
-        if condition():
-            return
-        await pilot.pause(0.05)
-        await settle(app, pilot)
-    raise AssertionError(f"never happened: {what}")
-
-
 async def select_row(app: App, pilot, name: str) -> None:
     table = tab(app).table
     row = next(k for k in table.rows if cell_text(table.get_row(k)[0]) == name)
@@ -142,32 +65,11 @@ async def select_row(app: App, pilot, name: str) -> None:
     await pilot.pause()
 
 
-async def run_plan(app: App, pilot, name: str | None = None) -> PlanScreen:
-    """On the plan screen: run it (typing the protected name if asked) and wait for the end."""
-    screen = app.screen
-    assert isinstance(screen, PlanScreen)
-    await pilot.press("enter")
-    await pilot.pause()
-    if name is not None:
-        assert isinstance(app.screen, TypeNameDialog)
-        await type_text(pilot, name)
-        await pilot.press("enter")
-    await until(app, pilot, lambda: screen.phase == "finished", "the plan finished")
-    return screen
-
-
 # -- fixtures -------------------------------------------------------------------------------
 
 @pytest.fixture
 def lab(aws_settings, moto_server) -> SeedResult:
     return seed_lab_account(moto_server.endpoint_url)
-
-
-@pytest.fixture(scope="module")
-def shared_aws(moto_server) -> AwsService:
-    """One AWS session for the module's apps (making boto3 clients is the slow part); a test
-    that hooks into AWS's answers makes its own with `own_aws=True`."""
-    return AwsService(AwsSettings(endpoint_url=moto_server.endpoint_url, region="us-east-2"))
 
 
 @pytest.fixture

@@ -20,10 +20,8 @@ from primetui.ui.tabs.maintenance.dialogs import (
     TeardownDialog,
 )
 from primetui.ui.tabs.maintenance.tab import MaintenanceTab
-from tests.services.maintenance_world import DOMAIN, World, maintenance_host, prod_host, world
-from tests.ui.test_shell import SIZE, lab_app, lab_settings, settle
-
-__all__ = ["maintenance_host", "prod_host", "world"]  # fixtures used below
+from tests.fixtures.maintenance_world import DOMAIN, World
+from tests.fixtures.shell import SIZE, lab_app, lab_settings, settle
 
 
 def _configured(aws_settings, tmp_path: Path, **ui):

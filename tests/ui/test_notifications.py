@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.ui.test_shell import SIZE, lab_app, lab_settings, notifications, settle
+from tests.fixtures.shell import SIZE, lab_app, lab_settings, notifications, settle
 
 
 async def test_no_credentials_is_said_once_however_often_the_tabs_are_switched(

@@ -16,7 +16,7 @@ from primetui.ui.dialogs.host_key import HostKeyDialog
 from primetui.ui.prompter import UiPrompter
 from primetui.ui.screens.main import MainScreen
 from primetui.ui.widgets.live_table import LiveTable, cell_text
-from tests.ui.test_shell import SIZE, lab_app, lab_settings, notifications, settle
+from tests.fixtures.shell import SIZE, lab_app, lab_settings, notifications, settle
 
 
 @pytest.fixture(autouse=True)
@@ -181,3 +181,28 @@ async def test_enter_on_a_finding_selects_its_subject_in_the_fixing_tab(aws_sett
         assert app.screen.query_one("TabbedContent").active == "backups"
         selected = app.screen.query_one("#backups-table", LiveTable).selected_key
         assert selected is not None and selected.endswith(names[-1]), selected
+
+
+async def test_at_80x24_every_area_and_each_findings_fix_are_on_screen(aws_settings, tmp_path):
+    settings = settings_for(aws_settings, tmp_path)
+    insecure_env(tmp_path)
+    for name in (".env.production", ".env.local", ".env.test"):  # more findings, as in the demo
+        (tmp_path / "project" / name).write_text("SECRET=1\n")
+        (tmp_path / "project" / name).chmod(0o644)
+    app = lab_app(settings, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        findings = app.screen.query_one("#overview-findings", LiveTable)
+        assert findings.row_count >= 4
+        right = sum(findings.columns[k].get_render_width(findings) for k in findings.columns)
+        assert right <= 80, f"the Fix column ends at column {right}"
+        cut = next(r for r in rows(app, "overview-findings") if r[1].endswith("…"))
+        findings.move_cursor(row=rows(app, "overview-findings").index(cut))
+        await pilot.pause()
+        detail = str(app.screen.query_one("#overview-detail").render())
+        assert detail.startswith(cut[1][:-1]), "a cut title is shown whole under the table"
+        areas = app.screen.query_one("#overview-areas", LiveTable)
+        region = areas.region
+        assert region.bottom <= 24 - 2, region  # above the hint and the footer
+        assert region.height >= areas.row_count + 1, (
+            f"{areas.row_count} areas in {region.height} lines")

@@ -6,7 +6,8 @@ from textual import events
 from textual.widgets import Input
 
 from primetui.ui.dialogs.password import PasswordDialog
-from tests.ui.test_dialogs import SIZE, DialogHost
+from tests.fixtures.dialogs import DialogHost
+from tests.fixtures.shell import SIZE
 
 
 def burst(app, text: str) -> None:

@@ -16,18 +16,15 @@ from primetui.ui.tabs.schedules.details import ScheduleDetailsScreen
 from primetui.ui.tabs.schedules.pair_form import SchedulePairDialog
 from primetui.ui.tabs.schedules.tab import SchedulesTab
 from primetui.ui.widgets.live_table import cell_text
-from tests.services.test_schedules import SCHEDULER_TRUST, make_role, retarget
-from tests.ui.test_instances_tab import (
+from tests.fixtures.instances_tab import (
     fast_services,
     run_plan,
-    shared_aws,
     text_of,
     type_text,
     until,
 )
-from tests.ui.test_shell import SIZE, lab_app, lab_settings, notifications, settle
-
-__all__ = ["shared_aws"]  # the module-scoped AWS session fixture, shared with the Instances tests
+from tests.fixtures.schedules import SCHEDULER_TRUST, make_role, retarget
+from tests.fixtures.shell import SIZE, lab_app, lab_settings, notifications, settle
 
 NOW = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)
 """Friday 07:00 in Detroit; the clocks go forward there on Sunday 8 March 2026."""
@@ -224,7 +221,7 @@ async def test_read_only_hides_enable_disable_and_new(make_app, lab):
 
 
 async def test_new_pair_form_shows_every_field_and_button_at_80x24(make_app, lab):
-    from tests.ui.test_small_terminal import SMALL, walk_focus_and_check_each_is_on_screen
+    from tests.fixtures.small_terminal import SMALL, walk_focus_and_check_each_is_on_screen
 
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:

@@ -2,102 +2,35 @@
 
 from __future__ import annotations
 
-import json
 import threading
-from pathlib import Path
 
 import pytest
-from textual.app import App
-from textual.command import CommandPalette
 from textual.widgets import DataTable, HelpPanel, TabbedContent
-from textual.worker import WorkerFailed
 
-from primetui.config import AwsSettings, BackupSettings, Settings, UiSettings
+from primetui.config import AwsSettings, Settings
 from primetui.errors import PrimeError
 from primetui.plans.audit import AuditLog
 from primetui.plans.practice import NOTICE
 from primetui.registry import Services
 from primetui.sandbox.tools import free_port
-from primetui.ui.app import PrimeApp, make_app
+from primetui.ui.app import make_app
 from primetui.ui.palette import palette_commands
 from primetui.ui.screens.main import MainScreen
 from primetui.ui.screens.plan_screen import PlanScreen
 from primetui.ui.tabs import TABS
 from primetui.ui.widgets.account_bar import AccountBar
+from tests.fixtures.shell import (
+    SIZE,
+    lab_app,
+    lab_settings,
+    notifications,
+    run_palette,
+    settle,
+    settle_after_failure,
+    write_audit,
+)
 
-SIZE = (120, 36)
 MOTO_ACCOUNT = "123456789012"
-
-
-# -- helpers shared by the ui tests (imported by test_themes and test_first_run) ------------
-
-async def settle(app: App, pilot) -> None:
-    """Let messages flow, wait for every worker, then for the messages they posted."""
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def settle_after_failure(app: App, pilot) -> None:
-    """`settle`, for a test whose worker is meant to fail (wait() re-raises its error)."""
-    await pilot.pause()
-    try:
-        await app.workers.wait_for_complete()
-    except WorkerFailed:
-        pass
-    await pilot.pause()
-
-
-def notifications(app: App) -> list[str]:
-    """The messages of the notifications shown so far."""
-    return [n.message for n in app._notifications]
-
-
-async def run_palette(pilot, text: str) -> None:
-    """ctrl+p, type `text`, wait until a hit is highlighted, press enter."""
-    app = pilot.app
-    await pilot.press("ctrl+p")
-    await pilot.pause()
-    assert isinstance(app.screen, CommandPalette)
-    await pilot.press(*[{" ": "space", ":": "colon"}.get(ch, ch) for ch in text])
-    options = app.screen.query_one("CommandList")
-    for _ in range(200):  # the palette searches in a task: wait for its answer, not a clock
-        await pilot.pause()
-        if options.option_count and options.highlighted is not None:
-            break
-    assert options.option_count, f"the palette found nothing for {text!r}"
-    await pilot.press("enter")
-    await pilot.pause()
-
-
-def write_audit(path: Path, count: int) -> None:
-    """`count` audit entries at fixed times (what AuditLog.record writes, line for line)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = []
-    for i in range(count):
-        lines.append(json.dumps({
-            "when": 1_767_225_600 + 3600 * i, "user": "ada", "host": "lab-ws1",
-            "action": f"instances.{'stop' if i % 2 else 'start'}", "title": "t",
-            "target": f"i-0abc{i:04d}", "outcome": "succeeded" if i % 3 else "failed",
-            "duration": 1.5 + i, "commands": [], "error": "", "output_tail": []}))
-    path.write_text("\n".join(lines) + "\n")
-
-
-def lab_settings(aws: AwsSettings, tmp_path: Path, *, read_only: bool = False,
-                 theme: str = "prime-dark") -> Settings:
-    """Settings for the tests: moto for AWS, the practice folder inside tmp_path."""
-    project = tmp_path / "project"
-    project.mkdir(exist_ok=True)
-    return Settings(aws=aws, backups=BackupSettings(source=str(project),
-                                                    destination=str(tmp_path / "backups")),
-                    ui=UiSettings(theme=theme, read_only=read_only),
-                    path=tmp_path / "config.toml")
-
-
-def lab_app(settings: Settings, tmp_path: Path, **kwargs) -> PrimeApp:
-    """The app with its audit log in tmp_path."""
-    services = Services(settings, audit=AuditLog(tmp_path / "state" / "audit.jsonl"))
-    return make_app(settings, services=services, config_path=tmp_path / "config.toml", **kwargs)
 
 
 # -- tabs and keys ---------------------------------------------------------------------------

@@ -5,9 +5,8 @@ from __future__ import annotations
 from textual.widgets import Tab
 
 from primetui.ui.tabs import TABS
-from tests.ui.test_shell import lab_app, lab_settings, settle
-
-SMALL = (80, 24)
+from tests.fixtures.shell import lab_app, lab_settings, settle
+from tests.fixtures.small_terminal import SMALL, walk_focus_and_check_each_is_on_screen
 
 
 def visible(widget, width: int) -> bool:
@@ -40,26 +39,11 @@ async def test_the_footer_keeps_quit_on_screen_on_every_tab(aws_settings, tmp_pa
             assert visible(keys["q"], SMALL[0]), f"Quit is cut on the {tab.id} tab"
 
 
-def focusables(screen) -> list:
-    return [w for w in screen.query("Input, Select, Checkbox, Button") if w.focusable]
-
-
-async def walk_focus_and_check_each_is_on_screen(app, pilot, screen) -> None:
-    """Tab through the form: each field and button, once focused, is on screen."""
-    for widget in focusables(screen):
-        widget.focus()
-        await pilot.pause()
-        await pilot.pause()
-        region = widget.region
-        assert region.height > 0 and region.bottom <= SMALL[1] and region.right <= SMALL[0], (
-            f"{widget.id} is off screen at 80×24: {region}")
-
-
 async def test_the_maintenance_form_scrolls_to_each_focused_field_at_80x24():
     from primetui.maintenance.page import PageOptions
     from primetui.maintenance.steps import CHECKLIST
     from primetui.ui.tabs.maintenance.dialogs import MaintenanceFormDialog
-    from tests.ui.test_dialogs import DialogHost
+    from tests.fixtures.dialogs import DialogHost
 
     dialog = MaintenanceFormDialog(PageOptions(contact="it@lab.example.edu"),
                                    "prime.example.edu", CHECKLIST)
@@ -73,7 +57,7 @@ async def test_the_checklist_sentences_are_shown_whole_at_80x24():
     from primetui.maintenance.page import PageOptions
     from primetui.maintenance.steps import CHECKLIST
     from primetui.ui.tabs.maintenance.dialogs import MaintenanceFormDialog
-    from tests.ui.test_dialogs import DialogHost
+    from tests.fixtures.dialogs import DialogHost
 
     dialog = MaintenanceFormDialog(PageOptions(), "prime.example.edu", CHECKLIST)
     app = DialogHost(dialog)
@@ -86,3 +70,4 @@ async def test_the_checklist_sentences_are_shown_whole_at_80x24():
                              for y in range(box.size.height))
             words = sentence.split()
             assert words[-1] in shown and "…" not in shown, shown
+

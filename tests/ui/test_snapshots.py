@@ -15,10 +15,10 @@ import pytest
 from primetui.config import Settings
 from primetui.ui.app import make_app
 from primetui.ui.tabs import TABS
-from tests.ui.backups_world import install_snapshot_backups
-from tests.ui.test_certificates_tab import install_snapshot_certificates
-from tests.ui.test_instances_tab import freeze_lab
-from tests.ui.test_shell import SIZE, lab_app, lab_settings, settle, write_audit
+from tests.fixtures.backups_world import install_snapshot_backups
+from tests.fixtures.certificates_snapshot import install_snapshot_certificates
+from tests.fixtures.instances_tab import freeze_lab
+from tests.fixtures.shell import SIZE, lab_app, lab_settings, settle, write_audit
 
 FIRST_RUN_CONFIG = Path("/home/ada/.config/primetui/config.toml")
 """Shown on the first-run screen; never written (the test only draws the screen)."""

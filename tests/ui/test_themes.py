@@ -11,7 +11,7 @@ from textual.theme import BUILTIN_THEMES
 from primetui.config import load_settings, write_starter
 from primetui.ui.app import make_app
 from primetui.ui.themes import shipped_themes_dir
-from tests.ui.test_shell import (
+from tests.fixtures.shell import (
     SIZE,
     lab_app,
     lab_settings,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tarfile
+from collections.abc import Iterable
 
 import pytest
 
@@ -10,13 +11,21 @@ from primetui.backups.archive import (
     ArchiveLimits,
     FileState,
     HostileArchiveError,
-    check_members,
+    Member,
+    MemberChecker,
     diff_trees,
     human_size,
     normalize_name,
     restore_scope,
     restored_mode,
 )
+
+
+def check_members(infos: Iterable[tarfile.TarInfo],
+                  limits: ArchiveLimits | None = None) -> list[Member]:
+    """Check every member of an archive listing as a restore does; the first bad one raises."""
+    checker = MemberChecker(limits or ArchiveLimits())
+    return [m for m in (checker.check(i) for i in infos) if m is not None]
 
 
 def info(name: str, kind: bytes = tarfile.REGTYPE, *, size: int = 0, mode: int = 0o644,
@@ -106,7 +115,7 @@ def test_diff_sorts_paths_into_added_changed_removed_and_unchanged() -> None:
     assert [c.path for c in preview.added] == ["config/new.toml"]
     assert [c.path for c in preview.changed] == [".env"]
     assert [c.path for c in preview.removed] == ["config/old.toml"]
-    assert [c.path for c in preview.unchanged] == ["config/same.toml"]
+    assert [c.path for c in preview.of("unchanged")] == ["config/same.toml"]
     assert preview.summary() == "1 added, 1 changed, 1 removed, 1 unchanged"
     assert preview.changed[0].detail() == "10 B → 12 B, mode 0644 → 0600"
     assert preview.added[0].detail() == "2.0 kB, 0600"

@@ -165,7 +165,7 @@ def test_create_asks_twice_on_a_terminal_and_refuses_a_mismatch(env: dict[str, s
     assert code == 2 and "differ" in text
     code, text = _on_a_terminal(env, ["create"], [PASSPHRASE, PASSPHRASE])
     assert code == 0, text
-    assert "Passphrase strength: strong" in text and PASSPHRASE not in text
+    assert "Passphrase strength: Strong." in text and PASSPHRASE not in text
 
 
 def test_create_dry_run_prints_the_runbook_commands_without_asking(

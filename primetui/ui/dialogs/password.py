@@ -9,27 +9,16 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-FORBIDDEN = ("\n", "\r", "\0")
-"""Characters gpg's passphrase pipe and sudo cannot take: refused, never passed on."""
-
-
-def strength_hint(value: str) -> str:
-    """A one-sentence hint about a new passphrase's length (the only thing we can judge)."""
-    if not value:
-        return "Four or more random words make a passphrase easy to type and hard to guess."
-    if len(value) < 12:
-        return "Short: use 12 or more characters, ideally several words."
-    if len(value) < 20:
-        return "Fair: a few more words make it much stronger."
-    return "Good length."
+from primetui.secrets import forbid_core_dumps, secret_problem, strength_hint
 
 
 def refusal(first: str, second: str | None) -> str:
     """Why a typed value is refused, or "" when it is acceptable."""
     if not first:
         return "Type a password, or press escape to cancel."
-    if any(ch in first for ch in FORBIDDEN):
-        return "A password cannot contain a line break or a NUL character."
+    problem = secret_problem(first, "password")
+    if problem:
+        return problem
     if second is not None and second != first:
         return "The two entries differ; type the second one again."
     return ""
@@ -103,6 +92,10 @@ class PasswordDialog(ModalScreen[str | None]):
         self.prompt = prompt
         self.confirm = confirm
         self.show_strength = strength_hint
+
+    def on_mount(self) -> None:
+        """A secret is about to be typed: from now on no core file may hold it."""
+        forbid_core_dumps()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="password-box"):

@@ -216,9 +216,9 @@ class PlanScreen(ModalScreen[PlanResult | None]):
             return
         if event.state is WorkerState.SUCCESS:
             if worker.name == "run-plan":
-                self._finished(worker.result)
+                self._finished(worker.result)  # type: ignore[arg-type]
             else:
-                self._undone(worker.result)
+                self._undone(worker.result)  # type: ignore[arg-type]
         elif event.state is WorkerState.ERROR:
             err = worker.error
             text = str(err) if isinstance(err, PrimeError) else (

@@ -45,5 +45,3 @@ class TabSpec:
 TABS: tuple[TabSpec, ...] = tuple(
     TabSpec(area.id, area.title, area.key, f"{area.title}Tab", area.short) for area in AREAS)
 """Every tab, in order."""
-
-TAB_IDS = tuple(tab.id for tab in TABS)

@@ -1,8 +1,7 @@
 """`TabBody`: what every tab shares — its services, its keys in the footer, read-only rules.
 
 A tab body is focusable so that, while its tab is shown, its own `BINDINGS` are in the
-focus chain and the footer shows them. Keys of features still to come answer with a
-notification that says so; the ones that would change something are hidden in read-only mode.
+focus chain and the footer shows them.
 """
 
 from __future__ import annotations
@@ -56,8 +55,6 @@ class TabBody(Vertical, can_focus=True):
             if not isinstance(binding, Binding) or not binding.show:
                 continue
             what = binding.tooltip or binding.description
-            if self.read_only and _is_mutating(binding.action):
-                what += " (off: read-only)"
             lines.append((binding.key_display or binding.key, what))
         return lines
 
@@ -80,28 +77,3 @@ class TabBody(Vertical, can_focus=True):
     def focus_content(self) -> None:
         """Give this tab the keyboard, so its keys are live and in the footer."""
         self.focus()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide the keys that would change something while read-only."""
-        if self.read_only and _is_mutating(action, parameters):
-            return False
-        return True
-
-    def action_planned(self, what: str, mutating: bool = False) -> None:
-        """A key of a feature still to come: say so rather than do nothing."""
-        self.notify(f"{what} is not available yet; it comes in a later version of primetui.",
-                    title=self.TITLE)
-
-
-def _is_mutating(action: str, parameters: tuple[object, ...] | None = None) -> bool:
-    """`planned('…', True)` marks a key that will change something."""
-    if parameters is None:
-        return action.startswith("planned(") and action.replace(" ", "").endswith(",True)")
-    return action == "planned" and len(parameters) > 1 and parameters[1] is True
-
-
-def planned(key: str, description: str, what: str, *, mutating: bool = False,
-            key_display: str | None = None) -> Binding:
-    """A binding for a feature still to come; `what` is the longer sentence fragment."""
-    return Binding(key, f"planned({what!r}, {mutating})", description, tooltip=what,
-                   key_display=key_display)

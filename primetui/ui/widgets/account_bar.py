@@ -62,8 +62,8 @@ class AccountBar(Widget):
             ("  account ", self._style("name")),
             (self.account, self._style("unknown" if unknown else "value")))
         badges = Content.assemble(
-            *([(" DEMO ", self._style("demo")), " "] if self.demo else []),
-            *([(" READ-ONLY ", self._style("read-only")), " "] if self.read_only else []))
+            *([(" DEMO ", self._style("demo")), " "] if self.demo else []),  # type: ignore[arg-type]
+            *([(" READ-ONLY ", self._style("read-only")), " "] if self.read_only else []))  # type: ignore[arg-type]
         gap = max(1, self.size.width - left.cell_length - badges.cell_length)
         first = Content.assemble(left, " " * gap, badges)
         if not self.status:

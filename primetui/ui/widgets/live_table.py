@@ -75,7 +75,7 @@ class LiveTable(DataTable):
     @property
     def shown_keys(self) -> list[str]:
         """The ids of the rows shown, top to bottom."""
-        return [row.key.value for row in self.ordered_rows]
+        return [str(row.key.value) for row in self.ordered_rows]
 
     @property
     def selected_key(self) -> str | None:
@@ -225,7 +225,7 @@ class LiveTable(DataTable):
 
     def _reorder(self, keys: list[str]) -> None:
         """Show the rows in the order of `keys` (what `DataTable.sort` does, by our order)."""
-        current = sorted(self.rows, key=lambda row_key: self._row_locations.get(row_key))
+        current = sorted(self.rows, key=lambda row_key: self._row_locations.get(row_key) or 0)
         if [row_key.value for row_key in current] == keys:
             return
         by_value = {row_key.value: row_key for row_key in self.rows}

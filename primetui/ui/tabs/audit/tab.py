@@ -35,8 +35,8 @@ def entry_row(entry: AuditEntry) -> tuple[str, ...]:
     """One audit entry as table cells (local time, user@host, seconds); plain text."""
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.when))
     outcome = entry.outcome + (" (dry run)" if entry.dry_run else "")
-    return (when, escape(f"{entry.user}@{entry.host}"), escape(entry.action),
-            escape(entry.target), outcome, f"{entry.duration:.1f} s")
+    return (when, escape(entry.action), outcome, escape(entry.target),
+            f"{entry.duration:.1f} s", escape(f"{entry.user}@{entry.host}"))
 
 
 class AuditTab(TableTab):
@@ -44,8 +44,9 @@ class AuditTab(TableTab):
 
     TAB_ID = "audit"
     SUMMARY = "Every action primetui ran: who, when, what, on what, and how it ended."
-    COLUMNS = (("when", "When"), ("who", "Who"), ("action", "Action"), ("target", "Target"),
-               ("outcome", "Outcome"), ("duration", "Duration"))
+    COLUMNS = (("when", "When"), ("action", "Action"), ("outcome", "Outcome"),
+               ("target", "Target"), ("duration", "Duration"), ("who", "Who"))
+    """Most telling first, so an 80-column terminal shows what ran and how it ended."""
     BINDINGS = [
         Binding("enter", "details", "Details", tooltip="Show the selected action's commands, "
                 "output and error"),
@@ -112,7 +113,7 @@ class AuditTab(TableTab):
             return cells
         colour = self.app.theme_variables.get("error" if entry.outcome == "failed"
                                               else "warning", "")
-        return (*cells[:4], Text(cells[4], style=f"bold {colour}".strip(), end=""), cells[5])
+        return (*cells[:2], Text(cells[2], style=f"bold {colour}".strip(), end=""), *cells[3:])
 
     @property
     def selected(self) -> AuditEntry | None:

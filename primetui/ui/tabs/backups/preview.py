@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Static
 
+from primetui.printable import printable
+
 if TYPE_CHECKING:
     from primetui.backups.restore import RestorePreview
 
@@ -25,14 +27,16 @@ def preview_rows(preview: RestorePreview) -> list[tuple[str, str, str]]:
         for change in preview.changes.of(kind):
             state = change.new or change.old
             path = change.path + ("/" if state is not None and state.is_dir else "")
-            rows.append((word, path, change.detail()))
+            rows.append((word, printable(path), change.detail()))
+    for name in preview.refused:
+        rows.append(("refused", printable(name), "not in backups.include: left out"))
     return rows
 
 
 def preview_summary(preview: RestorePreview) -> str:
     """One sentence: the archive, the destination and the counts of each kind of change."""
-    return (f"Restoring {preview.archive.name} into {preview.destination} would change: "
-            f"{preview.changes.summary()}.")
+    return printable(f"Restoring {preview.archive.name} into {preview.destination} would "
+                     f"change: {preview.summary()}.")
 
 
 class RestorePreviewScreen(ModalScreen[bool]):
@@ -83,7 +87,7 @@ class RestorePreviewScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="backup-preview-box") as box:
-            box.border_title = f"Restore {self.preview.archive.name}?"
+            box.border_title = printable(f"Restore {self.preview.archive.name}?")
             yield Static(preview_summary(self.preview), id="backup-preview-summary",
                          markup=False)
             yield Static(self.safety, id="backup-preview-safety", markup=False)

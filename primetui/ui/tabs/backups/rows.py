@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from primetui.backups.archive import human_size
+from primetui.printable import printable
 
 if TYPE_CHECKING:
     from primetui.backups.catalog import BackupEntry, BackupStatus
@@ -57,7 +58,7 @@ def verified_text(entry: BackupEntry) -> str:
 
 def entry_row(entry: BackupEntry) -> tuple[str, ...]:
     """One backup as table cells, in the order of `COLUMNS`."""
-    return (entry.name, entry.date, human_size(entry.size), age_text(entry.age_days),
+    return (printable(entry.name), entry.date, human_size(entry.size), age_text(entry.age_days),
             "S3" if entry.location == "s3" else "local", verified_text(entry))
 
 

@@ -9,7 +9,7 @@ never kept on the tab, in a reactive, a log line or a notification.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.binding import Binding
@@ -17,6 +17,7 @@ from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from primetui.errors import PrimeError
+from primetui.printable import printable
 from primetui.ui.dialogs.password import PasswordDialog
 from primetui.ui.messages import OpenPlan, WorkFailed
 from primetui.ui.tabs.backups.hygiene import HygieneActions
@@ -233,8 +234,11 @@ class BackupsTab(HygieneActions, TableTab):
         preview = offer.preview
         plan = offer.plan
         if plan is None:
-            self.notify(f"Nothing to restore: {preview.destination} already matches "
-                        f"{preview.archive.name}.", title=self.TITLE)
+            refused = (f" ({len(preview.refused)} member(s) outside backups.include were "
+                       f"left out: {printable(', '.join(preview.refused[:5]))}"
+                       f"{', …' if len(preview.refused) > 5 else ''})") if preview.refused else ""
+            self.notify(printable(f"Nothing to restore: {preview.destination} already matches "
+                                  f"{preview.archive.name}") + refused + ".", title=self.TITLE)
             return
 
         def answered(yes: bool | None) -> None:
@@ -282,7 +286,7 @@ class BackupsTab(HygieneActions, TableTab):
             self.post_message(WorkFailed(worker.error, worker.group))
 
     def _succeeded(self, worker: Worker) -> None:
-        result = worker.result
+        result: Any = worker.result
         if worker.group == "backups-list":
             self.show_listing(result)
         elif worker.group == "backups-hygiene":

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from primetui.backups.archive import human_size
+from primetui.printable import printable
 
 if TYPE_CHECKING:
     from primetui.backups.service import VerifyReport
@@ -25,7 +26,7 @@ def verify_summary(report: VerifyReport) -> str:
     listing = report.listing
     count = len(listing.files)
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(report.verified_at))
-    return (f"{report.file.name} decrypts with this passphrase and every member was read and "
+    return (f"{printable(report.file.name)} decrypts with this passphrase and every member was read and "
             f"checked: {count} file{'s' if count != 1 else ''}, "
             f"{human_size(listing.total_size)}, verified {when}.")
 
@@ -34,7 +35,7 @@ def member_rows(report: VerifyReport) -> list[tuple[str, str, str, str]]:
     """(name, mode, size, sha256) per member, in archive order."""
     rows = []
     for m in report.listing.members:
-        name = m.name + ("/" if m.is_dir else "")
+        name = printable(m.name) + ("/" if m.is_dir else "")
         size = "dir" if m.is_dir else human_size(m.size)
         rows.append((name, f"{m.mode:04o}", size, m.sha256 or NO_DIGEST))
     return rows
@@ -75,7 +76,7 @@ class VerifyReportScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="backup-verify-box") as box:
-            box.border_title = f"Verified {self.report.file.name}"
+            box.border_title = f"Verified {printable(self.report.file.name)}"
             yield Static(verify_summary(self.report), id="backup-verify-summary", markup=False)
             table: DataTable[str] = DataTable(id="backup-verify-members", cursor_type="row",
                                               zebra_stripes=True)

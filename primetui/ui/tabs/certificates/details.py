@@ -32,7 +32,7 @@ def _when(value: datetime | None, now: datetime) -> str:
     if value is None:
         return "—"
     days = days_until(value, now)
-    left = (f"{days} day{'s' if days != 1 else ''} left" if days is not None and days >= 0
+    left = (f"{days} day{'s' if days != 1 else ''} left" if days is None or days >= 0
             else f"expired {-days} day{'s' if days != -1 else ''} ago")
     return f"{value:%Y-%m-%d %H:%M:%S} UTC ({left})"
 

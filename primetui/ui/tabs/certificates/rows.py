@@ -130,8 +130,8 @@ def status_line(overview: CertificatesOverview) -> tuple[str, str]:
     worst = overview.worst
     attention = [r for r in rows if r.urgency not in (Urgency.OK, Urgency.UNKNOWN)]
     if not attention:
-        soonest = min((days_until(r.endpoint.not_after, now) for r in rows
-                       if r.endpoint.not_after), default=None)
+        soonest = min((d for r in rows if r.endpoint.not_after
+                       if (d := days_until(r.endpoint.not_after, now)) is not None), default=None)
         head = (f"All {count} certificate{'s' if count != 1 else ''} are fine" if count != 1
                 else "The certificate is fine")
         parts = [head + (f" (the soonest expires in {soonest} days)." if soonest is not None

@@ -87,7 +87,7 @@ class CertificatesTab(TableTab):
 
     def on_mount(self) -> None:
         """Read both sides as soon as the tab is first shown; redraw when the theme changes."""
-        self.watch(self.app, "theme", lambda _: self.call_after_refresh(self._draw), init=False)
+        self.watch(self.app, "theme", lambda _: self.call_after_refresh(self._draw), init=False)  # type: ignore[arg-type]
         self.reload()
 
     def set_services(self, services: Services | None) -> None:
@@ -168,7 +168,7 @@ class CertificatesTab(TableTab):
             if worker.group == LOAD_GROUP:
                 self.show_overview(worker.result)
             else:
-                self._plan_ready(worker.result)
+                self._plan_ready(worker.result)  # type: ignore[arg-type]
         elif event.state is WorkerState.ERROR:
             self.post_message(WorkFailed(worker.error, worker.group))
             if worker.group == LOAD_GROUP:

@@ -151,7 +151,7 @@ class InstanceDetailsScreen(ModalScreen[None]):
             self.details = worker.result
             status.update("")
             status.display = False
-            self.query_one("#instance-details-body", Static).update(details_text(worker.result))
+            self.query_one("#instance-details-body", Static).update(details_text(worker.result))  # type: ignore[arg-type]
         elif event.state is WorkerState.ERROR:
             error = worker.error
             status.update(str(error) if isinstance(error, PrimeError) else

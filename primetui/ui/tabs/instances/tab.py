@@ -230,7 +230,7 @@ class InstancesTab(TableTab):
             HeapQuieter.settle()
         if event.state is WorkerState.SUCCESS:
             # shown on a later turn of the event loop than the collection `settle` made
-            self.call_later(self._loaded, worker.result.take())
+            self.call_later(self._loaded, worker.result.take())  # type: ignore[union-attr]
         elif event.state is WorkerState.ERROR:
             self._failed(worker.error)
 

@@ -58,10 +58,10 @@ class FastLiveTable(LiveTable):
         key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor,
                self._update_count, self._pseudo_class_state, width)
         cache = self._cell_render_cache
-        if key in cache:
-            return cache[key]
-        cell = self._data[row_key].get(column_key)
-        row = self.rows.get(row_key)
+        if key in cache:  # type: ignore[operator]
+            return cache[key]  # type: ignore[index]
+        cell = self._data[row_key].get(column_key)  # type: ignore[index, arg-type]
+        row = self.rows.get(row_key)  # type: ignore[arg-type]
         if (not isinstance(cell, Text) or cell.spans or "\n" in cell.plain or row is None
                 or row.height != 1):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
@@ -80,7 +80,7 @@ class FastLiveTable(LiveTable):
             segments = [Segment(" " * pad, outer + post_style), *segments,
                         Segment(" " * (fill + pad), outer + post_style)]
         lines = [segments]
-        cache[key] = lines
+        cache[key] = lines  # type: ignore[arg-type]
         return lines
 
 

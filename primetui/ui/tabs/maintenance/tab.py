@@ -110,13 +110,13 @@ class MaintenanceTab(TableTab):
         if worker.node is not self or not str(worker.group).startswith("maintenance"):
             return
         if event.state is WorkerState.SUCCESS and worker.group == "maintenance":
-            self.show_status(worker.result)
+            self.show_status(worker.result)  # type: ignore[arg-type]
         elif event.state is WorkerState.SUCCESS and worker.group == "maintenance-plan":
-            self.post_message(OpenPlan(worker.result))
+            self.post_message(OpenPlan(worker.result))  # type: ignore[arg-type]
         elif event.state is WorkerState.SUCCESS and worker.group == "maintenance-preview":
             from primetui.ui.tabs.maintenance.dialogs import PagePreviewDialog
 
-            preview = worker.result
+            preview: Any = worker.result
             where = (f"Uploaded as written in {preview.path} (edit it to change the page)."
                      if preview.path else "Not written yet: the wizard writes it in its "
                                           "second step, from the form's answers.")
@@ -179,7 +179,7 @@ class MaintenanceTab(TableTab):
                 self.build_plan("on", form)
 
         self.app.push_screen(MaintenanceFormDialog(service.page_options(),
-                                                   self.services.settings.maintenance.domain,
+                                                   self.services.settings.maintenance.domain,  # type: ignore[union-attr]
                                                    CHECKLIST), chosen)
 
     def action_maintenance_off(self) -> None:
@@ -192,7 +192,7 @@ class MaintenanceTab(TableTab):
             if teardown is not None:
                 self.build_plan("off", teardown)
 
-        self.app.push_screen(TeardownDialog(self.services.settings.maintenance.domain), chosen)
+        self.app.push_screen(TeardownDialog(self.services.settings.maintenance.domain), chosen)  # type: ignore[union-attr]
 
     @work(thread=True, exclusive=True, group="maintenance-plan", exit_on_error=False,
           name="maintenance-plan")

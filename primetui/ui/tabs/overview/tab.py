@@ -54,6 +54,10 @@ def shorten_home(text: str) -> str:
     return text.replace(home + "/", "~/") if home not in ("/", "") else text
 
 
+SHORT = 30
+"""Below this many lines (an 80×24 terminal) the Overview packs its parts tighter."""
+
+
 class OverviewTab(TabBody):
     """The findings (one line each, coloured by severity) above each area's status."""
 
@@ -89,6 +93,15 @@ class OverviewTab(TabBody):
     OverviewTab > #overview-areas {
         height: auto;
     }
+    OverviewTab.-short > #overview-findings {
+        max-height: 30%;
+    }
+    OverviewTab.-short > .overview--detail {
+        max-height: 2;
+    }
+    OverviewTab.-short > .overview--heading {
+        margin-top: 0;
+    }
     OverviewTab > .overview--hint {
         dock: bottom;
         height: 1;
@@ -112,6 +125,8 @@ class OverviewTab(TabBody):
     def __init__(self, services) -> None:
         super().__init__(services)
         self.report: FindingsReport | None = None
+        self._room = 1000
+        """How many cells a finding's title may take in the table now."""
         self._keys: dict[str, str] = {}
         self._findings: dict[str, Finding] = {}
         self._timer: Timer | None = None
@@ -196,7 +211,7 @@ class OverviewTab(TabBody):
         found = self.query("#overview-findings")
         if not found:
             return None
-        key = found.first().selected_key
+        key = found.first().selected_key  # type: ignore[attr-defined]
         return self._findings.get(key) if key else None
 
     async def action_go_to_fix(self) -> None:
@@ -287,7 +302,7 @@ class OverviewTab(TabBody):
         if event.state is WorkerState.SUCCESS and worker.group == "overview":
             if self.services is not None and self.query("#overview-headline"):
                 await self._add_tables()
-            report, self._keys = worker.result
+            report, self._keys = worker.result  # type: ignore[misc]
             self.show_report(report)
         elif event.state is WorkerState.SUCCESS:
             self.notify(f"{worker.result} answered with a trusted host key.", title=self.TITLE)
@@ -300,17 +315,22 @@ class OverviewTab(TabBody):
         if report is None or not self.query("#overview-findings"):
             return
         self.report = report
+        every = ("" if self.has_class("-short") else
+                 f" Checked again every {int(REFRESH_SECONDS // 60)} minutes;")
         self.query_one("#overview-headline", Static).update(
-            f"{report.headline()} Checked again every {int(REFRESH_SECONDS // 60)} minutes; "
-            f"c checks now.")
+            f"{report.headline()}{every} c checks now.")
         rows: dict[str, tuple] = {}
         self._findings = {}
-        for finding in report.findings:
+        fixes = [where(finding, self._keys) for finding in report.findings]
+        room = self._room = self._title_room(max((len(fix) for fix in fixes), default=0))
+        for finding, fix in zip(report.findings, fixes, strict=True):
             key = f"{finding.area}:{finding.subject}:{finding.action}"
             while key in rows:
                 key += "+"
-            rows[key] = (self._label(finding.severity), finding.title,
-                         where(finding, self._keys))
+            title = finding.title
+            if len(title) > room:  # a narrow terminal: the Fix column stays on screen
+                title = title[:room - 1].rstrip() + "…"
+            rows[key] = (self._label(finding.severity), title, fix)
             self._findings[key] = finding
         findings_table: LiveTable = self.query_one("#overview-findings")  # type: ignore[assignment]
         areas_table: LiveTable = self.query_one("#overview-areas")  # type: ignore[assignment]
@@ -319,6 +339,19 @@ class OverviewTab(TabBody):
             {a.area: self._area_row(a) for a in report.areas})
         self._show_detail()
         self.refresh_bindings()
+
+    def _title_room(self, fix_width: int) -> int:
+        """How many cells a finding's title may take so that its Fix column still shows."""
+        width = self.size.width or self.app.size.width
+        severity, padding, scrollbar = 10, 6, 2  # three columns of one cell's padding each side
+        return max(24, width - severity - fix_width - padding - scrollbar)
+
+    def on_resize(self) -> None:
+        """A new size: in a short terminal (80×24) the findings give way to the areas, and
+        the findings' titles are cut again so each row's fix stays on screen."""
+        self.set_class(self.size.height < SHORT, "-short")
+        if self.report is not None:
+            self.show_report(self.report)
 
     def _area_row(self, area: AreaStatus) -> tuple:
         return (area.title, self._label(area.severity), area.summary)
@@ -335,4 +368,6 @@ class OverviewTab(TabBody):
             return
         finding = self.selected
         text = shorten_home(finding.detail) if finding is not None else ""
+        if finding is not None and len(finding.title) > self._room:
+            text = f"{finding.title} {text}"  # the title was cut in the table: here in full
         detail.first(Static).update(text)

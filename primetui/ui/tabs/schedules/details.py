@@ -142,7 +142,7 @@ class ScheduleDetailsScreen(ModalScreen[None]):
             return
         status = self.query_one("#schedule-details-status", Static)
         if event.state is WorkerState.SUCCESS:
-            self.schedule = worker.result
+            self.schedule = worker.result  # type: ignore[assignment]
             status.display = False
             self.query_one("#schedule-details-body", Static).update(
                 schedule_text(self.schedule, self.names))

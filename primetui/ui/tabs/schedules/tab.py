@@ -140,7 +140,8 @@ class SchedulesTab(TableTab):
         """Schedules with next runs and role checks, and the instances' names (off the loop)."""
         assert self.services is not None
         schedules = tuple(self.services.schedules.list(role_checks=True))
-        note, instances = "", ()
+        note = ""
+        instances: tuple[Instance, ...] = ()
         try:
             instances = tuple(self.services.instances.list())
         except PrimeError as err:
@@ -155,7 +156,7 @@ class SchedulesTab(TableTab):
         if worker.group != "schedules" or worker.node is not self:
             return
         if event.state is WorkerState.SUCCESS:
-            self._loaded(worker.result)
+            self._loaded(worker.result)  # type: ignore[arg-type]
         elif event.state is WorkerState.ERROR:
             error = worker.error
             sentence = str(error) if isinstance(error, PrimeError) else None
