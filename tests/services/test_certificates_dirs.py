@@ -16,14 +16,14 @@ import pytest
 from primetui.certificates.server import DEPLOY_HOOK_NAME
 from primetui.plans.plan import execute
 from primetui.sandbox.acme import certbot_dirs
-from tests.fixtures.sshd import MustNotAsk
-from tests.services.test_certificates_world import (
+from tests.fixtures.certificates_world import (
     Lineage,
     cert_settings,
     make_service,
     served_lineage,
     server_settings,
 )
+from tests.fixtures.sshd import MustNotAsk
 
 pytestmark = pytest.mark.services
 DOMAIN = "www.wrapper.example.test"

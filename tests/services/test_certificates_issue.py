@@ -20,14 +20,14 @@ from primetui.plans.plan import execute
 from primetui.sandbox.nginx import NginxService, tls_site
 from primetui.sandbox.tls import cert_pem, make_ca, write_leaf
 from primetui.sandbox.tools import free_port, wait_for_port
-from tests.fixtures.sshd import MustNotAsk
-from tests.services.test_certificates_world import (
+from tests.fixtures.certificates_world import (
     Lineage,
     cert_settings,
     make_service,
     served_lineage,
     server_settings,
 )
+from tests.fixtures.sshd import MustNotAsk
 
 pytestmark = pytest.mark.services
 HAS = "www.issue.example.test"

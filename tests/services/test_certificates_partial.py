@@ -21,14 +21,14 @@ from primetui.plans.plan import PlanEvent, execute
 from primetui.sandbox.acme import issue_certificate
 from primetui.sandbox.nginx import NginxService, tls_site
 from primetui.sandbox.tools import free_port, wait_for_port
-from tests.fixtures.sshd import MustNotAsk
-from tests.services.test_certificates_world import (
+from tests.fixtures.certificates_world import (
     Lineage,
     cert_settings,
     make_service,
     server_settings,
     start_strict_pebble,
 )
+from tests.fixtures.sshd import MustNotAsk
 
 pytestmark = pytest.mark.services
 GOOD = "good.partial.example.test"
