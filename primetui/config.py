@@ -171,8 +171,15 @@ class MaintenanceSettings:
     """The production server (a key of [servers]); its `instance` is the EC2 instance."""
     instance_type: str = "t3.nano"
     """The maintenance instance's type."""
-    admin_cidr: str = "0.0.0.0/32"
-    """The lab network allowed to SSH into the maintenance host."""
+    admin_cidr: str = ""
+    """The lab network allowed to SSH into the maintenance host (a CIDR, IPv4 or IPv6);
+    required for `on`."""
+    verify_timeout: float = 120.0
+    """Seconds the wizard keeps checking that a host or the domain serves the page (nginx
+    reload, the address move, DNS) before it gives up."""
+    public_ip_url: str = ""
+    """Where preflight may ask which public address this machine connects from (e.g.
+    "https://checkip.amazonaws.com"); empty: never ask, warn instead when it cannot tell."""
     switch: str = "elastic-ip"
     """How traffic moves: elastic-ip | route53."""
     hosted_zone_id: str | None = None
@@ -340,6 +347,7 @@ def parse_settings(text: str, file: Path) -> Settings:
         where = f"line {m.group(1)}, column {m.group(2)}" if m else "somewhere"
         reason = re.sub(r"\s*\(at .*\)$", "", detail) or "invalid TOML"
         raise ConfigError(f"{file}: {where}: not valid TOML ({reason[0].lower() + reason[1:]}).") from None
+    _template_host_optional(doc)
     settings = _Reader(file).section("", doc, Settings)
     if settings.ssh.config is not None:
         servers = {n: dataclasses.replace(s, ssh_config=settings.ssh.config)
@@ -399,10 +407,19 @@ def _check_names(s: Settings, file: Path) -> None:
                               f"digits, . _ -), not {server.user!r}.")
 
 
+def _template_host_optional(doc: dict[str, Any]) -> None:
+    """The maintenance template needs no `host`: the launched instance's address replaces it."""
+    maintenance = doc.get("maintenance")
+    name = maintenance.get("server", "maintenance") if isinstance(maintenance, dict) else "maintenance"
+    servers = doc.get("servers")
+    if isinstance(name, str) and isinstance(servers, dict) and isinstance(servers.get(name), dict):
+        servers[name].setdefault("host", "")
+
+
 def _check_references(s: Settings, file: Path) -> None:
     _check_names(s, file)
     for name, server in s.servers.items():
-        if not server.host.strip():
+        if not server.host.strip() and name != s.maintenance.server:
             raise ConfigError(f"{file}: servers.{name}.host: expected a host name or address.")
         if not 0 < server.port < 65536:
             raise ConfigError(f"{file}: servers.{name}.port: expected a port between 1 and 65535.")
@@ -424,6 +441,12 @@ def _check_references(s: Settings, file: Path) -> None:
             raise ConfigError(f"{file}: backups.source: expected a local path or SERVER:/path with "
                               f"a configured server, '{source_server}' is not one.")
     _check_maintenance(s.maintenance, file)
+    template = s.servers.get(s.maintenance.server)
+    if template is not None and template.port != 22 and not s.maintenance.addresses.get("maintenance"):
+        raise ConfigError(f"{file}: servers.{s.maintenance.server}.port: a new maintenance "
+                          f"instance's sshd listens on 22, so port {template.port} cannot be used "
+                          f"with its address; remove `port`, or reach it through "
+                          f"maintenance.addresses.maintenance = \"host:{template.port}\".")
     _check_backups(s.backups, file)
 
 
@@ -448,8 +471,28 @@ def _check_backups(b: BackupSettings, file: Path) -> None:
             raise ConfigError(f"{file}: backups.{key}: expected a whole number of 1 or more.")
 
 
+def cidr_problem(value: str) -> str:
+    """Why `value` is not a network in CIDR notation (IPv4 or IPv6), or "" when it is one."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_network(value.strip(), strict=True)
+    except ValueError:
+        try:
+            loose = ipaddress.ip_network(value.strip(), strict=False)
+        except ValueError:
+            return (f"expected a network in CIDR notation such as \"203.0.113.0/24\" or "
+                    f"\"2001:db8::/48\", not {value!r}.")
+        return f"{value!r} has host bits set; the network is \"{loose}\"."
+    return ""
+
+
 def _check_maintenance(m: MaintenanceSettings, file: Path) -> None:
     """`maintenance.addresses` keys and values, and the Route 53 zone when it is needed."""
+    if m.admin_cidr:
+        problem = cidr_problem(m.admin_cidr)
+        if problem:
+            raise ConfigError(f"{file}: maintenance.admin_cidr: {problem}")
     for key, value in m.addresses.items():
         if key not in MAINTENANCE_ADDRESS_KEYS:
             raise ConfigError(f"{file}: unknown key 'maintenance.addresses.{key}' (expected one "
@@ -608,7 +651,7 @@ max_age_days = 7
 domain = ""
 prod = "prod"
 instance_type = "t3.nano"
-admin_cidr = "203.0.113.0/24"
+admin_cidr = ""                # required for `on`: the lab network, e.g. "203.0.113.0/24"
 switch = "elastic-ip"          # or "route53" (then hosted_zone_id = "Z…")
 # contact = "it@example.edu"   # shown on the maintenance page
 # addresses = { maintenance = "10.0.0.12:22", verify = "203.0.113.10:443" }  # host:port overrides

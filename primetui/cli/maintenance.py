@@ -43,6 +43,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     off.add_argument("--dry-run", action="store_true", help="print the commands only")
     off.set_defaults(handler=off_command)
 
+    discover = sub.add_parser("discover", help="find prod's EC2 instance and offer to save it")
+    discover.add_argument("--save", action="store_true",
+                          help="save what was found without asking (when it is unambiguous)")
+    discover.set_defaults(handler=discover_command)
+
     status = sub.add_parser("status", help="on or off, since when, on which instance, progress")
     status.add_argument("--json", action="store_true", help="one JSON document on stdout")
     status.set_defaults(handler=status_command)
@@ -178,4 +183,50 @@ def status_command(args: argparse.Namespace) -> int:
         print(f"  [{'x' if step.done else ' '}] {i}. {step.title}")
     if status.error:
         print(f"Last failure: {status.error}")
+    return 0
+
+
+def discover_command(args: argparse.Namespace) -> int:
+    """Find servers.<prod>.instance: show the candidates, then save or print the line."""
+    from primetui.maintenance.discovery import discover_prod, save_instance
+
+    services = _services(args)
+    settings = services.settings
+    name = settings.maintenance.prod
+    server = settings.servers.get(name)
+    if server is None:
+        raise UsageError(f"maintenance.prod names '{name}', which is not a [servers] table.")
+    found = discover_prod(services.aws, server=name, host=server.host,
+                          domain=settings.maintenance.domain)
+    if not found:
+        print(f"No instance matches prod: none holds an Elastic IP of the site, has the "
+              f"address {server.host}, or is named {name!r}.")
+        return 1
+    print("Found:")
+    for candidate in found:
+        print(f"  {candidate.describe()}")
+    best = found[0]
+    if len(found) > 1 and found[1].rank == best.rank:
+        print(f"More than one instance fits equally; set servers.{name}.instance yourself.")
+        return 1
+    line = f'instance = "{best.instance_id}"'
+    if server.instance == best.instance_id:
+        print(f"servers.{name}.instance is already {best.instance_id}.")
+        return 0
+    if settings.path is None or settings.ui.read_only:
+        print(f"Add to [servers.{name}]: {line}")
+        return 0
+    if not args.save:
+        if not sys.stdin.isatty():
+            print(f"Add to [servers.{name}] in {settings.path}: {line}  (or pass --save)")
+            return 0
+        if input(f"Save {line} in [servers.{name}] of {settings.path}? [y/N] "
+                 ).strip().lower() not in ("y", "yes"):
+            print("Nothing was saved.")
+            return 0
+    if save_instance(settings.path, name, best.instance_id):
+        print(f"Saved servers.{name}.instance = {best.instance_id} in {settings.path}.")
+    else:
+        print(f"tomlkit is not installed, so the config was not edited; add to "
+              f"[servers.{name}] in {settings.path}: {line}")
     return 0

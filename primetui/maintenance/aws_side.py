@@ -187,6 +187,13 @@ class MaintenanceAws:
         found = [i for r in answer.get("Reservations", []) for i in r.get("Instances", [])]
         return found[0] if found else None
 
+    def console_output(self, instance_id: str) -> str:
+        """The instance's console output (its boot log) as text; "" when there is none yet."""
+        answer = self.aws.call("ec2:GetConsoleOutput", self.ec2.get_console_output,
+                               InstanceId=instance_id, Latest=True)
+        text = answer.get("Output") or ""
+        return text if isinstance(text, str) else ""
+
     def state(self, instance_id: str) -> str:
         """The instance's state name ("terminated" when it is gone)."""
         raw = self.instance(instance_id)

@@ -50,6 +50,7 @@ class WizardContext:
         self.work_dir = work_dir
         self.timing = timing
         self._runners: dict[tuple[str, str, int, str], Runner] = {}
+        self._pinned = False
 
     # -- names and files ---------------------------------------------------------------
 
@@ -93,7 +94,8 @@ class WizardContext:
         server = self.settings.servers.get(self.m.prod)
         if server is None or not server.instance:
             raise ConfigError(f"servers.{self.m.prod}.instance is not set: the wizard needs "
-                              f"prod's EC2 instance id to copy its rules and move its traffic.")
+                              f"prod's EC2 instance id to copy its rules and move its traffic "
+                              f"(`primetui maintenance discover` finds it).")
         return server.instance
 
     def key_file(self) -> Path | None:
@@ -132,6 +134,29 @@ class WizardContext:
             self.close_runners()
             raise
 
+    def pin_maintenance_keys(self, emit: Callable[[str], None]) -> None:
+        """Pin the maintenance instance's host keys from its console output (once a run).
+
+        When the boot log has none yet, say so: the connection then shows the key the host
+        presents for the person to accept, as for any unknown host.
+        """
+        from primetui.maintenance.host_keys import console_host_keys, pin_host_keys
+
+        iid = self.state.get("instance_id")
+        if self._pinned or not iid:
+            return
+        server = self.maint_settings()
+        keys = console_host_keys(self.aws.console_output(iid))
+        if not keys:
+            emit(f"The console output of {iid} shows no SSH host keys yet (cloud-init prints "
+                 f"them while the instance boots), so the key {server.host}:{server.port} "
+                 f"presents cannot be checked against it: accept it only if you trust it.")
+            return
+        pin_host_keys(server.known_hosts, server.host, server.port, keys)
+        emit(f"Pinned the host keys of {iid} from its console output "
+             f"({', '.join(kind for kind, _ in keys)}) in {server.known_hosts}.")
+        self._pinned = True
+
     def close_runners(self) -> None:
         """Close every connection this run opened."""
         runners, self._runners = list(self._runners.values()), {}
@@ -144,15 +169,24 @@ class WizardContext:
         override = self.m.addresses.get("maintenance_https")
         if override:
             return override
+        listen = self.m.addresses.get("listen_https", "")
+        if ":" in listen and not listen.startswith(("*:", "0.0.0.0:", "[::]:")):
+            return listen  # nginx listens on one address: probe it there
         ip = self.state.get("public_ip")
         if not ip:
             raise ConfigError("The maintenance instance has no public address to probe; set "
                               "maintenance.addresses.maintenance_https.")
-        return f"{ip}:443"
+        return f"{ip}:{self.https_port()}"
+
+    def https_port(self) -> int:
+        """The port the maintenance nginx serves HTTPS on (from listen_https; 443)."""
+        listen = self.m.addresses.get("listen_https", "")
+        tail = listen.rsplit(":", 1)[-1] if listen else ""
+        return int(tail) if tail.isdigit() else 443
 
     def verify_address(self) -> str:
-        """Where DOMAIN's HTTPS is probed to verify the switch."""
-        return self.m.addresses.get("verify") or f"{self.domain}:443"
+        """Where DOMAIN's HTTPS is probed to verify the switch (on the port nginx serves)."""
+        return self.m.addresses.get("verify") or f"{self.domain}:{self.https_port()}"
 
     def verify(self, check: Callable[[str, str, Path | None, float], tuple[bool, str]],
                address: str, emit: Callable[[str], None],

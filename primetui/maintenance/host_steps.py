@@ -45,6 +45,7 @@ def install(ctx: WizardContext) -> Step:
     cmds = ctx.commands()
 
     def run(step: StepContext) -> None:
+        ctx.pin_maintenance_keys(step.emit)
         with ctx.runner("maintenance") as runner:
             runner.run(cmds.make_upload_dir())
             runner.put(ctx.index_file, f"{cmds.upload}/index.html")
@@ -63,7 +64,7 @@ def install(ctx: WizardContext) -> Step:
 
     return _step(ctx, "install", cmds.install_shown(ctx.index_file, ctx.conf_file), run,
                  lambda: ctx.state.is_done("install", _fingerprint(ctx, True)), undo,
-                 [_sudo(cmds.maint, cmds.remove_page())])
+                 [cmds.on_maintenance(_sudo(cmds.maint, cmds.remove_page()))])
 
 
 def certificates(ctx: WizardContext) -> Step:
@@ -71,6 +72,7 @@ def certificates(ctx: WizardContext) -> Step:
     cmds = ctx.commands()
 
     def run(step: StepContext) -> None:
+        ctx.pin_maintenance_keys(step.emit)
         with ctx.runner("prod") as prod, ctx.runner("maintenance") as maint:
             cmds.carry_certificates(prod, maint, step.emit, ctx.work_dir / "tmp")
         ctx.state.mark("certificates", _fingerprint(ctx, False))
@@ -82,7 +84,7 @@ def certificates(ctx: WizardContext) -> Step:
 
     return _step(ctx, "certificates", cmds.certificates_shown(), run,
                  lambda: ctx.state.is_done("certificates", _fingerprint(ctx, False)), undo,
-                 [_sudo(cmds.maint, cmds.remove_certificates())])
+                 [cmds.on_maintenance(_sudo(cmds.maint, cmds.remove_certificates()))])
 
 
 def site(ctx: WizardContext) -> Step:
@@ -90,6 +92,7 @@ def site(ctx: WizardContext) -> Step:
     cmds = ctx.commands()
 
     def run(step: StepContext) -> None:
+        ctx.pin_maintenance_keys(step.emit)
         with ctx.runner("maintenance") as runner:
             cmds.enable_site(runner, step.emit)
         address = ctx.maintenance_https()
@@ -106,8 +109,8 @@ def site(ctx: WizardContext) -> Step:
              f"| head -n 1   # expect 503"]
     return _step(ctx, "site", shown, run,
                  lambda: ctx.state.is_done("site", _fingerprint(ctx, True)), undo,
-                 [_sudo(cmds.maint, f"rm -f {shlex.quote(cmds.conf_path)}"),
-                  _sudo(cmds.maint, cmds.maint.nginx_reload)])
+                 [cmds.on_maintenance(_sudo(cmds.maint, f"rm -f {shlex.quote(cmds.conf_path)}")),
+                  cmds.on_maintenance(_sudo(cmds.maint, cmds.maint.nginx_reload))])
 
 
 def _switch_commands(ctx: WizardContext, to_maintenance: bool) -> list[str]:

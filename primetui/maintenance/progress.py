@@ -56,6 +56,8 @@ class MaintenanceStatus:
     error: str = ""
     """The last failure of the wizard, if its last run failed."""
     updated: float | None = None
+    return_at: float | None = None
+    """When the page says the site comes back (epoch seconds), if it says so."""
 
     @property
     def next_step(self) -> StepProgress | None:
@@ -165,4 +167,15 @@ class WizardState:
         return MaintenanceStatus(on=self.on, since=self.since if self.on else None,
                                  instance_id=self.get("instance_id"), domain=domain,
                                  switch=switch, public_ip=self.get("public_ip"), steps=steps,
-                                 error=self.error, updated=self.updated)
+                                 error=self.error, updated=self.updated,
+                                 return_at=self.return_at())
+
+    def return_at(self) -> float | None:
+        """The announced return time of the page last written (epoch seconds), or None."""
+        from datetime import datetime
+
+        raw = self.page.get("return_at") or ""
+        try:
+            return datetime.fromisoformat(raw).timestamp() if raw else None
+        except ValueError:
+            return None

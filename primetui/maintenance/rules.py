@@ -33,6 +33,14 @@ def _ports(permission: dict[str, Any]) -> str:
     return f"{protocol} {low}" if low == high else f"{protocol} {low}-{high}"
 
 
+def admin_ranges(admin_cidr: str) -> dict[str, Any]:
+    """The rule's source for the lab network: IpRanges for IPv4, Ipv6Ranges for IPv6."""
+    if ":" in admin_cidr:
+        return {"Ipv6Ranges": [{"CidrIpv6": admin_cidr,
+                                "Description": "SSH from the lab network"}]}
+    return {"IpRanges": [{"CidrIp": admin_cidr, "Description": "SSH from the lab network"}]}
+
+
 def maintenance_permissions(prod: list[dict[str, Any]], admin_cidr: str,
                             ) -> tuple[list[dict[str, Any]], list[str]]:
     """Prod's inbound rules for the maintenance group, and the diff as lines.
@@ -46,8 +54,7 @@ def maintenance_permissions(prod: list[dict[str, Any]], admin_cidr: str,
         base: dict[str, Any] = {k: p[k] for k in ("IpProtocol", "FromPort", "ToPort") if k in p}
         sources = ", ".join(_sources(p)) or "-"
         if _covers_ssh(p):
-            rules.append({**base, "IpRanges": [
-                {"CidrIp": admin_cidr, "Description": "SSH from the lab network"}]})
+            rules.append({**base, **admin_ranges(admin_cidr)})
             if sources != admin_cidr:
                 diff.append(f"- {_ports(p)} from {sources}")
                 diff.append(f"+ {_ports(p)} from {admin_cidr} (SSH: the lab network only)")
@@ -64,7 +71,6 @@ def maintenance_permissions(prod: list[dict[str, Any]], admin_cidr: str,
         diff.extend(f"- {_ports(p)} from {g} (a group reference, not copied)" for g in dropped)
     if not any(_covers_ssh(r) for r in rules):
         rules.append({"IpProtocol": "tcp", "FromPort": SSH_PORT, "ToPort": SSH_PORT,
-                      "IpRanges": [{"CidrIp": admin_cidr,
-                                    "Description": "SSH from the lab network"}]})
+                      **admin_ranges(admin_cidr)})
         diff.append(f"+ tcp 22 from {admin_cidr} (SSH for the wizard)")
     return rules, diff

@@ -74,7 +74,7 @@ class MaintenanceService:
         self.runner_factory = runner_factory
         self.state_path = state_dir / STATE_FILE
         self.work_dir = state_dir / WORK_DIR
-        self.timing = timing or Timing()
+        self.timing = timing or Timing(verify_timeout=settings.maintenance.verify_timeout)
         self.poll_interval = poll_interval
         self.aws_timeout = aws_timeout
 
@@ -121,6 +121,10 @@ class MaintenanceService:
     def plan_on(self, options: OnOptions | None = None) -> Plan:
         """The wizard: steps already done (as saved and still in place) are skipped."""
         self._check()
+        if not self.settings.maintenance.admin_cidr:
+            raise ConfigError("maintenance.admin_cidr is not set in the config: set it to the "
+                              "lab network allowed to SSH into the maintenance host, e.g. "
+                              "\"203.0.113.0/24\".")
         options = options or OnOptions()
         ctx = self._context(self.state())
         steps = [preflight(ctx, options), page(ctx, options), security_group(ctx), launch(ctx),

@@ -54,7 +54,7 @@ def maintenance_server(settings: Settings, public_ip: str | None,
         template = ServerSettings(host=public_ip or "0.0.0.0", user="ec2-user",
                                   key=key_file, profile="al2023")
     elif public_ip:
-        template = dataclasses.replace(template, host=public_ip, port=22)
+        template = dataclasses.replace(template, host=public_ip)  # its port: 22 (config check)
     if template.key is None and key_file is not None:
         template = dataclasses.replace(template, key=key_file)
     return _with_address(template, settings.maintenance.addresses.get("maintenance"), 22)
@@ -93,6 +93,27 @@ def start_nginx_command(profile: HostProfile) -> str:
             f"{profile.nginx_start} </dev/null >/dev/null 2>&1")
 
 
+def ssh_target(server: ServerSettings) -> str:
+    """user@host as typed (the instance's address not known yet: $MAINTENANCE_IP)."""
+    host = server.host if server.host.strip() and server.host != "0.0.0.0" else "$MAINTENANCE_IP"
+    return f"{server.user}@{host}"
+
+
+def ssh_options(server: ServerSettings, scp: bool = False) -> str:
+    """`-p PORT -i KEY` (scp: `-P`) when the port or key is not the default, else ""."""
+    parts = []
+    if server.port != 22:
+        parts.append(f"{'-P' if scp else '-p'} {server.port}")
+    if server.key is not None:
+        parts.append(f"-i {_q(str(server.key))}")
+    return "".join(f" {part}" for part in parts)
+
+
+def ssh_line(server: ServerSettings, cmd: str) -> str:
+    """`ssh [-p …] [-i …] user@host 'cmd'`: a command shown with the host it runs on."""
+    return f"ssh{ssh_options(server)} {ssh_target(server)} {_q(cmd)}"
+
+
 class HostCommands:
     """The commands of the install, certificates and site steps for one pair of hosts."""
 
@@ -119,10 +140,20 @@ class HostCommands:
     def install_shown(self, index: Path, conf: Path) -> list[str]:
         """The install step as a person would type it."""
         m = self.maint
-        target = f"{self.maint_server.user}@{self.maint_server.host}"
-        return [f"ssh {target} {self.make_upload_dir()}",
-                f"scp {_q(str(index))} {_q(str(conf))} {_q(f'{target}:{self.upload}/')}",
-                *(_sudo(m, cmd) if sudo else cmd for cmd, sudo in self.install())]
+        target = ssh_target(self.maint_server)
+        return [ssh_line(self.maint_server, self.make_upload_dir()),
+                f"scp{ssh_options(self.maint_server, scp=True)} {_q(str(index))} "
+                f"{_q(str(conf))} {_q(f'{target}:{self.upload}/')}",
+                *(self.on_maintenance(_sudo(m, cmd) if sudo else cmd)
+                  for cmd, sudo in self.install())]
+
+    def on_maintenance(self, cmd: str) -> str:
+        """A command shown with the maintenance host it runs on."""
+        return ssh_line(self.maint_server, cmd)
+
+    def on_prod(self, cmd: str) -> str:
+        """A command shown with prod, where it runs."""
+        return ssh_line(self.prod_server, cmd)
 
     # -- certificates ------------------------------------------------------------------
 
@@ -159,13 +190,15 @@ class HostCommands:
 
     def certificates_shown(self) -> list[str]:
         """The certificates step as a person would type it."""
-        prod = f"{self.prod_server.user}@{self.prod_server.host}"
-        maint = f"{self.maint_server.user}@{self.maint_server.host}"
-        return [f"ssh {prod} {_q(_sudo(self.prod, self.tar_on_prod()))}",
-                f"scp {_q(f'{prod}:{self.prod.home}/{TARBALL}')} .",
-                f"ssh {prod} {_q('rm -f ' + _q(f'{self.prod.home}/{TARBALL}'))}",
-                f"scp {TARBALL} {_q(f'{maint}:{self.upload}/{TARBALL}')}",
-                f"ssh {maint} {_q(_sudo(self.maint, self.extract_on_maintenance()))}"]
+        prod = ssh_target(self.prod_server)
+        maint = ssh_target(self.maint_server)
+        return [self.on_prod(_sudo(self.prod, self.tar_on_prod())),
+                f"scp{ssh_options(self.prod_server, scp=True)} "
+                f"{_q(f'{prod}:{self.prod.home}/{TARBALL}')} .",
+                self.on_prod('rm -f ' + _q(f'{self.prod.home}/{TARBALL}')),
+                f"scp{ssh_options(self.maint_server, scp=True)} {TARBALL} "
+                f"{_q(f'{maint}:{self.upload}/{TARBALL}')}",
+                self.on_maintenance(_sudo(self.maint, self.extract_on_maintenance()))]
 
     def remove_certificates(self) -> str:
         """Undo: the copied lineage removed from the maintenance host."""
@@ -204,9 +237,11 @@ class HostCommands:
     def site_shown(self) -> list[str]:
         """The site step as a person would type it."""
         m = self.maint
-        return [_sudo(m, f"install -m 0644 {_q(self.upload + '/' + CONF_NAME)} "
-                         f"{_q(self.conf_path)}"),
-                _sudo(m, m.nginx_test), _sudo(m, m.nginx_reload)]
+        return [self.on_maintenance(_sudo(m, f"install -m 0644 "
+                                             f"{_q(self.upload + '/' + CONF_NAME)} "
+                                             f"{_q(self.conf_path)}")),
+                self.on_maintenance(_sudo(m, m.nginx_test)),
+                self.on_maintenance(_sudo(m, m.nginx_reload))]
 
     def enable_site(self, maint: Runner, emit: Callable[[str], None]) -> None:
         """Install the conf, `nginx -t` (refused: the conf is taken out again), reload."""

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from primetui.errors import PlanError, PrimeError
+from primetui.maintenance.admin_network import check_admin_network
 from primetui.maintenance.context import WizardContext
 from primetui.maintenance.page import PageOptions, render_conf, render_index
 from primetui.maintenance.progress import STEP_TITLES
@@ -71,7 +72,17 @@ def _step(ctx: WizardContext, key: str, commands: list[str],
         if key in ("site", "switch"):  # the last steps that use SSH: connections end here
             ctx.close_runners()
 
-    return Step(title=STEP_TITLES[key], commands=commands, run=recorded, done=done,
+    def found_done() -> bool:
+        # A step found already in place (e.g. the page files kept after a teardown) is
+        # skipped by the executor: it must count as done in the saved progress too, or the
+        # status says the wizard resumes at a step it will never run again.
+        if not done():
+            return False
+        if key not in ctx.state.done:
+            ctx.state.mark(key)
+        return True
+
+    return Step(title=STEP_TITLES[key], commands=commands, run=recorded, done=found_done,
                 undo=undo, undo_commands=undo_commands or [])
 
 
@@ -89,6 +100,11 @@ def preflight(ctx: WizardContext, options: OnOptions) -> Step:
         step.emit("Checklist confirmed:")
         for item in CHECKLIST:
             step.emit(f"  ✓ {item}")
+        network = check_admin_network(ctx.m.admin_cidr, prod.host, ctx.m.public_ip_url,
+                                      ctx.timing.probe_timeout)
+        if network.inside is False:
+            raise PlanError(network.message)
+        step.emit(network.message if network.inside else f"Warning: {network.message}")
         with ctx.runner("prod") as runner:
             found = runner.run(lineage, sudo=True, warn=True)
             step.emit(f"prod answers over SSH at {prod.host}:{prod.port}.")
@@ -118,7 +134,7 @@ def preflight(ctx: WizardContext, options: OnOptions) -> Step:
 
     return _step(ctx, "preflight", [
         *(f"# checklist: {item}" for item in CHECKLIST),
-        f"ssh {prod.user}@{prod.host} {shlex.quote(_sudo(cmds.prod, lineage))}",
+        cmds.on_prod(_sudo(cmds.prod, lineage)),
         "aws sts get-caller-identity",
         f"aws ec2 describe-instances --instance-ids {ctx.prod_instance()}",
         f"aws ec2 describe-addresses --filters Name=instance-id,Values={ctx.prod_instance()}",
@@ -282,9 +298,16 @@ def launch(ctx: WizardContext) -> Step:
         ctx.state.unmark("launch", "install", "certificates", "site")
 
     group = ctx.state.get("security_group_id") or "$GROUP"
+    template = ctx.settings.servers.get(ctx.m.server)
+    if template is not None and template.key is not None:
+        key_lines = [f"ssh-keygen -y -f {shlex.quote(str(template.key))} > maintenance.pub",
+                     "aws ec2 import-key-pair --key-name primetui-maintenance-$(date +%s) "
+                     "--public-key-material fileb://maintenance.pub"]
+    else:
+        key_lines = ["aws ec2 create-key-pair --key-name primetui-maintenance-$(date +%s) "
+                     "--key-type ed25519 --query KeyMaterial --output text > maintenance.pem"]
     return _step(ctx, "launch", [
-        "aws ec2 create-key-pair --key-name primetui-maintenance-$(date +%s) --key-type ed25519 "
-        "--query KeyMaterial --output text > maintenance.pem",
+        *key_lines,
         "aws ssm get-parameter --name /aws/service/ami-amazon-linux-latest/"
         "al2023-ami-kernel-default-x86_64 --query Parameter.Value --output text",
         f"aws ec2 run-instances --image-id $AMI --instance-type {kind} --key-name $KEY "

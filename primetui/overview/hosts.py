@@ -147,7 +147,8 @@ def check_hosts(settings: Settings,
     """Every configured server's SSH reachability and host key; None when there are none.
 
     `shared` gives the session's runner for a server name (its connection is reused)."""
-    names = sorted(settings.servers)
+    # The maintenance template may have no host: it is the address of an instance not made yet.
+    names = sorted(n for n, server in settings.servers.items() if server.host.strip())
     if not names:
         return None
     limit = max(settings.servers[n].connect_timeout for n in names) * 2 + 5

@@ -58,7 +58,8 @@ def _backticks(line: str) -> int:
 
 
 def render_report(entries: Sequence[AuditEntry], findings: FindingsReport | None, *,
-                  since: float, until: float, window: str = "", author: str = "") -> str:
+                  since: float, until: float, window: str = "", author: str = "",
+                  maintenance: str = "") -> str:
     """The whole report as Markdown; `entries` are the audit entries inside the window."""
     chosen = sorted((e for e in entries if since <= e.when <= until), key=lambda e: e.when)
     failed = [e for e in chosen if e.outcome != "succeeded"]
@@ -71,6 +72,8 @@ def render_report(entries: Sequence[AuditEntry], findings: FindingsReport | None
     lines.append(f"- Actions: {_counts(chosen)}.")
     if findings is not None:
         lines.append(f"- Now: {findings.headline()}")
+    if maintenance:
+        lines.append(f"- Maintenance: {maintenance}")
     lines += ["", "## What was done", ""]
     if chosen:
         lines += ["| When | Who | Action | Target | Result | Duration |",
@@ -154,7 +157,23 @@ def build_report(services: Services, seconds: float, *, window: str = "",
     entries = services.audit.entries(since)
     findings = services.findings.collect(**({"timeout": timeout} if timeout else {}))  # type: ignore[arg-type]
     return render_report(entries, findings, since=since, until=until, window=window,
-                         author=_author())
+                         author=_author(), maintenance=_maintenance_line(services))
+
+
+def _maintenance_line(services: Services) -> str:
+    """Maintenance on since when, and its announced return time ("" when it is off)."""
+    from primetui.maintenance.findings import return_time
+
+    try:
+        state = services.maintenance.status()
+    except Exception:  # noqa: BLE001 - the report is written even when this cannot be read
+        return ""
+    if not state.on:
+        return ""
+    since = f" since {stamp(state.since)}" if state.since else ""
+    back = (f"; announced return {return_time(state.return_at)}" if state.return_at
+            else "; no return time announced")
+    return f"on for {state.domain}{since}{back}."
 
 
 def _author() -> str:

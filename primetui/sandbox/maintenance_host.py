@@ -43,10 +43,9 @@ class MaintenanceHost:
                 "letsencrypt": str(self.root / "letsencrypt"), "home": str(self.root / "home")}
 
     def addresses(self) -> dict[str, str]:
-        """The `maintenance.addresses` listen keys and the page probe for this host."""
+        """The `maintenance.addresses` listen keys (the page is probed where nginx listens)."""
         return {"listen_http": f"127.0.0.1:{self.http_port}",
-                "listen_https": f"127.0.0.1:{self.https_port}",
-                "maintenance_https": f"127.0.0.1:{self.https_port}"}
+                "listen_https": f"127.0.0.1:{self.https_port}"}
 
     def nginx_pid(self) -> int | None:
         """The running master's pid, if nginx was started (by the wizard) and still runs."""

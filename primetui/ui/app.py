@@ -11,22 +11,22 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.worker import Worker, WorkerState
 
 from primetui.errors import PrimeError
 from primetui.ui.messages import DemoProgress, OpenPlan, WorkFailed
 from primetui.ui.screens.main import MainScreen
 from primetui.ui.themes import choose_theme, load_themes, shipped_themes_dir
+from primetui.ui.work import ThreadWork
 
 if TYPE_CHECKING:
     from textual.command import Provider
@@ -55,7 +55,7 @@ def error_sentence(err: BaseException | None) -> str:
     return f"Unexpected error: {name}{': ' + detail if detail else ''}."
 
 
-class PrimeApp(App[str | None]):
+class PrimeApp(ThreadWork, App[str | None]):
     """The shell: first-run screen or the tabs, themes, palette, keys, and worker failures."""
 
     TITLE = "primetui"
@@ -207,9 +207,13 @@ class PrimeApp(App[str | None]):
 
     # -- the demo --------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="demo", exit_on_error=False, name="demo-start")
-    def start_demo(self) -> Settings:
-        """Start the practice world (seconds of work) off the event loop."""
+    def start_demo(self) -> None:
+        """Start the practice world (seconds of work) in a thread worker."""
+        self.run_in_thread(self._start_demo, done=self._demo_ready, group="demo",
+                           description="demo-start")
+
+    def _start_demo(self) -> Settings:
+        """The practice world's settings, once it is running (off the event loop)."""
         assert self.demo_starter is not None
         settings = self.demo_starter(lambda text: self.post_message(DemoProgress(text)))  # type: ignore[arg-type]
         import primetui.registry  # noqa: F401  (imported here, not on the event loop)
@@ -246,24 +250,26 @@ class PrimeApp(App[str | None]):
         """A progress sentence from the practice world goes on the status line."""
         self._status(message.text)
 
-    # -- workers ---------------------------------------------------------------------------
+    def _demo_ready(self, settings: Settings) -> None:
+        """The practice world is running: its settings and services for every tab."""
+        self.install(settings)
+        self._status("")
+        self.notify("The practice world is ready: nothing you do here touches anything real.")
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The app's own workers: the demo's start, well or badly."""
-        worker = event.worker
-        if worker.group == "demo" and event.state is WorkerState.SUCCESS:
-            self.install(worker.result)  # type: ignore[arg-type]
-            self._status("")
-            self.notify("The practice world is ready: nothing you do here touches anything real.")
-        elif event.state is WorkerState.ERROR:
-            self.report_failure(worker.error, worker.group)
+    # -- failures --------------------------------------------------------------------------
 
     def on_work_failed(self, message: WorkFailed) -> None:
-        """A widget's worker failed (its StateChanged does not bubble, so it posts this)."""
+        """A worker failed (see `primetui.ui.work`): one sentence for the person."""
         self.report_failure(message.error, message.group)
 
     def report_failure(self, error: BaseException | None, group: str) -> None:
-        """The one place where failures become a one-sentence notification, never a traceback."""
+        """The one place where failures become a one-sentence notification, never a traceback.
+
+        A PrimeError says what went wrong in its own words; anything else is a bug: a short
+        sentence here, its traceback in the log.
+        """
+        if error is not None and not isinstance(error, PrimeError):
+            self.log.error(f"{group} failed:\n" + "".join(traceback.format_exception(error)))
         text = error_sentence(error)
         if group == "demo":
             text = f"The practice world could not start: {text}"
@@ -365,16 +371,26 @@ class PrimeApp(App[str | None]):
         if self.services is None:
             self.notify("Nothing can run until primetui is configured.", severity="warning")
             return
-        from primetui.ui.screens.plan_screen import PlanScreen
+        from primetui.ui.screens.plan_screen import PlanRunner, PlanScreen
 
-        self.push_screen(PlanScreen(plan, self.services), self._plan_closed)
+        services = self.services
+        runner = PlanRunner(services.run_plan, services.undo_plan,
+                            read_only=services.settings.ui.read_only)
+        self.push_screen(PlanScreen(plan, runner), self._plan_closed)
 
     def _plan_closed(self, result: PlanResult | None) -> None:
-        """A plan screen closed: its run is in the audit log, and the tab shown may have changed."""
-        if self.shell is not None:
-            self.shell.reload_tab("audit")
-            if self.shell.active_tab != "audit":
-                self.shell.reload_tab(self.shell.active_tab)
+        """A plan screen closed: its run is in the audit log, and what it changed is read again.
+
+        The audit tab, the tab shown and, when the plan ran, the Overview (so it never says
+        "maintenance is on" for two more minutes after it was turned off).
+        """
+        if self.shell is None:
+            return
+        tabs = {"audit", self.shell.active_tab}
+        if result is not None:
+            tabs.add("overview")
+        for tab in sorted(tabs):
+            self.shell.reload_tab(tab)
 
 
 def make_app(settings: Settings | None = None, *, services: Services | None = None,

@@ -88,7 +88,7 @@ def tab_commands(app: PaletteHost) -> list[PaletteCommand]:
                 continue
             name, _, args = binding.action.partition("(")
             parameters = _literal_args(args)
-            if not _allowed(body or body_class(app.services), name, parameters):
+            if not _allowed(body or body_class(shell.tab_wiring(tab.id)), name, parameters):
                 continue
             key = binding.key_display or binding.key
             commands.append(PaletteCommand(

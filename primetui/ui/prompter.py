@@ -10,6 +10,7 @@ looking up now and then whether the app is closing or the worker was cancelled.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -49,7 +50,7 @@ class UiPrompter:
     def _ask(self, dialog: ModalScreen[T], default: T) -> T:
         """Push `dialog` on the app's thread and wait here for its result."""
         app = self.app
-        if threading.get_ident() == getattr(app, "_thread_id", None):
+        if _on_event_loop():
             return default  # the app's own thread cannot wait for a dialog it has to draw
         if self._closing(None):
             return default
@@ -75,9 +76,18 @@ class UiPrompter:
     def _closing(self, worker: Worker[Any] | None) -> bool:
         """Whether the answer can no longer come: the app is exiting or the worker cancelled."""
         app = self.app
-        if not app.is_running or getattr(app, "_exit", False) or getattr(app, "_closing", False):
+        if not app.is_running or app.return_code is not None:  # stopped, or exit() was called
             return True
         return worker is not None and worker.is_cancelled
+
+
+def _on_event_loop() -> bool:
+    """Whether this thread runs an event loop (the app's does; a runner's worker thread not)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _current_worker() -> Worker[Any] | None:

@@ -16,7 +16,7 @@ from primetui.backups.common import BackupError
 from primetui.backups.tar import BoundedGunzip, read_archive
 from primetui.config import BackupSettings, Settings
 from primetui.sandbox.gpg import GpgHome
-from tests.hostile.conftest import (
+from tests.hostile.backup_helpers import (
     PASSPHRASE,
     encrypt_by_hand,
     file_info,

@@ -21,7 +21,7 @@ from primetui.backups.restore import STAGING_PREFIX
 from primetui.backups.service import BackupService
 from primetui.plans.plan import execute
 from primetui.sandbox.gpg import GpgHome
-from tests.hostile.conftest import (
+from tests.hostile.backup_helpers import (
     PASSPHRASE,
     REPO,
     cli,

@@ -14,7 +14,7 @@ from primetui.backups.restore import JOURNAL, STAGING_PREFIX
 from primetui.backups.service import BackupService
 from primetui.plans.plan import execute
 from primetui.sandbox.gpg import GpgHome
-from tests.hostile.conftest import PASSPHRASE, QUICK_S2K, REPO, cli, tree
+from tests.hostile.backup_helpers import PASSPHRASE, QUICK_S2K, REPO, cli, tree
 
 # Restores ARCHIVE into SOURCE and dies (os._exit, as SIGKILL would: no cleanup runs) right
 # after the swap's KILL_AFTER-th rename, or ("cleanup") when the finished swap starts to

@@ -12,7 +12,7 @@ from primetui.backups.service import BackupService
 from primetui.plans.plan import execute
 from primetui.sandbox.gpg import GpgHome
 from primetui.secrets import SecretError, decode_secret, secret_problem, strength_hint
-from tests.hostile.conftest import encrypt_by_hand, file_info, shell_gpg, tar_gz
+from tests.hostile.backup_helpers import encrypt_by_hand, file_info, shell_gpg, tar_gz
 
 NON_ASCII = ["pässwörd and more words", "€ for the euro sign", "密码 is not latin-1 at all"]
 

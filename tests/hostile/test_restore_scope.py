@@ -7,7 +7,7 @@ from pathlib import Path
 from primetui.backups.service import BackupService
 from primetui.plans.plan import execute
 from primetui.sandbox.gpg import GpgHome
-from tests.hostile.conftest import (
+from tests.hostile.backup_helpers import (
     PASSPHRASE,
     cli,
     dir_info,
@@ -61,7 +61,7 @@ def test_an_archive_holding_only_an_empty_app_dir_deletes_nothing(
 
 def test_a_pattern_inside_a_directory_restores_only_that_part(
         gpg_home: GpgHome, tmp_path: Path, sample_project: Path) -> None:
-    from tests.hostile.conftest import make_service
+    from tests.hostile.backup_helpers import make_service
 
     service = make_service(sample_project, gpg_home, tmp_path, include=["config/nginx/*.conf"])
     (sample_project / "config" / "keep.toml").write_text("kept\n")

@@ -10,7 +10,7 @@ from primetui.backups.archive import HostileArchiveError
 from primetui.backups.service import BackupService
 from primetui.printable import printable
 from primetui.sandbox.gpg import GpgHome
-from tests.hostile.conftest import (
+from tests.hostile.backup_helpers import (
     PASSPHRASE,
     cli,
     encrypt_by_hand,

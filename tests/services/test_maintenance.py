@@ -115,3 +115,98 @@ def test_off_stopping_the_host_lets_on_start_it_again_and_reuse_it(world: World)
     assert again.ok, again.error
     assert world.service().status().instance_id == instance
     assert world.eip_instance() == instance
+
+
+def test_after_a_terminate_teardown_a_failed_rerun_says_truly_where_it_resumes(world: World):
+    from primetui.cli.maintenance import _status_line
+    from primetui.ui.tabs.maintenance.tab import status_sentence
+
+    _plan, result = _run_on(world)
+    assert result.ok, result.error
+    off = execute(world.service().plan_off(OffOptions(teardown="terminate")))
+    assert off.ok, off.error
+    # The page files stay, so the next run skips step 2: it must still count as done.
+    _plan, failed = _run_on(world, OnOptions(checklist_confirmed=True),
+                            factory=FailOnce("install -m 0644"))
+    assert not failed.ok and failed.failed_index == 4
+    assert failed.states[1] == StepState.SKIPPED
+    status = world.service().status()
+    assert [s.done for s in status.steps] == [True] * 4 + [False] * 4
+    assert status.next_step and status.next_step.key == "install"
+    install = "Install nginx and upload the page"
+    assert install in _status_line(status) or "injected" in _status_line(status)
+    assert "Write the maintenance page" not in _status_line(status)
+    assert "Write the maintenance page" not in status_sentence(status, str)
+
+    _plan, resumed = _run_on(world, OnOptions(checklist_confirmed=True))
+    assert resumed.ok, resumed.error
+    assert resumed.states[:4] == [StepState.SKIPPED] * 4
+    final = world.service().status()
+    assert final.on and all(step.done for step in final.steps) and final.next_step is None
+
+
+def test_on_without_admin_cidr_refuses_in_one_sentence_naming_the_key(world: World):
+    import pytest
+
+    from primetui.errors import ConfigError
+
+    m = dataclasses.replace(world.settings.maintenance, admin_cidr="")
+    settings = dataclasses.replace(world.settings, maintenance=m)
+    with pytest.raises(ConfigError, match=r"^maintenance\.admin_cidr is not set"):
+        world.service(settings).plan_on(ON)
+
+
+class _Echo:
+    """A checkip-style echo on loopback answering `address` as plain text."""
+
+    def __init__(self, address: str) -> None:
+        import http.server
+        import threading
+
+        body = f"{address}\n".encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - the http.server API
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _preflight_with_echo(world: World, address: str):
+    echo = _Echo(address)
+    try:
+        m = dataclasses.replace(world.settings.maintenance, public_ip_url=echo.url)
+        settings = dataclasses.replace(world.settings, maintenance=m)
+        plan = world.service(settings).plan_on(ON)
+        plan.steps[1:] = []  # preflight only
+        lines: list[str] = []
+        result = execute(plan, lambda e: lines.append(e.text))
+        return result, lines
+    finally:
+        echo.close()
+
+
+def test_preflight_refuses_when_this_machine_connects_from_outside_admin_cidr(world: World):
+    result, _lines = _preflight_with_echo(world, "198.51.100.7")
+    assert not result.ok and result.failed_index == 0
+    assert "198.51.100.7" in result.error and "outside maintenance.admin_cidr" in result.error
+
+
+def test_preflight_passes_when_the_echoed_address_is_inside_admin_cidr(world: World):
+    result, lines = _preflight_with_echo(world, "203.0.113.9")
+    assert result.ok, result.error
+    assert any("203.0.113.9" in line and "inside maintenance.admin_cidr" in line
+               for line in lines)
+    assert world.service().status().steps[0].done

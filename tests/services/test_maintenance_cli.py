@@ -49,3 +49,104 @@ def test_on_then_status_then_off_from_the_command_line(config, capsys, world: Wo
     assert world.eip_instance() == world.seed.prod_instance_id
     assert main(["--config", config, "maintenance", "status"]) == 0
     assert "Maintenance is off" in capsys.readouterr().out
+
+
+@pytest.fixture
+def unknown_host(world: World, tmp_path, sshd):
+    """The maintenance template with a known_hosts of its own, empty: a new instance's key."""
+    import dataclasses
+
+    known = tmp_path / "maintenance_known_hosts"
+    template = dataclasses.replace(world.settings.servers["maintenance"], known_hosts=known)
+    world.settings = dataclasses.replace(
+        world.settings, servers={**world.settings.servers, "maintenance": template})
+    return known
+
+
+def _boot_log(sshd) -> str:
+    """A console output as cloud-init prints it, with the test sshd's host key."""
+    kind, blob = sshd.host_key_pub.read_text().split()[:2]
+    return ("[   12.3] cloud-init[1234]: Cloud-init v. 22.2.2 finished\n"
+            "-----BEGIN SSH HOST KEY KEYS-----\n"
+            f"{kind} {blob} root@ip-10-0-0-12\n"
+            "-----END SSH HOST KEY KEYS-----\n")
+
+
+def test_on_yes_pins_the_new_hosts_key_from_its_console_output(
+        unknown_host, world: World, sshd, tmp_path, monkeypatch, capsys):
+    import moto.ec2.responses.general as console  # the in-process moto server's boot log
+
+    monkeypatch.setattr(console, "SAMPLE_CONSOLE_OUTPUT", _boot_log(sshd))
+    path = tmp_path / "pinned.toml"
+    write_document(to_document(world.settings), path)
+    monkeypatch.setenv("XDG_STATE_HOME", str(world.state_dir.parent))
+    assert main(["--config", str(path), "maintenance", "on", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "Pinned the host keys" in out and "Maintenance is ON" in out
+    kind, blob = sshd.host_key_pub.read_text().split()[:2]
+    assert f"[127.0.0.1]:{sshd.port} {kind} {blob}" in unknown_host.read_text()
+
+
+def test_on_yes_without_console_keys_says_so_and_stops_at_step_5(
+        unknown_host, world: World, tmp_path, monkeypatch, capsys):
+    path = tmp_path / "unpinned.toml"
+    write_document(to_document(world.settings), path)
+    monkeypatch.setenv("XDG_STATE_HOME", str(world.state_dir.parent))
+    assert main(["--config", str(path), "maintenance", "on", "--yes"]) != 0
+    captured = capsys.readouterr()
+    assert "shows no SSH host keys yet" in captured.out + captured.err
+    assert world.eip_instance() == world.seed.prod_instance_id
+
+
+def test_plan_shows_what_runs_key_import_ports_keys_and_the_host_of_each_sudo(
+        config, capsys, world: World, sshd):
+    assert main(["--config", config, "maintenance", "plan", "--json"]) == 0
+    steps = json.loads(capsys.readouterr().out)["steps"]
+    lines = [line for step in steps for line in step["commands"]]
+    launch = next(s for s in steps if s["key"] == "launch")["commands"]
+    assert any("aws ec2 import-key-pair" in line for line in launch)
+    assert not any("create-key-pair" in line for line in launch)
+    ssh = [line for line in lines if line.startswith(("ssh ", "scp "))]
+    assert ssh and all(f" {sshd.port} " in line and f"-i {sshd.client_key}" in line
+                       for line in ssh), ssh
+    # The sandbox profile needs no sudo: the host commands are the ones sudo would wrap.
+    on_hosts = [line for line in lines if any(
+        word in line for word in ("install -m", "tar czf", "tar xzf", "rm -rf"))]
+    assert len(on_hosts) >= 4 and all(line.startswith("ssh ") for line in on_hosts), on_hosts
+
+
+def _without_instance(world: World, tmp_path, monkeypatch):
+    import dataclasses
+
+    prod = dataclasses.replace(world.settings.servers["prod"], instance=None)
+    settings = dataclasses.replace(world.settings,
+                                   servers={**world.settings.servers, "prod": prod})
+    path = tmp_path / "discover.toml"
+    write_document(to_document(settings), path)
+    path.write_text("# the lab's config: keep this comment\n" + path.read_text())
+    monkeypatch.setenv("XDG_STATE_HOME", str(world.state_dir.parent))
+    return path
+
+
+def test_discover_finds_prod_from_the_elastic_ip_and_saves_it_keeping_comments(
+        world: World, tmp_path, monkeypatch, capsys):
+    from primetui.config import load_settings
+
+    path = _without_instance(world, tmp_path, monkeypatch)
+    assert main(["--config", str(path), "maintenance", "discover"]) == 0
+    out = capsys.readouterr().out
+    assert world.seed.prod_instance_id in out and "Elastic IP" in out
+    assert f'instance = "{world.seed.prod_instance_id}"' in out  # no terminal: the line
+    assert load_settings(str(path)).servers["prod"].instance is None  # nothing saved yet
+
+    assert main(["--config", str(path), "maintenance", "discover", "--save"]) == 0
+    assert "Saved servers.prod.instance" in capsys.readouterr().out
+    assert load_settings(str(path)).servers["prod"].instance == world.seed.prod_instance_id
+    assert path.read_text().startswith("# the lab's config: keep this comment\n")
+
+
+def test_a_plan_without_prods_instance_points_at_discover(world: World, tmp_path, monkeypatch,
+                                                          capsys):
+    path = _without_instance(world, tmp_path, monkeypatch)
+    assert main(["--config", str(path), "maintenance", "plan"]) != 0
+    assert "primetui maintenance discover" in capsys.readouterr().err

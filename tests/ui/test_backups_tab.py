@@ -14,7 +14,7 @@ from primetui.ui.dialogs.password import PasswordDialog
 from primetui.ui.screens.main import MainScreen
 from primetui.ui.screens.plan_screen import PlanScreen
 from primetui.ui.tabs.backups.hygiene import HygieneScreen
-from primetui.ui.tabs.backups.preview import RestorePreviewScreen
+from primetui.ui.tabs.backups.preview import RestorePreviewDialog
 from primetui.ui.tabs.backups.tab import BackupsTab
 from primetui.ui.tabs.backups.verify import VerifyReportScreen
 from tests.fixtures.backups import tree_digest
@@ -245,7 +245,7 @@ async def test_restore_through_preview_and_confirm_puts_the_project_files_back(
         await answer_password(app, pilot, PASSPHRASE)
         await settle(app, pilot)
         preview = app.screen
-        assert isinstance(preview, RestorePreviewScreen)
+        assert isinstance(preview, RestorePreviewDialog)
         table = preview.query_one(DataTable)
         rows = {str(table.get_row_at(i)[1]): str(table.get_row_at(i)[0])
                 for i in range(table.row_count)}
@@ -285,7 +285,7 @@ async def test_a_matching_backup_is_one_sentence_and_declining_the_preview_chang
         await pilot.pause()
         await answer_password(app, pilot, PASSPHRASE)
         await settle(app, pilot)
-        assert isinstance(app.screen, RestorePreviewScreen)
+        assert isinstance(app.screen, RestorePreviewDialog)
         await pilot.press("enter")  # "Cancel" has the focus: a stray enter restores nothing
         await settle(app, pilot)
         assert isinstance(app.screen, MainScreen)
@@ -335,7 +335,8 @@ async def test_read_only_hides_create_restore_and_prune_but_verifies(
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
-        assert notifications(app) == ["Read-only mode is on, so restoring is off."]
+        assert notifications(app) == [
+            "Read-only mode is on, so backups cannot be created, restored or pruned."]
         await pilot.press("v")
         await pilot.pause()
         await answer_password(app, pilot, PASSPHRASE)

@@ -16,7 +16,7 @@ from primetui.ui.dialogs.type_name import TypeNameDialog
 from primetui.ui.screens.plan_screen import PlanScreen
 from primetui.ui.tabs.maintenance.dialogs import (
     MaintenanceFormDialog,
-    PagePreviewDialog,
+    PagePreviewScreen,
     TeardownDialog,
 )
 from primetui.ui.tabs.maintenance.tab import MaintenanceTab
@@ -72,12 +72,12 @@ async def test_p_previews_the_page_text(aws_settings, tmp_path):
         await settle(app, pilot)
         await pilot.press("p")
         await settle(app, pilot)
-        assert isinstance(app.screen, PagePreviewDialog)
+        assert isinstance(app.screen, PagePreviewScreen)
         text = str(app.screen.query_one("#page-preview-text").render())
         assert "Scheduled maintenance" in text and "it@lab.example.edu" in text
         await pilot.press("escape")
         await pilot.pause()
-        assert not isinstance(app.screen, PagePreviewDialog)
+        assert not isinstance(app.screen, PagePreviewScreen)
 
 
 async def test_read_only_hides_on_and_off(aws_settings, tmp_path):

@@ -72,11 +72,15 @@ async def test_c_checks_again_and_shows_what_changed(aws_settings, tmp_path):
         await settle(app, pilot)
         assert [r[1] for r in rows(app, "overview-findings")] == [
             "There is no backup yet; create one now."]
+        headline = app.screen.query_one("#overview-headline")
+        assert "Checked at " in str(headline.render())  # when it was last read
         insecure_env(tmp_path)
-        await pilot.press("c")
+        app.screen.query_one("OverviewTab").action_check_now()  # what `c` does
+        assert str(headline.render()).startswith("Checking every area again")  # in progress
         await settle(app, pilot)
         assert [r[1] for r in rows(app, "overview-findings")] == [
             "There is no backup yet; create one now.", ".env has mode 0644; it should be 0600."]
+        assert "Checked at " in str(headline.render())
 
 
 async def test_an_unknown_host_key_is_a_finding_and_k_asks_before_trusting_it(

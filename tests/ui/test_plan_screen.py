@@ -19,7 +19,7 @@ from primetui.ui.dialogs.confirm import ConfirmDialog
 from primetui.ui.dialogs.password import PasswordDialog
 from primetui.ui.dialogs.type_name import TypeNameDialog
 from primetui.ui.prompter import UiPrompter
-from primetui.ui.screens.plan_screen import PlanScreen
+from primetui.ui.screens.plan_screen import PlanRunner, PlanScreen
 from primetui.ui.widgets.plan_view import PlanView
 
 SIZE = (120, 36)
@@ -42,9 +42,15 @@ def audit_path(tmp_path: Path) -> Path:
     return tmp_path / "state" / "audit.jsonl"
 
 
-def services(audit_path: Path, *, read_only: bool = False) -> Services:
-    settings = Settings(ui=UiSettings(read_only=read_only))
-    return Services(settings, audit=AuditLog(audit_path))
+def services(audit_path: Path, *, read_only: bool = False) -> PlanRunner:
+    """What the app hands the plan screen: the registry's run and undo, and read-only mode."""
+    return runner_of(Services(Settings(ui=UiSettings(read_only=read_only)),
+                              audit=AuditLog(audit_path)))
+
+
+def runner_of(registry: Services) -> PlanRunner:
+    return PlanRunner(registry.run_plan, registry.undo_plan,
+                      read_only=registry.settings.ui.read_only)
 
 
 async def settle(app: App, pilot) -> None:
@@ -277,7 +283,7 @@ async def test_every_run_appends_one_private_audit_line(tmp_path, audit_path):
 
 
 async def test_an_audit_log_that_cannot_be_written_keeps_the_outcome_and_says_so(tmp_path):
-    unwritable = Services(Settings(), audit=AuditLog(tmp_path))  # a directory, not a file
+    unwritable = runner_of(Services(Settings(), audit=AuditLog(tmp_path)))  # a directory
     app = PlanHost(PlanScreen(practice_plan(Settings(), tmp_path / "work"), unwritable))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()

@@ -141,8 +141,28 @@ async def test_practice_plan_runs_from_the_overview_and_lands_in_the_audit_tab(a
         await settle(app, pilot)
         table = app.screen.query_one("#audit-table", DataTable)
         assert table.row_count == 1
-        assert table.get_row_at(0)[2:5] == ["practice.notice", f"local: {tmp_path / 'project' / 'practice'}",
-                                            "succeeded"]
+        assert table.get_row_at(0)[1:4] == ["practice.notice", "succeeded",
+                                            f"local: {tmp_path / 'project' / 'practice'}"]
+
+
+async def test_a_plan_run_from_another_tab_makes_the_overview_check_again(aws_settings, tmp_path):
+    app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        overview = app.screen.query_one("OverviewTab")
+        before = overview.report
+        assert before is not None
+        await pilot.press("7")
+        await settle(app, pilot)
+        await app.run_action("run_practice_plan")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PlanScreen)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert overview.report is not None and overview.report is not before
 
 
 # -- read-only, quit -------------------------------------------------------------------------

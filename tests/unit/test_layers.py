@@ -39,6 +39,7 @@ PURE_MODULES = (
     "maintenance/rules.py",
     "findings/model.py",
     "plans/plan.py",
+    "printable.py",
 )
 """The model and parsing modules: data in, data out, no I/O of any kind. Of primetui they
 import only each other, `primetui.errors` and `primetui.areas` (the table of areas, plain

@@ -23,6 +23,42 @@ from primetui.ui.widgets.account_bar import AccountBar
 if TYPE_CHECKING:
     from primetui.config import Settings
     from primetui.registry import Services
+    from primetui.ui.tabs.wiring import TabWiring
+
+
+def tab_wiring(tab_id: str, services: Services | None) -> TabWiring | None:
+    """What one tab is given: the settings and its own service(s), never the registry.
+
+    Each service is handed over as a function that returns it, so it is made in the tab's
+    thread worker the first time it is needed (see `primetui.ui.tabs.wiring`).
+    """
+    if services is None:
+        return None
+    from primetui.ui.tabs import wiring
+
+    s, settings = services, services.settings
+    if tab_id == "overview":
+        return wiring.OverviewWiring(settings, findings=lambda: s.findings, runner=s.runner)
+    if tab_id == "instances":
+        return wiring.InstancesWiring(settings, instances=lambda: s.instances,
+                                      schedules=lambda: s.schedules)
+    if tab_id == "schedules":
+        return wiring.SchedulesWiring(settings, schedules=lambda: s.schedules,
+                                      instances=lambda: s.instances)
+    if tab_id == "certificates":
+        return wiring.CertificatesWiring(settings, certificates=lambda: s.certificates)
+    if tab_id == "backups":
+        return wiring.BackupsWiring(settings, backups=lambda: s.backups)
+    if tab_id == "maintenance":
+        return wiring.MaintenanceWiring(settings, maintenance=lambda: s.maintenance)
+    if tab_id == "audit":
+        def report(seconds: float, window: str, now: float) -> str:
+            from primetui.overview.report import build_report
+
+            return build_report(s, seconds, window=window, now=now)
+
+        return wiring.AuditWiring(settings, audit=lambda: s.audit, report=report)
+    return wiring.TabWiring(settings)
 
 
 class MainScreen(Screen[None]):
@@ -48,7 +84,7 @@ class MainScreen(Screen[None]):
             for i, tab in enumerate(TABS):
                 with TabPane(tab.label, id=tab.id):
                     if i == 0:
-                        yield tab.load()(self.services)
+                        yield tab.load()(self.tab_wiring(tab.id))
         yield Footer(id="footer")
 
     NARROW = 100
@@ -79,7 +115,7 @@ class MainScreen(Screen[None]):
         """Show what is known now; ask AWS for the account in the background."""
         self.header.show_settings(self.settings)
         if self.services is not None:
-            self.header.load_account(self.services)
+            self.header.load_account(self.services.account_summary)
 
     def body(self, tab_id: str) -> TabBody | None:
         """The body of a tab, if it has been shown (and so built) already."""
@@ -87,6 +123,10 @@ class MainScreen(Screen[None]):
             return self.query_one(f"#{tab_id}-body", TabBody)
         except NoMatches:
             return None
+
+    def tab_wiring(self, tab_id: str) -> TabWiring | None:
+        """What the tab `tab_id` is given now (None until primetui is configured)."""
+        return tab_wiring(tab_id, self.services)
 
     def mounted_bodies(self) -> list[TabBody]:
         """Every tab body built so far."""
@@ -99,7 +139,7 @@ class MainScreen(Screen[None]):
         body = self.body(tab_id)
         if body is None:
             spec = next(tab for tab in TABS if tab.id == tab_id)
-            body = spec.load()(self.services)
+            body = spec.load()(self.tab_wiring(tab_id))
             await event.pane.mount(body)
         body.focus_content()
         subject, self._subject_to_select = self._subject_to_select, None
@@ -141,7 +181,7 @@ class MainScreen(Screen[None]):
         body = self.body(tab_id)
         if body is None:
             spec = next(tab for tab in TABS if tab.id == tab_id)
-            body = spec.load()(self.services)
+            body = spec.load()(self.tab_wiring(tab_id))
             await self.query_one(f"#{tab_id}", TabPane).mount(body)
         tabs = self.query_one(TabbedContent)
         if tabs.active == tab_id:
@@ -156,15 +196,15 @@ class MainScreen(Screen[None]):
         self.settings, self.services = settings, services
         self.header.show_settings(settings)
         if services is not None:
-            self.header.load_account(services)
+            self.header.load_account(services.account_summary)
         for body in self.mounted_bodies():
-            body.set_services(services)
+            body.set_wiring(self.tab_wiring(body.TAB_ID))
         self.refresh_bindings()
 
     def refresh_current(self) -> None:
         """`r`: the account and the tab being shown, read again."""
         if self.services is not None:
-            self.header.load_account(self.services)
+            self.header.load_account(self.services.account_summary)
         body = self.body(self.active_tab)
         if body is not None:
             body.reload()

@@ -2,7 +2,8 @@
 
 The plan is shown with its commands first; enter (or y) runs it, escape (or n) leaves without
 running anything. A protected target asks for its name to be typed; read-only mode refuses.
-The run happens in a thread worker through `Services.run_plan` (which writes the audit log);
+The run happens in a thread worker through the `PlanRunner` it is given (the registry's
+`run_plan`, which writes the audit log);
 its events come back as messages, so the screen never freezes. x or ctrl+c asks the plan to
 stop between steps. After a failure the completed steps can be undone with u.
 """
@@ -10,27 +11,37 @@ stop between steps. After a failure the completed steps can be undone with u.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Footer
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import get_current_worker
 
 from primetui.errors import PrimeError
 from primetui.plans.plan import Plan, PlanEvent, PlanResult, StepState
 from primetui.ui.dialogs.confirm import ConfirmDialog
 from primetui.ui.dialogs.type_name import TypeNameDialog
 from primetui.ui.widgets.plan_view import PlanView
-
-if TYPE_CHECKING:
-    from primetui.registry import Services
+from primetui.ui.work import ThreadWork
 
 READ_ONLY = "Read-only mode is on, so this plan, which changes things, cannot be run."
+
+
+@dataclass(frozen=True)
+class PlanRunner:
+    """What the plan screen is given to run a plan: run, undo (both write the audit log),
+    and whether read-only mode is on."""
+
+    run: Callable[[Plan, Callable[[PlanEvent], None], Callable[[], bool]], PlanResult]
+    """`run(plan, on_event, is_cancelled)`: execute the plan and record the run."""
+    undo: Callable[[Plan, PlanResult, Callable[[PlanEvent], None]], PlanResult]
+    """`undo(plan, result, on_event)`: undo the steps a failed run completed, and record it."""
+    read_only: bool = False
 
 
 def outcome_sentence(plan: Plan, result: PlanResult) -> str:
@@ -51,7 +62,7 @@ def _outcome(plan: Plan, result: PlanResult) -> str:
     return f"Failed at step {step}: {result.error.rstrip('.')}."
 
 
-class PlanScreen(ModalScreen[PlanResult | None]):
+class PlanScreen(ThreadWork, ModalScreen[PlanResult | None]):
     """Shows a plan, asks, runs it with live output and dismisses with its `PlanResult`."""
 
     DEFAULT_CSS = """
@@ -91,10 +102,10 @@ class PlanScreen(ModalScreen[PlanResult | None]):
             super().__init__()
             self.event = event
 
-    def __init__(self, plan: Plan, services: Services, *, dry_run: bool = False) -> None:
+    def __init__(self, plan: Plan, runner: PlanRunner, *, dry_run: bool = False) -> None:
         super().__init__()
         self.plan = plan
-        self.services = services
+        self.runner = runner
         self.dry_run = dry_run
         self.phase = "dry-run" if dry_run else "review"
         """review → running → finished (→ undoing → finished); or dry-run."""
@@ -127,7 +138,7 @@ class PlanScreen(ModalScreen[PlanResult | None]):
     @property
     def read_only(self) -> bool:
         """Whether this plan is refused because the services are read-only."""
-        return bool(self.services.settings.ui.read_only and self.plan.mutating)
+        return bool(self.runner.read_only and self.plan.mutating)
 
     def _set_phase(self, phase: str) -> None:
         self.phase = phase
@@ -177,14 +188,14 @@ class PlanScreen(ModalScreen[PlanResult | None]):
         self._set_phase("running")
         self.view.clear_log()
         self.view.set_outcome("Running… (x stops between steps)", "warning")
-        self._run_plan()
+        self.run_in_thread(self._run_plan, done=self._finished, failed=self._failed,
+                           group="plan", tell_app=False, description="run-plan")
 
     # The run ------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="plan", name="run-plan")
     def _run_plan(self) -> PlanResult:
         worker = get_current_worker()
-        return self.services.run_plan(
+        return self.runner.run(
             self.plan, self._post_event,
             lambda: self._stop.is_set() or worker.is_cancelled)
 
@@ -209,22 +220,12 @@ class PlanScreen(ModalScreen[PlanResult | None]):
         self._stop.set()
         self.view.set_outcome("Stopping after the current step…", "warning")
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The one place where runs and undos end, well or badly."""
-        worker = event.worker
-        if worker.group != "plan" or worker.node is not self:
-            return
-        if event.state is WorkerState.SUCCESS:
-            if worker.name == "run-plan":
-                self._finished(worker.result)  # type: ignore[arg-type]
-            else:
-                self._undone(worker.result)  # type: ignore[arg-type]
-        elif event.state is WorkerState.ERROR:
-            err = worker.error
-            text = str(err) if isinstance(err, PrimeError) else (
-                f"Unexpected error: {type(err).__name__}: {err}")
-            self._set_phase("finished")
-            self.view.set_outcome(text, "error")
+    def _failed(self, err: BaseException | None) -> None:
+        """A run or an undo that raised: its sentence on the screen (the app is not told)."""
+        text = str(err) if isinstance(err, PrimeError) else (
+            f"Unexpected error: {type(err).__name__}: {err}")
+        self._set_phase("finished")
+        self.view.set_outcome(text, "error")
 
     def _finished(self, result: PlanResult) -> None:
         self.result = result
@@ -253,11 +254,11 @@ class PlanScreen(ModalScreen[PlanResult | None]):
             return
         self._set_phase("undoing")
         self.view.set_outcome("Undoing…", "warning")
-        self._undo_plan(self.result)
+        self.run_in_thread(self._undo_plan, self.result, done=self._undone, failed=self._failed,
+                           group="plan", tell_app=False, description="undo-plan")
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="plan", name="undo-plan")
     def _undo_plan(self, result: PlanResult) -> PlanResult:
-        return self.services.undo_plan(self.plan, result, self._post_event)
+        return self.runner.undo(self.plan, result, self._post_event)
 
     def _undone(self, undo: PlanResult) -> None:
         self.undo_result = undo

@@ -1,25 +1,35 @@
-"""`TabBody`: what every tab shares — its services, its keys in the footer, read-only rules.
+"""`TabBody`: what every tab shares — what it is given, its keys, the read-only rule, its workers.
 
 A tab body is focusable so that, while its tab is shown, its own `BINDINGS` are in the
-focus chain and the footer shows them.
+focus chain and the footer shows them. It is given a `TabWiring` (the settings and its own
+service, never the registry), or None until primetui is configured.
+
+The read-only rule lives here once: the actions named in `MUTATING` are hidden from the
+footer and the palette in read-only mode, and if one is invoked anyway (enter on a row, the
+palette, a test) it is refused with the tab's `READ_ONLY` sentence instead of running.
+Thread workers go through `run_in_thread` (see `primetui.ui.work`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, ClassVar, Generic, TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 
 from primetui.areas import title
+from primetui.ui.tabs.wiring import TabWiring
 from primetui.ui.widgets.empty_state import EmptyState
+from primetui.ui.work import ThreadWork
 
-if TYPE_CHECKING:
-    from primetui.registry import Services
+W = TypeVar("W", bound=TabWiring)
 
 
-class TabBody(Vertical, can_focus=True):
+class TabBody(ThreadWork, Vertical, Generic[W], can_focus=True):
     """The content of one tab; subclasses set the class variables and their BINDINGS."""
 
     DEFAULT_CSS = """
@@ -33,20 +43,35 @@ class TabBody(Vertical, can_focus=True):
     """Set from the table of areas (`primetui.areas`) by the tab's `TAB_ID`."""
     SUMMARY: ClassVar[str] = ""
     """What this tab will show, in the lab's words."""
+    MUTATING: ClassVar[frozenset[str]] = frozenset()
+    """The actions that change something: hidden, and refused, in read-only mode."""
+    READ_ONLY: ClassVar[str] = "Read-only mode is on, so nothing can be changed from here."
+    """The refusal when one of `MUTATING` is invoked in read-only mode."""
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)  # type: ignore[arg-type]
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
         if cls.TAB_ID and "TITLE" not in cls.__dict__:
             cls.TITLE = title(cls.TAB_ID)
+        for name in cls.MUTATING:  # also an action a mixin or a parent class defines
+            method = getattr(cls, f"action_{name}", None)
+            if method is not None and not hasattr(method, "__refuses_read_only__"):
+                setattr(cls, f"action_{name}", _refused_when_read_only(method))
 
-    def __init__(self, services: Services | None) -> None:
+    def __init__(self, wiring: W | None) -> None:
         super().__init__(id=f"{self.TAB_ID}-body", classes="tab-body")
-        self.services = services
+        self.wiring: W | None = wiring
 
     @property
     def read_only(self) -> bool:
         """Whether mutating actions are off (read-only mode)."""
-        return bool(self.services and self.services.settings.ui.read_only)
+        return self.wiring is not None and self.wiring.read_only
+
+    def refuse_read_only(self) -> bool:
+        """In read-only mode, say so (the one refusal) and return True; else False."""
+        if self.read_only:
+            self.notify(self.READ_ONLY, title=self.TITLE, severity="warning")
+            return True
+        return False
 
     def key_lines(self) -> list[tuple[str, str]]:
         """(key, what it does) for this tab's own bindings, as the empty state lists them."""
@@ -55,6 +80,8 @@ class TabBody(Vertical, can_focus=True):
             if not isinstance(binding, Binding) or not binding.show:
                 continue
             what = binding.tooltip or binding.description
+            if self.read_only and binding.action in self.MUTATING:
+                what += " (off: read-only)"
             lines.append((binding.key_display or binding.key, what))
         return lines
 
@@ -62,9 +89,9 @@ class TabBody(Vertical, can_focus=True):
         """By default, the empty state: what will appear here and which keys will act."""
         yield EmptyState(self.TITLE, self.SUMMARY, self.key_lines())
 
-    def set_services(self, services: Services | None) -> None:
+    def set_wiring(self, wiring: W | None) -> None:
         """New settings and services (the demo finished starting, a config was written)."""
-        self.services = services
+        self.wiring = wiring
         self.refresh(recompose=True)
         self.refresh_bindings()
 
@@ -77,3 +104,31 @@ class TabBody(Vertical, can_focus=True):
     def focus_content(self) -> None:
         """Give this tab the keyboard, so its keys are live and in the footer."""
         self.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide the keys that would change something while read-only."""
+        if self.read_only and action in self.MUTATING:
+            return False
+        return True
+
+
+def _refused_when_read_only(method: Callable[..., Any]) -> Callable[..., Any]:
+    """`method` (an action in MUTATING), refused with the tab's sentence while read-only."""
+    if inspect.iscoroutinefunction(method):
+        @functools.wraps(method)
+        async def refusing_async(self: TabBody[Any], *args: Any, **kwargs: Any) -> Any:
+            if self.refuse_read_only():
+                return None
+            return await method(self, *args, **kwargs)
+
+        refusing_async.__refuses_read_only__ = True  # type: ignore[attr-defined]
+        return refusing_async
+
+    @functools.wraps(method)
+    def refusing(self: TabBody[Any], *args: Any, **kwargs: Any) -> Any:
+        if self.refuse_read_only():
+            return None
+        return method(self, *args, **kwargs)
+
+    refusing.__refuses_read_only__ = True  # type: ignore[attr-defined]
+    return refusing

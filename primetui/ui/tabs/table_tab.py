@@ -17,11 +17,11 @@ from textual.binding import Binding
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
-from primetui.ui.tabs.base import TabBody
+from primetui.ui.tabs.base import TabBody, W
 from primetui.ui.widgets.live_table import LiveTable
 
 
-class TableTab(TabBody):
+class TableTab(TabBody[W]):
     """A status line, a hidden filter input and a `LiveTable`."""
 
     DEFAULT_CSS = """
@@ -48,8 +48,8 @@ class TableTab(TabBody):
                              tooltip="Filter the table by any column's text")
     CLEAR_FILTER_BINDING = Binding("escape", "clear_filter", "Clear filter", show=False)
 
-    def __init__(self, services) -> None:
-        super().__init__(services)
+    def __init__(self, wiring: W | None) -> None:
+        super().__init__(wiring)
         self._poll: Timer | None = None
         self.polling = False
         """True while `reload()` runs for a poll rather than for a person (`r`, a plan)."""
@@ -97,9 +97,9 @@ class TableTab(TabBody):
         if tries > 0:
             self.set_timer(0.3, lambda: self.select_subject(subject, tries - 1))
 
-    def set_services(self, services) -> None:
-        """New services: forget the rows of the old ones and load again."""
-        self.services = services
+    def set_wiring(self, wiring: W | None) -> None:
+        """New settings and services: forget the rows of the old ones and load again."""
+        self.wiring = wiring
         self.table.show({})
         self.refresh_bindings()
         self.reload()
@@ -140,7 +140,7 @@ class TableTab(TabBody):
 
     def _poll_due(self) -> None:
         self._poll = None
-        if not self.is_attached or self.services is None:
+        if not self.is_attached or self.wiring is None:
             return
         if self.app.screen is not self.screen or not self.display_visible():
             self.poll_after(1.0)

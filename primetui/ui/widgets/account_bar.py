@@ -1,6 +1,6 @@
 """`AccountBar`: the header — AWS profile, region, account id, DEMO/READ-ONLY badges, a status line.
 
-The account id comes from `Services.account_summary()` in a thread worker, so a slow or
+The account id comes from the AWS session's summary, read in a thread worker, so a slow or
 unreachable endpoint never freezes the screen; its one-sentence error goes on the status line.
 The bar is one widget that renders its own lines (it is on the first frame, which is budgeted);
 its colours are component classes styled in app.tcss.
@@ -8,23 +8,21 @@ its colours are component classes styled in app.tcss.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from textual import work
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.worker import Worker, WorkerState
 
-from primetui.ui.messages import WorkFailed
+from primetui.ui.work import ThreadWork
 
 if TYPE_CHECKING:
     from primetui.aws import AccountSummary
     from primetui.config import Settings
-    from primetui.registry import Services
 
 
-class AccountBar(Widget):
+class AccountBar(ThreadWork, Widget):
     """The header: which AWS account primetui is acting on, and in which mode."""
 
     DEFAULT_CSS = """
@@ -101,18 +99,14 @@ class AccountBar(Widget):
         elif self.severity == "error":
             self.set_status("")
 
-    @work(thread=True, exclusive=True, group="account", exit_on_error=False, name="account")
-    def load_account(self, services: Services) -> AccountSummary:
-        """Ask AWS who we are (STS), off the event loop."""
-        return services.account_summary()
+    def load_account(self, summary: Callable[[], AccountSummary]) -> None:
+        """Ask AWS who we are (STS, through `summary`), off the event loop."""
+        self.run_in_thread(summary, done=self._answered, failed=self._failed, group="account",
+                           description="account")
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Show the account once the worker answers; a failure goes up to the app."""
-        worker = event.worker
-        if worker.group != "account" or worker.node is not self:
-            return
-        if event.state is WorkerState.SUCCESS and worker.result is not None:
-            self.show_summary(worker.result)
-        elif event.state is WorkerState.ERROR:
-            self.account = "unknown"
-            self.post_message(WorkFailed(worker.error, worker.group))
+    def _answered(self, summary: AccountSummary | None) -> None:
+        if summary is not None:
+            self.show_summary(summary)
+
+    def _failed(self, error: BaseException | None) -> None:
+        self.account = "unknown"

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.containers import VerticalScroll
 from textual.widgets import Static
+
+from primetui.ui.screens.details import DetailsScreen
 
 if TYPE_CHECKING:
     from primetui.plans.audit import AuditEntry
@@ -26,25 +27,15 @@ def facts(entry: AuditEntry) -> str:
                       f"Result    {outcome} after {entry.duration:.1f} s"])
 
 
-class AuditDetailsScreen(ModalScreen[None]):
+class AuditDetailsScreen(DetailsScreen[None]):
     """Everything the audit log kept about one run; escape or enter closes it."""
 
     DEFAULT_CSS = """
-    AuditDetailsScreen {
-        align: center middle;
-    }
     AuditDetailsScreen > #audit-details-box {
         width: 100;
         max-width: 95%;
         height: auto;
         max-height: 90%;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    AuditDetailsScreen #audit-details-title {
-        text-style: bold;
-        color: $primary;
     }
     AuditDetailsScreen .audit-details--heading {
         margin-top: 1;
@@ -63,38 +54,30 @@ class AuditDetailsScreen(ModalScreen[None]):
         color: $foreground-muted;
     }
     """
-    BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("enter", "close", "Close", show=False),
-        Binding("q", "close", "Close", show=False),
-    ]
+    BINDINGS = [Binding("enter", "close", "Close", show=False)]
+    BOX_ID = "audit-details-box"
 
     def __init__(self, entry: AuditEntry) -> None:
         super().__init__()
         self.entry = entry
 
-    def compose(self) -> ComposeResult:
+    def compose_details(self) -> ComposeResult:
         """Title, facts, error, commands and output (all plain text, never markup)."""
         e = self.entry
-        with Vertical(id="audit-details-box"):
-            yield Static(e.title or e.action, id="audit-details-title", markup=False)
-            with VerticalScroll(id="audit-details-scroll"):
-                yield Static(facts(e), id="audit-details-facts", markup=False)
-                if e.error:
-                    yield Static(e.error, id="audit-details-error", markup=False)
-                yield Static("Commands", classes="audit-details--heading", markup=False)
-                commands = "\n".join(f"$ {c}" for c in e.commands) or "(none recorded)"
-                yield Static(commands, id="audit-details-commands",
-                             classes="audit-details--code", markup=False)
-                lines = len(e.output_tail)
-                yield Static(f"Output (the last {lines} line{'s' if lines != 1 else ''})"
-                             if lines else "Output", classes="audit-details--heading",
-                             markup=False)
-                yield Static("\n".join(e.output_tail) or "(no output)",
-                             id="audit-details-output", classes="audit-details--code",
-                             markup=False)
-            yield Static("escape closes", classes="audit-details--heading", markup=False)
-
-    def action_close(self) -> None:
-        """Back to the Audit tab."""
-        self.dismiss(None)
+        yield Static(e.title or e.action, id="audit-details-title", classes="details-title",
+                     markup=False)
+        with VerticalScroll(id="audit-details-scroll"):
+            yield Static(facts(e), id="audit-details-facts", markup=False)
+            if e.error:
+                yield Static(e.error, id="audit-details-error", markup=False)
+            yield Static("Commands", classes="audit-details--heading", markup=False)
+            commands = "\n".join(f"$ {c}" for c in e.commands) or "(none recorded)"
+            yield Static(commands, id="audit-details-commands",
+                         classes="audit-details--code", markup=False)
+            lines = len(e.output_tail)
+            yield Static(f"Output (the last {lines} line{'s' if lines != 1 else ''})"
+                         if lines else "Output", classes="audit-details--heading",
+                         markup=False)
+            yield Static("\n".join(e.output_tail) or "(no output)",
+                         id="audit-details-output", classes="audit-details--code",
+                         markup=False)

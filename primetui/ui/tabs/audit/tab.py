@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.binding import Binding
 from textual.widgets import DataTable
-from textual.worker import Worker, WorkerState
 
-from primetui.ui.messages import WorkFailed
 from primetui.ui.tabs.table_tab import TableTab
+from primetui.ui.tabs.wiring import AuditWiring
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -39,7 +38,7 @@ def entry_row(entry: AuditEntry) -> tuple[str, ...]:
             f"{entry.duration:.1f} s", escape(f"{entry.user}@{entry.host}"))
 
 
-class AuditTab(TableTab):
+class AuditTab(TableTab[AuditWiring]):
     """Every recorded action, newest first."""
 
     TAB_ID = "audit"
@@ -57,8 +56,8 @@ class AuditTab(TableTab):
                         "done, what failed, what is pending"),
     ]
 
-    def __init__(self, services) -> None:
-        super().__init__(services)
+    def __init__(self, wiring: AuditWiring | None) -> None:
+        super().__init__(wiring)
         self._entries: dict[str, AuditEntry] = {}
 
     def on_mount(self) -> None:
@@ -67,34 +66,21 @@ class AuditTab(TableTab):
 
     def reload(self) -> None:
         """Read the audit log again."""
-        if self.services is None:
+        if self.wiring is None:
             self.set_status("The audit log appears here once primetui is configured.")
             return
-        self.load_entries()
+        self.run_in_thread(self.read_entries, done=self.show_entries, group="audit")
 
-    @work(thread=True, exclusive=True, group="audit", exit_on_error=False, name="audit")
-    def load_entries(self) -> list[tuple[str, AuditEntry]]:
+    def read_entries(self) -> list[tuple[str, AuditEntry]]:
         """The newest entries with stable keys (their place in the log), newest first."""
-        assert self.services is not None
-        entries = self.services.audit.entries()
+        assert self.wiring is not None
+        entries = self.wiring.audit().entries()
         start = max(0, len(entries) - SHOWN)
         return [(f"entry-{start + i}", e) for i, e in enumerate(entries[start:])][::-1]
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Fill the table when the log is read; say where the report went; failures go up."""
-        worker = event.worker
-        if worker.node is not self or worker.group not in ("audit", "audit-report"):
-            return
-        if event.state is WorkerState.SUCCESS and worker.group == "audit":
-            self.show_entries(worker.result or [])
-        elif event.state is WorkerState.SUCCESS:
-            self.notify(f"Wrote the report of the last {REPORT_DAYS} days to {worker.result}.",
-                        title=self.TITLE, timeout=12)
-        elif event.state is WorkerState.ERROR:
-            self.post_message(WorkFailed(worker.error, worker.group))
-
     def show_entries(self, keyed: list[tuple[str, AuditEntry]]) -> None:
         """Show these entries (newest first), keeping the cursor on the same entry."""
+        keyed = keyed or []
         self._entries = dict(keyed)
         self.table.show({key: self._cells(entry) for key, entry in keyed})
         count = len(keyed)
@@ -139,21 +125,22 @@ class AuditTab(TableTab):
 
     def action_write_report(self) -> None:
         """`w`: write the report of the last 7 days next to the audit log."""
-        if self.services is None:
+        if self.wiring is None:
             self.notify("Nothing to report until primetui is configured.", severity="warning")
             return
         self.notify("Writing the report (checking every area first)…", title=self.TITLE)
-        self.write_report()
+        self.run_in_thread(self.write_report, done=self.report_written, group="audit-report")
 
-    @work(thread=True, exclusive=True, group="audit-report", exit_on_error=False,
-          name="audit-report")
     def write_report(self) -> Path:
         """Build the report (reads the log, collects the findings) and save it."""
-        from primetui.overview.report import build_report, report_filename, save_report
+        from primetui.overview.report import report_filename, save_report
 
-        assert self.services is not None
+        assert self.wiring is not None
         now = time.time()
-        text = build_report(self.services, REPORT_DAYS * 86400, window=f"{REPORT_DAYS} days",
-                            now=now)
-        return save_report(text, self.services.audit.path.parent / "reports" /
-                           report_filename(now))
+        text = self.wiring.report(REPORT_DAYS * 86400, f"{REPORT_DAYS} days", now)
+        return save_report(text, self.wiring.reports_dir() / report_filename(now))
+
+    def report_written(self, path: Path) -> None:
+        """Say where the report went."""
+        self.notify(f"Wrote the report of the last {REPORT_DAYS} days to {path}.",
+                    title=self.TITLE, timeout=12)

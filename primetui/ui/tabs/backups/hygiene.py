@@ -7,19 +7,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static
 
 from primetui.errors import PrimeError
 from primetui.ui.messages import OpenPlan
+from primetui.ui.screens.details import DetailsScreen
 
 if TYPE_CHECKING:
     from primetui.backups.hygiene import HygieneReport
     from primetui.plans.plan import Plan
+    from primetui.ui.tabs.wiring import BackupsWiring
 
 
 def _yes_no(value: bool | None) -> str:
@@ -69,19 +69,12 @@ def report_text(report: HygieneReport, plan: Plan | None, read_only: bool) -> st
     return "\n".join(lines).rstrip()
 
 
-class HygieneScreen(ModalScreen[bool]):
+class HygieneScreen(DetailsScreen[bool]):
     """The report; dismisses True when the person asks for the fix plan (`f`)."""
 
     DEFAULT_CSS = """
-    HygieneScreen {
-        align: center middle;
-    }
     HygieneScreen > #backup-hygiene-box {
         width: 96%;
-        height: 85%;
-        padding: 0 1;
-        border: thick $primary;
-        background: $surface;
     }
     HygieneScreen #backup-hygiene-files {
         height: auto;
@@ -92,9 +85,9 @@ class HygieneScreen(ModalScreen[bool]):
 
     BINDINGS = [
         Binding("f", "fix", "Fix", tooltip="Show the plan that fixes modes and .gitignore"),
-        Binding("escape", "close", "Close"),
-        Binding("q", "close", "Close", show=False),
     ]
+    BOX_ID = "backup-hygiene-box"
+    CLOSED = False
 
     def __init__(self, report: HygieneReport, plan: Plan | None, *, read_only: bool) -> None:
         super().__init__()
@@ -107,14 +100,16 @@ class HygieneScreen(ModalScreen[bool]):
         """Whether a fix plan exists and may run."""
         return bool(self.plan is not None and self.plan.steps and not self.read_only)
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="backup-hygiene-box") as box:
-            box.border_title = f"Secret hygiene of {self.report.project}"
-            yield DataTable(id="backup-hygiene-files", cursor_type="row", zebra_stripes=True)
-            with VerticalScroll(id="backup-hygiene-scroll"):
-                yield Static(report_text(self.report, self.plan, self.read_only),
-                             id="backup-hygiene-report", markup=False)
-        yield Footer()
+    def box_title(self) -> str:
+        """Which project."""
+        return f"Secret hygiene of {self.report.project}"
+
+    def compose_details(self) -> ComposeResult:
+        """The files' table, then the problems and the fix plan (scrolling)."""
+        yield DataTable(id="backup-hygiene-files", cursor_type="row", zebra_stripes=True)
+        with VerticalScroll(id="backup-hygiene-scroll"):
+            yield Static(report_text(self.report, self.plan, self.read_only),
+                         id="backup-hygiene-report", markup=False)
 
     def on_mount(self) -> None:
         """The files' table (hidden when the project has no secret file)."""
@@ -138,47 +133,46 @@ class HygieneScreen(ModalScreen[bool]):
         if self.can_fix:
             self.dismiss(True)
 
-    def action_close(self) -> None:
-        """Back to the Backups tab."""
-        self.dismiss(False)
-
 
 class HygieneActions:
     """The Backups tab's hygiene: the status-line check, and `h` with its report and fix.
 
-    Mixed into the tab (a `TableTab` with `services`, `read_only` and `put_line`); the tab's
-    worker handler hands the results to `put_line("hygiene", …)` and `show_hygiene`.
+    Mixed into the tab (a `TableTab` with `wiring`, `read_only`, `run_in_thread` and
+    `put_line`).
     """
 
     # Provided by the tab (annotations only: nothing here shadows the widget's own).
-    services: Any
+    wiring: BackupsWiring | None
     read_only: bool
     app: Any
     put_line: Callable[..., None]
     post_message: Callable[[Any], bool]
+    run_in_thread: Callable[..., Any]
 
-    @work(thread=True, exclusive=True, group="backups-hygiene", exit_on_error=False,
-          name="backups-hygiene")
-    def load_hygiene(self) -> tuple[str, bool]:
+    def load_hygiene(self) -> None:
+        """Check the project's secret hygiene in a thread worker, for the status line."""
+        self.run_in_thread(self.hygiene_line, done=lambda line: self.put_line("hygiene", *line),
+                           group="backups-hygiene")
+
+    def hygiene_line(self) -> tuple[str, bool]:
         """The hygiene line for the status: (text, whether something is wrong)."""
-        assert self.services is not None
+        assert self.wiring is not None
         try:
-            report = self.services.backups.hygiene()
+            report = self.wiring.backups().hygiene()
         except PrimeError as err:
             return f"Secret hygiene was not checked: {err}", True
         return hygiene_summary(report), not report.ok
 
     def action_show_hygiene(self) -> None:
         """`h`: the hygiene report (and its fix plan) of the project directory."""
-        if self.services is not None:
-            self.hygiene_report()
+        if self.wiring is not None:
+            self.run_in_thread(self.hygiene_report, done=lambda found: self.show_hygiene(*found),
+                               group="backups-report")
 
-    @work(thread=True, exclusive=True, group="backups-report", exit_on_error=False,
-          name="hygiene-report")
     def hygiene_report(self) -> tuple[HygieneReport, Plan]:
         """The report and the plan that fixes what a plan can (git runs here)."""
-        assert self.services is not None
-        service = self.services.backups
+        assert self.wiring is not None
+        service = self.wiring.backups()
         report = service.hygiene()
         return report, service.hygiene_plan(report)
 

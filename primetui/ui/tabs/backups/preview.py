@@ -39,37 +39,37 @@ def preview_summary(preview: RestorePreview) -> str:
                      f"change: {preview.summary()}.")
 
 
-class RestorePreviewScreen(ModalScreen[bool]):
+class RestorePreviewDialog(ModalScreen[bool]):
     """The restore preview; dismisses True for "restore", False for no or escape."""
 
     DEFAULT_CSS = """
-    RestorePreviewScreen {
+    RestorePreviewDialog {
         align: center middle;
     }
-    RestorePreviewScreen > #backup-preview-box {
+    RestorePreviewDialog > #backup-preview-box {
         width: 96%;
         height: 85%;
         padding: 0 1;
         border: thick $warning;
         background: $surface;
     }
-    RestorePreviewScreen #backup-preview-summary {
+    RestorePreviewDialog #backup-preview-summary {
         text-style: bold;
         height: auto;
     }
-    RestorePreviewScreen #backup-preview-safety {
+    RestorePreviewDialog #backup-preview-safety {
         color: $text-muted;
         height: auto;
         margin-bottom: 1;
     }
-    RestorePreviewScreen #backup-preview-changes {
+    RestorePreviewDialog #backup-preview-changes {
         height: 1fr;
     }
-    RestorePreviewScreen #backup-preview-buttons {
+    RestorePreviewDialog #backup-preview-buttons {
         height: auto;
         align-horizontal: right;
     }
-    RestorePreviewScreen Button {
+    RestorePreviewDialog Button {
         margin-left: 2;
     }
     """

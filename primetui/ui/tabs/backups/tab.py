@@ -9,19 +9,17 @@ never kept on the tab, in a reactive, a log line or a notification.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from textual import work
 from textual.binding import Binding
 from textual.widgets import DataTable
-from textual.worker import Worker, WorkerState
 
 from primetui.errors import PrimeError
 from primetui.printable import printable
 from primetui.ui.dialogs.password import PasswordDialog
-from primetui.ui.messages import OpenPlan, WorkFailed
+from primetui.ui.messages import OpenPlan
 from primetui.ui.tabs.backups.hygiene import HygieneActions
-from primetui.ui.tabs.backups.preview import RestorePreviewScreen
+from primetui.ui.tabs.backups.preview import RestorePreviewDialog
 from primetui.ui.tabs.backups.rows import (
     COLUMNS,
     BackupListing,
@@ -31,16 +29,14 @@ from primetui.ui.tabs.backups.rows import (
 )
 from primetui.ui.tabs.backups.verify import VerifyReportScreen
 from primetui.ui.tabs.table_tab import TableTab
+from primetui.ui.tabs.wiring import BackupsWiring
 
 if TYPE_CHECKING:
     from primetui.backups.catalog import BackupEntry
     from primetui.backups.service import VerifyReport
 
-MUTATING = frozenset({"create_backup", "restore_backup", "prune_backups"})
-"""The actions hidden and refused in read-only mode (verify and the hygiene report stay)."""
 
-
-class BackupsTab(HygieneActions, TableTab):
+class BackupsTab(HygieneActions, TableTab[BackupsWiring]):
     """Create, list, verify, restore and prune gpg-encrypted backups; check secret hygiene."""
 
     TAB_ID = "backups"
@@ -62,9 +58,12 @@ class BackupsTab(HygieneActions, TableTab):
         TableTab.FILTER_BINDING,
         TableTab.CLEAR_FILTER_BINDING,
     ]
+    MUTATING = frozenset({"create_backup", "restore_backup", "prune_backups"})
+    """Verify and the hygiene report stay in read-only mode."""
+    READ_ONLY = "Read-only mode is on, so backups cannot be created, restored or pruned."
 
-    def __init__(self, services) -> None:
-        super().__init__(services)
+    def __init__(self, wiring: BackupsWiring | None) -> None:
+        super().__init__(wiring)
         self._entries: dict[str, BackupEntry] = {}
         self._lines: dict[str, tuple[str, bool]] = {"backups": ("Reading the backups…", False)}
         """The status line's parts: backups (or the work in progress), hygiene, S3."""
@@ -73,28 +72,28 @@ class BackupsTab(HygieneActions, TableTab):
         """Read the backups and the project's hygiene as soon as the tab is first shown."""
         self.reload()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide create, restore and prune while read-only."""
-        if self.read_only and action in MUTATING:
-            return False
-        return super().check_action(action, parameters)
-
     # -- loading ----------------------------------------------------------------------------
 
     def reload(self) -> None:
         """List the backups and check the project's secret hygiene again (two workers)."""
-        if self.services is None:
+        if self.wiring is None:
             self.set_status("Backups appear here once primetui is configured.")
             return
         self.load_backups()
         self.load_hygiene()
 
-    @work(thread=True, exclusive=True, group="backups-list", exit_on_error=False,
-          name="backups-list")
-    def load_backups(self) -> BackupListing:
+    def load_backups(self) -> None:
+        """List the backups in a thread worker."""
+        self.run_in_thread(self.read_listing, done=self.show_listing, group="backups-list",
+                           failed=self._listing_failed)
+
+    def _listing_failed(self, error: BaseException | None) -> None:
+        self.put_line("backups", "The backups could not be listed.", True)
+
+    def read_listing(self) -> BackupListing:
         """The backups here and in S3 (an unreachable S3 still shows the local ones)."""
-        assert self.services is not None
-        service = self.services.backups
+        assert self.wiring is not None
+        service = self.wiring.backups()
         note = ""
         try:
             entries = service.list_backups()
@@ -139,33 +138,29 @@ class BackupsTab(HygieneActions, TableTab):
         return entry
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        """Enter on a backup restores it (with its preview first)."""
+        """Enter on a backup restores it (with its preview first; refused when read-only)."""
         if event.data_table is not self.table:
             return
         event.stop()
-        if self.read_only:
-            self.notify("Read-only mode is on, so restoring is off.", title=self.TITLE,
-                        severity="warning")
-            return
         self.action_restore_backup()
 
     # -- create -----------------------------------------------------------------------------
 
     def action_create_backup(self) -> None:
         """`c`: ask for the passphrase twice, then show the plan that writes the backup."""
-        if self.read_only or self.services is None:
+        if self.wiring is None:
             return
-        source = self.services.settings.backups.source
+        source = self.wiring.settings.backups.source
         self.app.push_screen(PasswordDialog(f"Passphrase for a new backup of {source}",
                                             confirm=True, strength_hint=True),
                              self._create_with)
 
     def _create_with(self, passphrase: str | None) -> None:
         """The dialog's answer goes straight into the plan (captured by its closures only)."""
-        if passphrase is None or self.services is None:
+        if passphrase is None or self.wiring is None:
             return
         try:
-            plan = self.services.backups.create_plan(passphrase)
+            plan = self.wiring.backups().create_plan(passphrase)
         except PrimeError as err:
             self.notify(str(err), title=self.TITLE, severity="error")
             return
@@ -184,23 +179,31 @@ class BackupsTab(HygieneActions, TableTab):
             if passphrase is not None:
                 self.put_line("busy", f"Verifying {entry.name}: decrypting and reading "
                                       f"every member…")
-                self.verify_backup(path, passphrase)
+                self.run_in_thread(
+                    self.verify_backup, path, passphrase, done=self.show_verified,
+                    failed=lambda _: self.load_backups(),  # the failed check shows in "Last verified"
+                    after=self._not_busy, group="backups-decrypt",
+                    description="verify a backup (decrypt and read every member)")
 
         self.app.push_screen(PasswordDialog(f"Passphrase of {entry.name}"), asked)
 
-    @work(thread=True, exclusive=True, group="backups-decrypt", exit_on_error=False,
-          name="verify", description="verify a backup (decrypt and read every member)")
     def verify_backup(self, path: Path, passphrase: str) -> VerifyReport:
         """Decrypt and read the whole archive (gpg: seconds for a large one)."""
-        assert self.services is not None
-        return self.services.backups.verify(path, passphrase)
+        assert self.wiring is not None
+        return self.wiring.backups().verify(path, passphrase)
+
+    def show_verified(self, report: VerifyReport) -> None:
+        """The members and checksums; the table shows the new "Last verified"."""
+        self.app.push_screen(VerifyReportScreen(report))
+        self.load_backups()
+
+    def _not_busy(self) -> None:
+        self.put_line("busy", "")
 
     # -- restore ----------------------------------------------------------------------------
 
     def action_restore_backup(self) -> None:
         """`R` or enter: passphrase, preview in a worker, then the preview to confirm."""
-        if self.read_only:
-            return
         entry = self.selected_entry("restore")
         if entry is None:
             return
@@ -210,17 +213,18 @@ class BackupsTab(HygieneActions, TableTab):
             if passphrase is not None:
                 self.put_line("busy", f"Checking {entry.name}: decrypting it and comparing "
                                       f"with the files now (nothing is written)…")
-                self.preview_restore(path, passphrase)
+                self.run_in_thread(
+                    self.preview_restore, path, passphrase, done=self.offer_restore,
+                    after=self._not_busy, group="backups-decrypt",
+                    description="preview a restore (decrypt and check every member)")
 
         self.app.push_screen(PasswordDialog(f"Passphrase of {entry.name} (to preview the "
                                             f"restore)"), asked)
 
-    @work(thread=True, exclusive=True, group="backups-decrypt", exit_on_error=False,
-          name="preview", description="preview a restore (decrypt and check every member)")
     def preview_restore(self, path: Path, passphrase: str) -> RestoreOffer:
         """Decrypt and check every member, compare with the disk; the plan when it changes."""
-        assert self.services is not None
-        service = self.services.backups
+        assert self.wiring is not None
+        service = self.wiring.backups()
         preview = service.preview_restore(path, passphrase)
         changes = preview.changes
         if not (changes.added or changes.changed or changes.removed):
@@ -245,15 +249,15 @@ class BackupsTab(HygieneActions, TableTab):
             if yes:
                 self.post_message(OpenPlan(plan))
 
-        self.app.push_screen(RestorePreviewScreen(preview, offer.safety), answered)
+        self.app.push_screen(RestorePreviewDialog(preview, offer.safety), answered)
 
     # -- prune ------------------------------------------------------------------------------
 
     def action_prune_backups(self) -> None:
         """`p`: the plan that deletes all but the newest `keep` backups, or a sentence."""
-        if self.read_only or self.services is None:
+        if self.wiring is None:
             return
-        service = self.services.backups
+        service = self.wiring.backups()
         try:
             plan = service.prune_plan()
         except PrimeError as err:
@@ -265,36 +269,3 @@ class BackupsTab(HygieneActions, TableTab):
                         f"kind.", title=self.TITLE)
             return
         self.post_message(OpenPlan(plan))
-
-    # -- workers ----------------------------------------------------------------------------
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Route each worker's answer; a failure is one sentence from the app."""
-        worker = event.worker
-        if worker.node is not self or not worker.group.startswith("backups-"):
-            return
-        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED) \
-                and worker.group == "backups-decrypt":
-            self.put_line("busy", "")
-        if event.state is WorkerState.SUCCESS:
-            self._succeeded(worker)
-        elif event.state is WorkerState.ERROR:
-            if worker.group == "backups-list":
-                self.put_line("backups", "The backups could not be listed.", True)
-            elif worker.name == "verify":
-                self.load_backups()  # the failed check shows in "Last verified"
-            self.post_message(WorkFailed(worker.error, worker.group))
-
-    def _succeeded(self, worker: Worker) -> None:
-        result: Any = worker.result
-        if worker.group == "backups-list":
-            self.show_listing(result)
-        elif worker.group == "backups-hygiene":
-            self.put_line("hygiene", *result)
-        elif worker.name == "verify":
-            self.app.push_screen(VerifyReportScreen(result))
-            self.load_backups()
-        elif worker.name == "preview":
-            self.offer_restore(result)
-        elif worker.name == "hygiene-report":
-            self.show_hygiene(*result)

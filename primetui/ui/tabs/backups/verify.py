@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from primetui.backups.archive import human_size
 from primetui.printable import printable
+from primetui.ui.screens.details import DetailsScreen
 
 if TYPE_CHECKING:
     from primetui.backups.service import VerifyReport
@@ -41,19 +40,13 @@ def member_rows(report: VerifyReport) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-class VerifyReportScreen(ModalScreen[None]):
+class VerifyReportScreen(DetailsScreen[None]):
     """A verified backup's members and checksums; escape or enter closes it."""
 
     DEFAULT_CSS = """
-    VerifyReportScreen {
-        align: center middle;
-    }
     VerifyReportScreen > #backup-verify-box {
         width: 96%;
-        height: 85%;
-        padding: 0 1;
         border: thick $success;
-        background: $surface;
     }
     VerifyReportScreen #backup-verify-summary {
         height: auto;
@@ -64,24 +57,23 @@ class VerifyReportScreen(ModalScreen[None]):
     }
     """
 
-    BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("enter", "close", "Close", show=False),
-        Binding("q", "close", "Close", show=False),
-    ]
+    BINDINGS = [Binding("enter", "close", "Close", show=False)]
+    BOX_ID = "backup-verify-box"
 
     def __init__(self, report: VerifyReport) -> None:
         super().__init__()
         self.report = report
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="backup-verify-box") as box:
-            box.border_title = f"Verified {printable(self.report.file.name)}"
-            yield Static(verify_summary(self.report), id="backup-verify-summary", markup=False)
-            table: DataTable[str] = DataTable(id="backup-verify-members", cursor_type="row",
-                                              zebra_stripes=True)
-            yield table
-        yield Footer()
+    def box_title(self) -> str:
+        """Which backup was verified."""
+        return f"Verified {printable(self.report.file.name)}"
+
+    def compose_details(self) -> ComposeResult:
+        """The summary, then the members' table (which scrolls)."""
+        yield Static(verify_summary(self.report), id="backup-verify-summary", markup=False)
+        table: DataTable[str] = DataTable(id="backup-verify-members", cursor_type="row",
+                                          zebra_stripes=True)
+        yield table
 
     def on_mount(self) -> None:
         """Fill the member table and give it the keyboard (to scroll long listings)."""
@@ -96,8 +88,4 @@ class VerifyReportScreen(ModalScreen[None]):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on the table closes, as it does anywhere else on this screen."""
         event.stop()
-        self.dismiss(None)
-
-    def action_close(self) -> None:
-        """Back to the Backups tab."""
         self.dismiss(None)

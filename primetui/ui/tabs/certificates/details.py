@@ -15,10 +15,10 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from primetui.ui.screens.details import DetailsScreen
 from primetui.ui.tabs.certificates.rows import days_until
 
 if TYPE_CHECKING:
@@ -98,42 +98,28 @@ def render_sections(sections: list[Section]) -> Group:
     return Group(*parts)
 
 
-class CertificateDetailsScreen(ModalScreen[None]):
+class CertificateDetailsScreen(DetailsScreen[None]):
     """A scrollable panel with everything known about one domain's certificate."""
 
     DEFAULT_CSS = """
-    CertificateDetailsScreen {
-        align: center middle;
-    }
     CertificateDetailsScreen > #certificate-details-box {
         width: 100;
         max-width: 95%;
         height: auto;
         max-height: 90%;
         padding: 0 2;
-        border: thick $primary;
-        background: $surface;
     }
     CertificateDetailsScreen #certificate-details-title {
-        text-style: bold;
-        color: $primary;
         margin-bottom: 1;
     }
     CertificateDetailsScreen #certificate-details-scroll {
         height: auto;
         max-height: 1fr;
     }
-    CertificateDetailsScreen #certificate-details-keys {
-        color: $text-muted;
-        margin-top: 1;
-    }
     """
 
-    BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("enter", "close", "Close", show=False),
-        Binding("q", "close", "Close", show=False),
-    ]
+    BINDINGS = [Binding("enter", "close", "Close", show=False)]
+    BOX_ID = "certificate-details-box"
 
     def __init__(self, status: DomainStatus, server: ServerCertificates | None,
                  server_error: str | None, now: datetime) -> None:
@@ -141,14 +127,9 @@ class CertificateDetailsScreen(ModalScreen[None]):
         self.status = status
         self.sections = detail_sections(status, server, server_error, now)
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="certificate-details-box"):
-            yield Static(Text(f"{self.status.domain}: {self.status.urgency.value}"),
-                         id="certificate-details-title")
-            with VerticalScroll(id="certificate-details-scroll"):
-                yield Static(render_sections(self.sections), id="certificate-details-text")
-            yield Static("escape closes", id="certificate-details-keys")
-
-    def action_close(self) -> None:
-        """Back to the table."""
-        self.dismiss(None)
+    def compose_details(self) -> ComposeResult:
+        """The domain and its urgency, then every section."""
+        yield Static(Text(f"{self.status.domain}: {self.status.urgency.value}"),
+                     id="certificate-details-title", classes="details-title")
+        with VerticalScroll(id="certificate-details-scroll"):
+            yield Static(render_sections(self.sections), id="certificate-details-text")

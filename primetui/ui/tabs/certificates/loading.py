@@ -7,6 +7,7 @@ still probed and judged, so the endpoint columns always show.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
     from primetui.certificates.server import AutoRenewal
     from primetui.certificates.service import CertificatesOverview, CertificatesService
     from primetui.config import CertificateSettings
-    from primetui.registry import Services
 
 
 def endpoints_only(settings: CertificateSettings, service: CertificatesService | None,
@@ -35,15 +35,17 @@ def endpoints_only(settings: CertificateSettings, service: CertificatesService |
                                 host_key_unknown)
 
 
-def read_overview(services: Services, ask_server: bool,
+def read_overview(certificates: Callable[[], CertificatesService],
+                  configured: CertificateSettings, ask_server: bool,
                   kept_error: str | None) -> CertificatesOverview | None:
     """Both sides of every domain (None: no domains); the endpoints alone when the
-    service cannot be made or certbot's side is not to be asked this time."""
+    service cannot be made (then `configured` names the domains) or certbot's side is not
+    to be asked this time."""
     try:
-        service, error = services.certificates, None
+        service, error = certificates(), None
     except PrimeError as err:  # e.g. certificates.server names no configured server
         service, error = None, str(err)
-    settings = service.settings if service is not None else services.settings.certificates
+    settings = service.settings if service is not None else configured
     if not settings.domains:
         return None
     if service is not None and ask_server:

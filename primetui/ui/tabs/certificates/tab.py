@@ -15,26 +15,25 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.binding import Binding
-from textual.worker import Worker, WorkerState
 
 from primetui.certificates.certbot import RenewOutcome, Urgency
 from primetui.errors import PrimeError
-from primetui.ui.messages import OpenPlan, WorkFailed
+from primetui.ui.messages import OpenPlan
 from primetui.ui.tabs.certificates.loading import (
     already_on,
     read_overview,
 )
 from primetui.ui.tabs.certificates.rows import COLUMNS, row_cells, status_line
 from primetui.ui.tabs.table_tab import TableTab
+from primetui.ui.tabs.wiring import CertificatesWiring
 from primetui.ui.widgets.live_table import LiveTable
 
 if TYPE_CHECKING:
     from primetui.certificates.model import RenewalReport
     from primetui.certificates.service import CertificatesOverview
     from primetui.plans.plan import Plan
-    from primetui.registry import Services
 
 POLL_SECONDS = 300.0
 """How often both sides are read again while the tab is shown."""
@@ -42,14 +41,11 @@ AFTER_PLAN_SECONDS = 1.0
 """How soon after a plan closes both sides are read again (waits while the plan is open)."""
 LOAD_GROUP = "certificates"
 PLAN_GROUP = "certificates-plan"
-MUTATING = frozenset({"renew", "dry_run", "force_renew", "install_auto_renewal", "issue"})
-"""Actions hidden in read-only mode (a standalone dry run stops containers, too)."""
-READ_ONLY = "Read-only mode is on, so certificates cannot be renewed from here."
 NO_DOMAINS = ("No domains are configured: add them to [certificates] domains in the config "
               "file, with the server where certbot runs.")
 
 
-class CertificatesTab(TableTab):
+class CertificatesTab(TableTab[CertificatesWiring]):
     """Expiry from the live endpoint and from certbot; renew, dry run, force, auto-renewal."""
 
     TAB_ID = "certificates"
@@ -72,9 +68,12 @@ class CertificatesTab(TableTab):
         TableTab.FILTER_BINDING,
         TableTab.CLEAR_FILTER_BINDING,
     ]
+    MUTATING = frozenset({"renew", "dry_run", "force_renew", "install_auto_renewal", "issue"})
+    """A standalone dry run stops containers, too."""
+    READ_ONLY = "Read-only mode is on, so certificates cannot be renewed from here."
 
-    def __init__(self, services: Services | None) -> None:
-        super().__init__(services)
+    def __init__(self, wiring: CertificatesWiring | None) -> None:
+        super().__init__(wiring)
         self._lock = threading.Lock()
         """One user of the service's SSH connection at a time (reading, building plans)."""
         self._forget()
@@ -90,22 +89,16 @@ class CertificatesTab(TableTab):
         self.watch(self.app, "theme", lambda _: self.call_after_refresh(self._draw), init=False)  # type: ignore[arg-type]
         self.reload()
 
-    def set_services(self, services: Services | None) -> None:
+    def set_wiring(self, wiring: CertificatesWiring | None) -> None:
         """New services: forget what the old ones showed, then read again."""
         self._forget()
-        super().set_services(services)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide renew, dry run, force and auto-renewal while read-only."""
-        if action in MUTATING and self.read_only:
-            return False
-        return super().check_action(action, parameters)
+        super().set_wiring(wiring)
 
     # -- reading ---------------------------------------------------------------------------
 
     def reload(self) -> None:
         """Read both sides again (`r`, a poll, a plan that closed)."""
-        if self.services is None:
+        if self.wiring is None:
             self.set_status("Certificates appear here once primetui is configured.")
             return
         self._announce_report()
@@ -113,16 +106,17 @@ class CertificatesTab(TableTab):
         if self.overview is None:
             self.set_status("Checking each domain's certificate…")
         ask_server = not (self.polling and self._refused)  # a poll never asks again
-        self.load_overview(ask_server, self._notified_error)
+        self.run_in_thread(self.read_overview, ask_server, self._notified_error,
+                           done=self.show_overview, failed=self._overview_failed,
+                           group=LOAD_GROUP)
 
-    @work(thread=True, exclusive=True, group=LOAD_GROUP, exit_on_error=False,
-          name="certificates-overview")
-    def load_overview(self, ask_server: bool,
+    def read_overview(self, ask_server: bool,
                       kept_error: str | None) -> CertificatesOverview | None:
         """The overview, off the event loop (probes, SSH, perhaps a host-key question)."""
-        assert self.services is not None
+        assert self.wiring is not None
         with self._lock:
-            return read_overview(self.services, ask_server, kept_error)
+            return read_overview(self.wiring.certificates, self.wiring.settings.certificates,
+                                 ask_server, kept_error)
 
     def show_overview(self, overview: CertificatesOverview | None) -> None:
         """Fill the table and the status line; say a new server failure once."""
@@ -159,24 +153,13 @@ class CertificatesTab(TableTab):
                 Urgency.OK: colours.get("success", "green"),
                 Urgency.UNKNOWN: colours.get("foreground-muted", "")}
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Results of this tab's workers; a failure becomes one sentence (status and app)."""
-        worker = event.worker
-        if worker.node is not self or worker.group not in (LOAD_GROUP, PLAN_GROUP):
-            return
-        if event.state is WorkerState.SUCCESS:
-            if worker.group == LOAD_GROUP:
-                self.show_overview(worker.result)
-            else:
-                self._plan_ready(worker.result)  # type: ignore[arg-type]
-        elif event.state is WorkerState.ERROR:
-            self.post_message(WorkFailed(worker.error, worker.group))
-            if worker.group == LOAD_GROUP:
-                err = worker.error
-                self.set_status(str(err) if isinstance(err, PrimeError)
-                                else "The certificates could not be read.", "error")
-            elif self.overview is not None:
-                self._draw()
+    def _overview_failed(self, error: BaseException | None) -> None:
+        self.set_status(str(error) if isinstance(error, PrimeError)
+                        else "The certificates could not be read.", "error")
+
+    def _plan_failed(self, error: BaseException | None) -> None:
+        if self.overview is not None:
+            self._draw()  # the status line again, instead of "Reading certbot's side…"
 
     # -- details ---------------------------------------------------------------------------
 
@@ -203,7 +186,7 @@ class CertificatesTab(TableTab):
         if self.overview is not None and key is not None:
             if any(d.domain == key for d in self.overview.domains):
                 return key
-        if self.services is None:
+        if self.wiring is None:
             self.notify("Nothing can run until primetui is configured.", severity="warning")
         elif self.overview is None:
             self.notify("No certificate is shown yet: the check is still running, or no "
@@ -229,9 +212,6 @@ class CertificatesTab(TableTab):
 
     def action_force_renew(self) -> None:
         """`f`: ask, then the forced renewal plan for the selected domain."""
-        if self.read_only:
-            self.notify(READ_ONLY, severity="warning")
-            return
         domain = self._selected_domain()
         if domain is None:
             return
@@ -249,10 +229,7 @@ class CertificatesTab(TableTab):
 
     def action_install_auto_renewal(self) -> None:
         """`a`: the plan that installs a renewal timer or cron entry, when none is on."""
-        if self.read_only:
-            self.notify(READ_ONLY, severity="warning")
-            return
-        if self.services is None:
+        if self.wiring is None:
             self.notify("Nothing can run until primetui is configured.", severity="warning")
             return
         server = self.overview.server if self.overview else None
@@ -263,9 +240,6 @@ class CertificatesTab(TableTab):
         self.prepare_plan("auto", None)
 
     def _prepare(self, kind: str, domain: str | None = None) -> None:
-        if self.read_only:
-            self.notify(READ_ONLY, severity="warning")
-            return
         domain = domain or self._selected_domain()
         if domain is None:
             return
@@ -274,14 +248,17 @@ class CertificatesTab(TableTab):
         self.set_status(f"Reading certbot's side to plan the {what} of {domain}…")
         self.prepare_plan(kind, domain)
 
-    @work(thread=True, exclusive=True, group=PLAN_GROUP, exit_on_error=False,
-          name="certificates-plan")
-    def prepare_plan(self, kind: str,
-                     domain: str | None) -> tuple[Plan, RenewalReport | None] | str:
+    def prepare_plan(self, kind: str, domain: str | None) -> None:
+        """Build the plan in a thread worker; open it when it is ready."""
+        self.run_in_thread(self.make_plan, kind, domain, done=self._plan_ready,
+                           failed=self._plan_failed, group=PLAN_GROUP)
+
+    def make_plan(self, kind: str,
+                  domain: str | None) -> tuple[Plan, RenewalReport | None] | str:
         """Build the plan (SSH: certbot's side is read first); a sentence when there is none."""
-        assert self.services is not None
+        assert self.wiring is not None
         with self._lock:
-            service = self.services.certificates
+            service = self.wiring.certificates()
             if kind == "auto":
                 status = service.server_certificates()
                 if status.auto_renewal.active:

@@ -3,23 +3,20 @@ their inbound rules, storage, launch time — read in a thread worker."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
-from textual.worker import Worker, WorkerState
+from textual.containers import VerticalScroll
+from textual.widgets import Static
 
 from primetui.errors import PrimeError
 from primetui.instances.model import RDS, Instance, InstanceDetails
-from primetui.ui.messages import WorkFailed
+from primetui.ui.screens.details import DetailsScreen
 
 if TYPE_CHECKING:
-    from primetui.registry import Services
+    from primetui.instances.service import InstancesService
 
 
 def _heading(text: Text, title: str) -> None:
@@ -95,69 +92,45 @@ def details_text(details: InstanceDetails) -> Text:
     return text
 
 
-class InstanceDetailsScreen(ModalScreen[None]):
+class InstanceDetailsScreen(DetailsScreen[None]):
     """One instance's details over the tab; escape closes it."""
 
-    DEFAULT_CSS = """
-    InstanceDetailsScreen {
-        align: center middle;
-    }
-    InstanceDetailsScreen > #instance-details-box {
-        width: 90%;
-        height: 85%;
-        padding: 0 1;
-        border: thick $primary;
-        background: $surface;
-    }
-    InstanceDetailsScreen #instance-details-status {
-        color: $text-muted;
-        height: auto;
-    }
-    """
+    BOX_ID = "instance-details-box"
 
-    BINDINGS = [Binding("escape", "close", "Close"), Binding("q", "close", "Close", show=False)]
-
-    def __init__(self, instance: Instance, services: Services) -> None:
+    def __init__(self, instance: Instance, instances: Callable[[], InstancesService]) -> None:
         super().__init__()
         self.instance = instance
-        self.services = services
+        self.instances = instances
         self.details: InstanceDetails | None = None
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="instance-details-box") as box:
-            box.border_title = f"{self.instance.kind} {self.instance.name}"
-            yield Static("Reading the details…", id="instance-details-status", markup=False)
-            with VerticalScroll(id="instance-details-scroll"):
-                yield Static(instance_text(self.instance), id="instance-details-body",
-                             markup=False)
-        yield Footer()
+    def box_title(self) -> str:
+        """The kind and name of the instance."""
+        return f"{self.instance.kind} {self.instance.name}"
+
+    def compose_details(self) -> ComposeResult:
+        """A status line while reading, then what the row knows (the details replace it)."""
+        yield Static("Reading the details…", id="instance-details-status",
+                     classes="details-status", markup=False)
+        with VerticalScroll(id="instance-details-scroll"):
+            yield Static(instance_text(self.instance), id="instance-details-body", markup=False)
 
     def on_mount(self) -> None:
         """Ask AWS for the details at once, off the event loop."""
-        self.load_details()
+        self.run_in_thread(self.read_details, done=self.show_details, failed=self._failed,
+                           group="instance-details")
 
-    @work(thread=True, exclusive=True, group="instance-details", exit_on_error=False)
-    def load_details(self) -> InstanceDetails:
+    def read_details(self) -> InstanceDetails:
         """The details (several AWS calls)."""
-        return self.services.instances.details(self.instance)
+        return self.instances().details(self.instance)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Show the details, or the one sentence that says why they could not be read."""
-        worker = event.worker
-        if worker.group != "instance-details" or worker.node is not self:
-            return
+    def show_details(self, details: InstanceDetails) -> None:
+        """Every section, in place of what the row knew."""
+        self.details = details
         status = self.query_one("#instance-details-status", Static)
-        if event.state is WorkerState.SUCCESS:
-            self.details = worker.result
-            status.update("")
-            status.display = False
-            self.query_one("#instance-details-body", Static).update(details_text(worker.result))  # type: ignore[arg-type]
-        elif event.state is WorkerState.ERROR:
-            error = worker.error
-            status.update(str(error) if isinstance(error, PrimeError) else
-                          "The details could not be read.")
-            self.post_message(WorkFailed(error, "instance-details"))
+        status.update("")
+        status.display = False
+        self.query_one("#instance-details-body", Static).update(details_text(details))
 
-    def action_close(self) -> None:
-        """Back to the table."""
-        self.dismiss(None)
+    def _failed(self, error: BaseException | None) -> None:
+        self.query_one("#instance-details-status", Static).update(
+            str(error) if isinstance(error, PrimeError) else "The details could not be read.")

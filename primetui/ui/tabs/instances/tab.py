@@ -13,20 +13,19 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable
-from textual.worker import Worker, WorkerState
 
 from primetui.errors import PrimeError
 from primetui.instances.model import RDS, Instance, attach_schedules
-from primetui.ui.messages import OpenPlan, WorkFailed
+from primetui.ui.messages import OpenPlan
 from primetui.ui.tabs.instances.table import FastLiveTable, Handoff, HeapQuieter
 from primetui.ui.tabs.table_tab import TableTab
+from primetui.ui.tabs.wiring import InstancesWiring
 from primetui.ui.widgets.live_table import LiveTable
 
 if TYPE_CHECKING:
@@ -134,7 +133,7 @@ def rows_and_cells(instances: list[Instance], colours: Mapping[str, str],
     return tuple(rows), cells
 
 
-class InstancesTab(TableTab):
+class InstancesTab(TableTab[InstancesWiring]):
     """EC2 and RDS, their state live, started and stopped as plans."""
 
     TAB_ID = "instances"
@@ -143,7 +142,8 @@ class InstancesTab(TableTab):
     COLUMNS = (("name", "Name"), ("kind", "Kind"), ("type", "Type / class"), ("state", STATE_LABEL),
                ("protected", "Protected"), ("address", "Address / endpoint"),
                ("since", "Running since"), ("schedules", "Scheduled"), ("id", "ID"))
-    MUTATING_ACTIONS: ClassVar[frozenset[str]] = frozenset({"start", "stop"})
+    MUTATING = frozenset({"start", "stop"})
+    READ_ONLY = "Read-only mode is on: instances cannot be started or stopped."
     BINDINGS = [
         Binding("s", "start", "Start", tooltip="Start the selected instance (shows the plan first)"),
         Binding("x", "stop", "Stop", tooltip="Stop the selected instance (shows the plan first)"),
@@ -153,13 +153,12 @@ class InstancesTab(TableTab):
         TableTab.CLEAR_FILTER_BINDING,
     ]
 
-    def __init__(self, services) -> None:
-        super().__init__(services)
+    def __init__(self, wiring: InstancesWiring | None) -> None:
+        super().__init__(wiring)
         self.instances: dict[str, Instance] = {}
         self._schedules: tuple[tuple[Schedule, ...], dict[str, float | None]] | None = None
         self._schedules_read = 0.0
         self._fast_until = 0.0
-        self._last_error: str | None = None
         self._generation = 0
         self._known: set[str] = set()
         self._listing: Listing | None = None
@@ -177,18 +176,18 @@ class InstancesTab(TableTab):
         """Never leave the collector paused behind a tab that is gone."""
         HeapQuieter.settle()
 
-    def set_services(self, services) -> None:
+    def set_wiring(self, wiring: InstancesWiring | None) -> None:
         """New services: forget the old account's rows and schedules."""
         self.instances, self._schedules, self._schedules_read = {}, None, 0.0
         self._known, self._listing = set(), None
         self._generation += 1
-        super().set_services(services)
+        super().set_wiring(wiring)
 
     # -- loading --------------------------------------------------------------------------
 
     def reload(self) -> None:
         """Read the instances again (`r`, the poll, and after a plan)."""
-        if self.services is None:
+        if self.wiring is None:
             self.set_status("Instances appear here once primetui is configured.")
             return
         if not self.instances:
@@ -198,21 +197,23 @@ class InstancesTab(TableTab):
                    (("success", "green"), ("error", "red"), ("warning", "yellow"))}
         stale = time.monotonic() - self._schedules_read > SCHEDULES_EVERY or self._schedules is None
         HeapQuieter.pause()
-        self.load_instances(colours, None if stale else self._schedules, self._schedules_read,
-                            self._listing)
+        self.run_in_thread(self.read_instances, colours, None if stale else self._schedules,
+                           self._schedules_read, self._listing, done=self._handed_over,
+                           failed=self._failed, after=HeapQuieter.settle, group="instances",
+                           quiet_repeats=True)
 
-    @work(thread=True, exclusive=True, group="instances", exit_on_error=False, name="instances")
-    def load_instances(self, colours: dict[str, str],
+    def read_instances(self, colours: dict[str, str],
                        schedules: tuple[tuple[Schedule, ...], dict[str, float | None]] | None,
                        schedules_read: float, before: Listing | None) -> Handoff[Listing]:
         """The rows and their cells (AWS calls and formatting, off the event loop)."""
-        assert self.services is not None
-        instances = self.services.instances.list()
+        assert self.wiring is not None
+        instances = self.wiring.instances().list()
         note = ""
         if schedules is None:
             try:
-                found = tuple(self.services.schedules.list(role_checks=False))
-                schedules = (found, self.services.schedules.running_hours(found))
+                service = self.wiring.schedules()
+                found = tuple(service.list(role_checks=False))
+                schedules = (found, service.running_hours(found))
                 schedules_read = time.monotonic()
             except PrimeError as err:
                 note = f"Schedules could not be read: {err}"
@@ -221,21 +222,11 @@ class InstancesTab(TableTab):
         rows, cells = rows_and_cells(instances, colours, before)
         return Handoff(Listing(rows, cells, schedules, schedules_read, note, colours))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Show what the worker read; a failure is one notification and the rows stay."""
-        worker = event.worker
-        if worker.group != "instances" or worker.node is not self:
-            return
-        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
-            HeapQuieter.settle()
-        if event.state is WorkerState.SUCCESS:
-            # shown on a later turn of the event loop than the collection `settle` made
-            self.call_later(self._loaded, worker.result.take())  # type: ignore[union-attr]
-        elif event.state is WorkerState.ERROR:
-            self._failed(worker.error)
+    def _handed_over(self, handoff: Handoff[Listing]) -> None:
+        # shown on a later turn of the event loop than the collection `settle` made
+        self.call_later(self._loaded, handoff.take())
 
     def _loaded(self, listing: Listing) -> None:
-        self._last_error = None
         self._listing = listing
         self.instances = {i.id: i for i in listing.instances}
         self._schedules, self._schedules_read = listing.schedules, listing.schedules_read
@@ -246,10 +237,7 @@ class InstancesTab(TableTab):
         self.poll_after(FAST_POLL if moving or time.monotonic() < self._fast_until else SLOW_POLL)
 
     def _failed(self, error: BaseException | None) -> None:
-        sentence = str(error) if isinstance(error, PrimeError) else None
-        if sentence is None or sentence != self._last_error:
-            self.post_message(WorkFailed(error, "instances"))
-        self._last_error = sentence
+        """A failed reading: the rows stay, the status line says so (the app says why, once)."""
         if self.instances:
             self.set_status("The last reading failed; the rows show the reading before it. "
                             "r reads again.", "error")
@@ -295,12 +283,6 @@ class InstancesTab(TableTab):
         key = self.table.selected_key
         return self.instances.get(key) if key is not None else None
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Start and stop are hidden while read-only."""
-        if action in self.MUTATING_ACTIONS and self.read_only:
-            return False
-        return super().check_action(action, parameters)
-
     def action_start(self) -> None:
         """`s`: start the selected instance, as a plan."""
         self._switch("start")
@@ -310,15 +292,11 @@ class InstancesTab(TableTab):
         self._switch("stop")
 
     def _switch(self, action: str) -> None:
-        if self.read_only:
-            self.notify("Read-only mode is on: instances cannot be started or stopped.",
-                        severity="warning")
-            return
         instance = self.selected
-        if instance is None or self.services is None:
+        if instance is None or self.wiring is None:
             self.notify("Select an instance first.", severity="warning")
             return
-        service = self.services.instances
+        service = self.wiring.instances()
         already = service.already(instance, action)
         if already:
             self.notify(already, title=self.TITLE)
@@ -331,11 +309,11 @@ class InstancesTab(TableTab):
     def action_details(self) -> None:
         """`enter`: the selected instance's details."""
         instance = self.selected
-        if instance is None or self.services is None:
+        if instance is None or self.wiring is None:
             return
         from primetui.ui.tabs.instances.details import InstanceDetailsScreen
 
-        self.app.push_screen(InstanceDetailsScreen(instance, self.services))
+        self.app.push_screen(InstanceDetailsScreen(instance, self.wiring.instances))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a row (the table has the keyboard) opens its details."""

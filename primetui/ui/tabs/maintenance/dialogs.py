@@ -2,7 +2,8 @@
 
 `MaintenanceFormDialog` asks what the page says (message, expected return, contact) and for
 the checklist (calendar checked, users told); it dismisses with a `MaintenanceForm`, or
-None when cancelled. `PagePreviewDialog` shows the page's text as a visitor would read it.
+None when cancelled. `PagePreviewScreen` (a details screen) shows the page's text as a
+visitor would read it.
 `TeardownDialog` asks what happens to the maintenance host after traffic is back on prod.
 """
 
@@ -20,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from primetui.maintenance.page import PageOptions, page_text, parse_return_time, render_index
+from primetui.ui.screens.details import DetailsScreen
 
 DIALOG_CSS = """
     {name} {{
@@ -60,37 +62,53 @@ class MaintenanceForm:
     checklist_confirmed: bool
 
 
-class PagePreviewDialog(ModalScreen[None]):
+class PagePreviewScreen(DetailsScreen[None]):
     """The page's text as a visitor reads it, and where the file is."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="PagePreviewDialog") + """
-    PagePreviewDialog VerticalScroll {
+    DEFAULT_CSS = """
+    PagePreviewScreen > #page-preview-box {
+        width: 84;
+        max-width: 95%;
+        height: auto;
+        max-height: 95%;
+        padding: 1 2;
+    }
+    PagePreviewScreen .dialog-title {
+        text-style: bold;
+        margin-bottom: 1;
+    }
+    PagePreviewScreen VerticalScroll {
         height: auto;
         max-height: 20;
         border: round $primary-darken-2;
         padding: 0 1;
     }
+    PagePreviewScreen .dialog-buttons {
+        height: auto;
+        margin-top: 1;
+        align-horizontal: right;
+    }
     """
-    BINDINGS = [Binding("escape,enter,q", "close", "Close")]
+    BINDINGS = [Binding("enter", "close", "Close", show=False)]
+    BOX_ID = "page-preview-box"
 
     def __init__(self, text: str, where: str) -> None:
         super().__init__()
         self.text = text
         self.where = where
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static("Maintenance page preview", classes="dialog-title")
-            with VerticalScroll():
-                yield Static(self.text, id="page-preview-text", markup=False)
-            yield Static(self.where, id="page-preview-where", markup=False)
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Close", id="preview-close")
+    def compose_details(self) -> ComposeResult:
+        """The title, the page's text (scrolling), where it is, and a Close button."""
+        yield Static("Maintenance page preview", classes="dialog-title")
+        with VerticalScroll():
+            yield Static(self.text, id="page-preview-text", markup=False)
+        yield Static(self.where, id="page-preview-where", markup=False)
+        with Horizontal(classes="dialog-buttons"):
+            yield Button("Close", id="preview-close")
 
     @on(Button.Pressed, "#preview-close")
-    def action_close(self) -> None:
-        """Close the preview."""
-        self.dismiss(None)
+    def _close_pressed(self) -> None:
+        self.action_close()
 
 
 class ChecklistBox(Checkbox):
@@ -162,7 +180,7 @@ class MaintenanceFormDialog(ModalScreen[MaintenanceForm | None]):
         page = self._collect()
         if page is not None:
             text = page_text(render_index(page, self.domain))
-            self.app.push_screen(PagePreviewDialog(text, "Not written yet: the wizard writes "
+            self.app.push_screen(PagePreviewScreen(text, "Not written yet: the wizard writes "
                                                          "it in its second step."))
 
     @on(Button.Pressed, "#form-go")

@@ -14,17 +14,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import work
 from textual.binding import Binding
-from textual.worker import Worker, WorkerState
 
-from primetui.ui.messages import OpenPlan, WorkFailed
+from primetui.ui.messages import OpenPlan
 from primetui.ui.tabs.table_tab import TableTab
+from primetui.ui.tabs.wiring import MaintenanceWiring
 
 if TYPE_CHECKING:
-    from primetui.maintenance.service import MaintenanceStatus
-
-_MUTATING = {"maintenance_on", "maintenance_off"}
+    from primetui.maintenance.service import MaintenanceService, MaintenanceStatus, PagePreview
+    from primetui.plans.plan import Plan
 
 
 def status_sentence(status: MaintenanceStatus, when: Callable[[float], str]) -> str:
@@ -50,7 +48,7 @@ def local_time(epoch: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))
 
 
-class MaintenanceTab(TableTab):
+class MaintenanceTab(TableTab[MaintenanceWiring]):
     """Stand up the maintenance host, move traffic to it and back, tear it down."""
 
     TAB_ID = "maintenance"
@@ -69,6 +67,8 @@ class MaintenanceTab(TableTab):
         TableTab.FILTER_BINDING,
         TableTab.CLEAR_FILTER_BINDING,
     ]
+    MUTATING = frozenset({"maintenance_on", "maintenance_off"})
+    READ_ONLY = "Read-only mode is on, so maintenance cannot be switched on or off from here."
 
     clock: Callable[[float], str] = staticmethod(local_time)
     """How times are shown (a test may fix it)."""
@@ -76,53 +76,25 @@ class MaintenanceTab(TableTab):
     def on_mount(self) -> None:
         """Show the saved progress at once: a small local file, read before the first frame
         so the steps appear with the tab (`r` and later reloads read it in a worker)."""
-        if self.services is None:
+        if self.wiring is None:
             self.reload()
             return
         try:
-            self.show_status(self.services.maintenance.status())
+            self.show_status(self.wiring.maintenance().status())
         except Exception:  # noqa: BLE001 - the worker reports it as one sentence
             self.reload()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide on and off while read-only."""
-        if action in _MUTATING and self.read_only:
-            return False
-        return super().check_action(action, parameters)
-
     def reload(self) -> None:
         """Read the wizard's saved progress again."""
-        if self.services is None:
+        if self.wiring is None:
             self.set_status("The maintenance wizard appears here once primetui is configured.")
             return
-        self.load_status()
+        self.run_in_thread(self.read_status, done=self.show_status, group="maintenance")
 
-    @work(thread=True, exclusive=True, group="maintenance", exit_on_error=False,
-          name="maintenance-status")
-    def load_status(self) -> MaintenanceStatus:
+    def read_status(self) -> MaintenanceStatus:
         """The saved progress (a small local file, no network)."""
-        assert self.services is not None
-        return self.services.maintenance.status()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Show the progress; open a plan built by a worker; failures go up."""
-        worker = event.worker
-        if worker.node is not self or not str(worker.group).startswith("maintenance"):
-            return
-        if event.state is WorkerState.SUCCESS and worker.group == "maintenance":
-            self.show_status(worker.result)  # type: ignore[arg-type]
-        elif event.state is WorkerState.SUCCESS and worker.group == "maintenance-plan":
-            self.post_message(OpenPlan(worker.result))  # type: ignore[arg-type]
-        elif event.state is WorkerState.SUCCESS and worker.group == "maintenance-preview":
-            from primetui.ui.tabs.maintenance.dialogs import PagePreviewDialog
-
-            preview: Any = worker.result
-            where = (f"Uploaded as written in {preview.path} (edit it to change the page)."
-                     if preview.path else "Not written yet: the wizard writes it in its "
-                                          "second step, from the form's answers.")
-            self.app.push_screen(PagePreviewDialog(preview.text, where))
-        elif event.state is WorkerState.ERROR:
-            self.post_message(WorkFailed(worker.error, str(worker.group)))
+        assert self.wiring is not None
+        return self.wiring.maintenance().status()
 
     def show_status(self, status: MaintenanceStatus) -> None:
         """The status line and one row per step."""
@@ -144,32 +116,40 @@ class MaintenanceTab(TableTab):
 
     # -- keys -----------------------------------------------------------------------------
 
-    def _service(self) -> Any | None:
-        if self.services is None:
+    def _service(self) -> MaintenanceService | None:
+        if self.wiring is None:
             self.notify("Configure primetui first.", severity="warning", title=self.TITLE)
             return None
-        if not self.services.settings.maintenance.domain:
+        if not self.wiring.settings.maintenance.domain:
             self.notify("Set maintenance.domain in the config first.", severity="warning",
                         title=self.TITLE)
             return None
-        return self.services.maintenance
+        return self.wiring.maintenance()
 
     def action_preview_page(self) -> None:
         """`p`: the page as it would be uploaded."""
         if self._service() is not None:
-            self.load_preview()
+            self.run_in_thread(self.read_preview, done=self.show_preview,
+                               group="maintenance-preview")
 
-    @work(thread=True, exclusive=True, group="maintenance-preview", exit_on_error=False,
-          name="maintenance-preview")
-    def load_preview(self) -> Any:
+    def read_preview(self) -> PagePreview:
         """The page preview (reads the local file, if written)."""
-        assert self.services is not None
-        return self.services.maintenance.preview()
+        assert self.wiring is not None
+        return self.wiring.maintenance().preview()
+
+    def show_preview(self, preview: PagePreview) -> None:
+        """The page as a visitor reads it, and where its file is."""
+        from primetui.ui.tabs.maintenance.dialogs import PagePreviewScreen
+
+        where = (f"Uploaded as written in {preview.path} (edit it to change the page)."
+                 if preview.path else "Not written yet: the wizard writes it in its "
+                                      "second step, from the form's answers.")
+        self.app.push_screen(PagePreviewScreen(preview.text, where))
 
     def action_maintenance_on(self) -> None:
         """`o`: the form (page's words, checklist), then the `on` plan."""
         service = self._service()
-        if service is None or self.read_only:
+        if service is None or self.wiring is None:
             return
         from primetui.maintenance.service import CHECKLIST
         from primetui.ui.tabs.maintenance.dialogs import MaintenanceFormDialog
@@ -179,12 +159,12 @@ class MaintenanceTab(TableTab):
                 self.build_plan("on", form)
 
         self.app.push_screen(MaintenanceFormDialog(service.page_options(),
-                                                   self.services.settings.maintenance.domain,  # type: ignore[union-attr]
+                                                   self.wiring.settings.maintenance.domain,
                                                    CHECKLIST), chosen)
 
     def action_maintenance_off(self) -> None:
         """`f`: keep, stop or terminate the host afterwards, then the `off` plan."""
-        if self._service() is None or self.read_only:
+        if self._service() is None or self.wiring is None:
             return
         from primetui.ui.tabs.maintenance.dialogs import TeardownDialog
 
@@ -192,16 +172,23 @@ class MaintenanceTab(TableTab):
             if teardown is not None:
                 self.build_plan("off", teardown)
 
-        self.app.push_screen(TeardownDialog(self.services.settings.maintenance.domain), chosen)  # type: ignore[union-attr]
+        self.app.push_screen(TeardownDialog(self.wiring.settings.maintenance.domain), chosen)
 
-    @work(thread=True, exclusive=True, group="maintenance-plan", exit_on_error=False,
-          name="maintenance-plan")
-    def build_plan(self, which: str, choice: Any) -> Any:
+    def build_plan(self, which: str, choice: Any) -> None:
+        """Build the on or off plan in a thread worker, then open it."""
+        self.run_in_thread(self.make_plan, which, choice, done=self.open_plan,
+                           group="maintenance-plan")
+
+    def open_plan(self, plan: Plan) -> None:
+        """Show a plan on the plan screen."""
+        self.post_message(OpenPlan(plan))
+
+    def make_plan(self, which: str, choice: Any) -> Plan:
         """The on or off plan (reads the saved progress)."""
         from primetui.maintenance.service import OffOptions, OnOptions
 
-        assert self.services is not None
-        service = self.services.maintenance
+        assert self.wiring is not None
+        service = self.wiring.maintenance()
         if which == "on":
             return service.plan_on(OnOptions(page=choice.page,
                                              checklist_confirmed=choice.checklist_confirmed))

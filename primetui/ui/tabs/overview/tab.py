@@ -1,7 +1,7 @@
 """The Overview tab: what needs attention across the lab, most urgent first, and every area.
 
 It is built for the first frame, so it imports nothing heavy and starts its thread worker
-only after it is mounted; the findings come from `services.findings.collect()` (every
+only after it is mounted; the findings come from the findings service's `collect()` (every
 area at once, each within a timeout, never prompting) and are read again every two
 minutes (not while a dialog is open) and on `r` or `c`. `enter` on a finding shows the
 tab that fixes it; its line says which key does it there, read from that tab's own
@@ -11,18 +11,18 @@ bindings (a finding names its action by id, never by key).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.timer import Timer
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import get_current_worker
 
-from primetui.ui.messages import OpenPlan, ShowSubject, WorkFailed
+from primetui.ui.messages import OpenPlan, ShowSubject
 from primetui.ui.tabs import TABS
 from primetui.ui.tabs.base import TabBody
+from primetui.ui.tabs.wiring import OverviewWiring
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -58,7 +58,14 @@ SHORT = 30
 """Below this many lines (an 80×24 terminal) the Overview packs its parts tighter."""
 
 
-class OverviewTab(TabBody):
+def clock(when: float) -> str:
+    """A moment today as the lab's clock shows it: `14:05:09`."""
+    import time
+
+    return time.strftime("%H:%M:%S", time.localtime(when))
+
+
+class OverviewTab(TabBody[OverviewWiring]):
     """The findings (one line each, coloured by severity) above each area's status."""
 
     TAB_ID = "overview"
@@ -119,11 +126,10 @@ class OverviewTab(TabBody):
         Binding("p", "practice", "Practice plan",
                 tooltip="Run the practice plan (harmless: a notice in a scratch folder)"),
     ]
-    MUTATING_ACTIONS: ClassVar[frozenset[str]] = frozenset({"practice", "trust_host_key"})
-    """Actions that change something: hidden in read-only mode."""
+    MUTATING = frozenset({"practice", "trust_host_key"})
 
-    def __init__(self, services) -> None:
-        super().__init__(services)
+    def __init__(self, wiring: OverviewWiring | None) -> None:
+        super().__init__(wiring)
         self.report: FindingsReport | None = None
         self._room = 1000
         """How many cells a finding's title may take in the table now."""
@@ -135,7 +141,7 @@ class OverviewTab(TabBody):
 
     def compose(self) -> ComposeResult:
         """The headline and a hint; the tables come with the first findings (`_add_tables`)."""
-        if self.services is None:
+        if self.wiring is None:
             yield from super().compose()
             return
         yield Static("Checking every area…", id="overview-headline",
@@ -177,33 +183,23 @@ class OverviewTab(TabBody):
         found = self.query("#overview-findings")
         (found.first() if found else self).focus()
 
-    def set_services(self, services) -> None:
+    def set_wiring(self, wiring: OverviewWiring | None) -> None:
         """New settings and services: rebuild, then check again."""
         self.report = None
-        super().set_services(services)
+        super().set_wiring(wiring)
         self.call_after_refresh(self.reload)
 
     # -- keys -----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Practice and trusting a key need services and are off in read-only mode."""
-        if action in self.MUTATING_ACTIONS:
-            if self.services is None or self.read_only:
-                return False
-            if action == "trust_host_key":
-                return (self.selected is not None
-                        and self.selected.action == "overview.trust_host_key")
-            return True
-        if action in ("check_now", "go_to_fix"):
-            return self.services is not None
+        """Every key needs services; trusting a key needs a finding about one."""
+        if self.wiring is None and action in ("check_now", "go_to_fix", "practice",
+                                              "trust_host_key"):
+            return False
+        if action == "trust_host_key" and not self.read_only:
+            return (self.selected is not None
+                    and self.selected.action == "overview.trust_host_key")
         return super().check_action(action, parameters)
-
-    def key_lines(self) -> list[tuple[str, str]]:
-        """The keys, saying which are off in read-only mode."""
-        lines = super().key_lines()
-        if self.read_only:
-            lines = [(k, w + " (off: read-only)" if k in ("p", "k") else w) for k, w in lines]
-        return lines
 
     @property
     def selected(self) -> Finding | None:
@@ -242,73 +238,70 @@ class OverviewTab(TabBody):
 
     def action_practice(self) -> None:
         """Ask the app to show the practice plan."""
-        if self.services is None:
+        if self.wiring is None:
             return
         from primetui.plans.practice import practice_plan
 
-        self.post_message(OpenPlan(practice_plan(self.services.settings)))
+        self.post_message(OpenPlan(practice_plan(self.wiring.settings)))
 
     def action_trust_host_key(self) -> None:
         """`k`: connect to the selected finding's server; the host-key dialog decides."""
         finding = self.selected
-        if finding is None or self.services is None or not finding.subject:
+        if finding is None or self.wiring is None or not finding.subject:
             return
         self.notify(f"Connecting to {finding.subject}…", title=self.TITLE)
-        self.connect_server(finding.subject)
+        self.run_in_thread(self.connect_server, finding.subject, done=self._connected,
+                           group="overview-trust")
 
-    @work(thread=True, exclusive=True, group="overview-trust", exit_on_error=False,
-          name="overview-trust")
     def connect_server(self, name: str) -> str:
         """Connect once with the app's prompter (which shows the host key and asks)."""
-        assert self.services is not None
-        runner = self.services.runner(name)
+        assert self.wiring is not None
+        runner = self.wiring.runner(name)
         try:
             runner.run("true", timeout=30)
         finally:
             runner.close()
         return name
 
+    def _connected(self, name: str) -> None:
+        self.notify(f"{name} answered with a trusted host key.", title=self.TITLE)
+        self.reload()
+
     # -- data -----------------------------------------------------------------------------
 
     def reload(self) -> None:
         """Check every area again (in a thread: it waits on AWS, servers and gpg)."""
-        if self.services is None or not self.is_attached:
+        if self.wiring is None or not self.is_attached:
             return
+        headline = self.query_one("#overview-headline", Static)
         if self.report is None:
-            self.query_one("#overview-headline", Static).update("Checking every area…")
-        self.collect()
+            headline.update("Checking every area…")
+        else:  # the findings stay on screen while the new check runs, and say so
+            headline.update(f"Checking every area again… (last checked at "
+                            f"{clock(self.report.checked_at)})")
+        self.run_in_thread(self.collect, done=self._collected, group="overview")
 
     def _tick(self) -> None:
         """The two-minute refresh; it waits while a dialog or plan is on top."""
-        if self.services is not None and self.app.screen is self.screen:
+        if self.wiring is not None and self.app.screen is self.screen:
             self.reload()
 
-    @work(thread=True, exclusive=True, group="overview", exit_on_error=False, name="overview")
     def collect(self) -> tuple[FindingsReport, dict[str, str]]:
         """Every area's findings (each area within its timeout; never prompts), and the
         key of each action they name, from the fixing tabs' bindings."""
         from primetui.ui.tabs.overview.fix_keys import fix_keys
 
-        assert self.services is not None
+        assert self.wiring is not None
         worker = get_current_worker()
-        report = self.services.findings.collect(is_cancelled=lambda: worker.is_cancelled)
+        report = self.wiring.findings().collect(is_cancelled=lambda: worker.is_cancelled)
         return report, fix_keys({f.action for f in report.findings}, type(self.app))
 
-    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Show the findings when they arrive; failures go up to the app as one sentence."""
-        worker = event.worker
-        if worker.node is not self or worker.group not in ("overview", "overview-trust"):
-            return
-        if event.state is WorkerState.SUCCESS and worker.group == "overview":
-            if self.services is not None and self.query("#overview-headline"):
-                await self._add_tables()
-            report, self._keys = worker.result  # type: ignore[misc]
-            self.show_report(report)
-        elif event.state is WorkerState.SUCCESS:
-            self.notify(f"{worker.result} answered with a trusted host key.", title=self.TITLE)
-            self.reload()
-        elif event.state is WorkerState.ERROR:
-            self.post_message(WorkFailed(worker.error, worker.group))
+    async def _collected(self, found: tuple[FindingsReport, dict[str, str]]) -> None:
+        """The findings arrived: the tables (the first time), then the report."""
+        if self.wiring is not None and self.query("#overview-headline"):
+            await self._add_tables()
+        report, self._keys = found
+        self.show_report(report)
 
     def show_report(self, report: FindingsReport | None) -> None:
         """Draw the headline, the findings and the areas."""
@@ -316,9 +309,9 @@ class OverviewTab(TabBody):
             return
         self.report = report
         every = ("" if self.has_class("-short") else
-                 f" Checked again every {int(REFRESH_SECONDS // 60)} minutes;")
+                 f" again every {int(REFRESH_SECONDS // 60)} minutes")
         self.query_one("#overview-headline", Static).update(
-            f"{report.headline()}{every} c checks now.")
+            f"{report.headline()} Checked at {clock(report.checked_at)}{every}; c checks now.")
         rows: dict[str, tuple] = {}
         self._findings = {}
         fixes = [where(finding, self._keys) for finding in report.findings]

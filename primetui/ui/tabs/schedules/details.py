@@ -8,24 +8,20 @@ thread worker, so the check reflects a fix just made in IAM.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
-from textual.worker import Worker, WorkerState
+from textual.containers import VerticalScroll
+from textual.widgets import Static
 
 from primetui.errors import PrimeError
 from primetui.instances.model import Schedule
-from primetui.ui.messages import WorkFailed
+from primetui.ui.screens.details import DetailsScreen
 
 if TYPE_CHECKING:
-    from primetui.registry import Services
+    from primetui.schedules.service import SchedulesService
 
 RUN_FORMAT = "%a %Y-%m-%d %H:%M %Z"
 
@@ -85,73 +81,49 @@ def schedule_text(schedule: Schedule, names: Mapping[str, str]) -> Text:
     return text
 
 
-class ScheduleDetailsScreen(ModalScreen[None]):
+class ScheduleDetailsScreen(DetailsScreen[None]):
     """One schedule's details over the tab; escape closes it."""
 
-    DEFAULT_CSS = """
-    ScheduleDetailsScreen {
-        align: center middle;
-    }
-    ScheduleDetailsScreen > #schedule-details-box {
-        width: 90%;
-        height: 85%;
-        padding: 0 1;
-        border: thick $primary;
-        background: $surface;
-    }
-    ScheduleDetailsScreen #schedule-details-status {
-        color: $text-muted;
-        height: auto;
-    }
-    """
+    BOX_ID = "schedule-details-box"
 
-    BINDINGS = [Binding("escape", "close", "Close"), Binding("q", "close", "Close", show=False)]
-
-    def __init__(self, schedule: Schedule, services: Services,
+    def __init__(self, schedule: Schedule, schedules: Callable[[], SchedulesService],
                  names: Mapping[str, str] | None = None) -> None:
         super().__init__()
         self.schedule = schedule
-        self.services = services
+        self.schedules = schedules
         self.names = dict(names or {})
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="schedule-details-box") as box:
-            box.border_title = f"Schedule {self.schedule.key}"
-            yield Static("Reading the schedule and its role again…", id="schedule-details-status",
+    def box_title(self) -> str:
+        """The schedule's group/name."""
+        return f"Schedule {self.schedule.key}"
+
+    def compose_details(self) -> ComposeResult:
+        """A status line while reading again, then every section of the last reading."""
+        yield Static("Reading the schedule and its role again…", id="schedule-details-status",
+                     classes="details-status", markup=False)
+        with VerticalScroll(id="schedule-details-scroll"):
+            yield Static(schedule_text(self.schedule, self.names), id="schedule-details-body",
                          markup=False)
-            with VerticalScroll(id="schedule-details-scroll"):
-                yield Static(schedule_text(self.schedule, self.names), id="schedule-details-body",
-                             markup=False)
-        yield Footer()
 
     def on_mount(self) -> None:
         """Read the schedule and check its role again, off the event loop."""
-        self.load_schedule()
+        self.run_in_thread(self.read_schedule, done=self.show_schedule, failed=self._failed,
+                           group="schedule-details")
 
-    @work(thread=True, exclusive=True, group="schedule-details", exit_on_error=False)
-    def load_schedule(self) -> Schedule:
+    def read_schedule(self) -> Schedule:
         """The schedule, fresh, with its role checked now."""
-        service = self.services.schedules
+        service = self.schedules()
         fresh = service.get(self.schedule.name, self.schedule.group)
         return fresh.with_role_check(service.role_check(fresh))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Show the fresh reading, or the one sentence that says why it failed."""
-        worker = event.worker
-        if worker.group != "schedule-details" or worker.node is not self:
-            return
-        status = self.query_one("#schedule-details-status", Static)
-        if event.state is WorkerState.SUCCESS:
-            self.schedule = worker.result  # type: ignore[assignment]
-            status.display = False
-            self.query_one("#schedule-details-body", Static).update(
-                schedule_text(self.schedule, self.names))
-        elif event.state is WorkerState.ERROR:
-            error = worker.error
-            status.update(str(error) if isinstance(error, PrimeError) else
-                          "The schedule could not be read again; this is the last reading.")
-            self.post_message(WorkFailed(error, "schedule-details"))
+    def show_schedule(self, schedule: Schedule) -> None:
+        """The fresh reading, in place of the tab's."""
+        self.schedule = schedule
+        self.query_one("#schedule-details-status", Static).display = False
+        self.query_one("#schedule-details-body", Static).update(
+            schedule_text(self.schedule, self.names))
 
-    def action_close(self) -> None:
-        """Back to the table."""
-        self.dismiss(None)
+    def _failed(self, error: BaseException | None) -> None:
+        self.query_one("#schedule-details-status", Static).update(
+            str(error) if isinstance(error, PrimeError) else
+            "The schedule could not be read again; this is the last reading.")

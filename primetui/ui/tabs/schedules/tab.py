@@ -10,18 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
 from textual.binding import Binding
 from textual.widgets import DataTable
-from textual.worker import Worker, WorkerState
 
 from primetui.errors import PrimeError
 from primetui.instances.model import UNIVERSAL_PREFIX, Instance, PairRequest, Schedule
-from primetui.ui.messages import OpenPlan, WorkFailed
+from primetui.ui.messages import OpenPlan
 from primetui.ui.tabs.table_tab import TableTab
+from primetui.ui.tabs.wiring import SchedulesWiring
+
+if TYPE_CHECKING:
+    from primetui.plans.plan import Plan
 
 POLL = 60.0
 """Seconds between readings (next runs move on, others may change schedules)."""
@@ -83,7 +85,7 @@ def schedule_cells(schedule: Schedule, names: Mapping[str, str],
             Text(acted_on(schedule, names)), Text(short_target(schedule)))
 
 
-class SchedulesTab(TableTab):
+class SchedulesTab(TableTab[SchedulesWiring]):
     """The schedules that stop and start instances, with their next runs in local time."""
 
     TAB_ID = "schedules"
@@ -94,7 +96,8 @@ class SchedulesTab(TableTab):
                ("local", "Next run (local)"), ("next", "Next run (zone)"),
                ("expression", "Expression"), ("timezone", "Time zone"), ("instances", "Acts on"),
                ("target", "Target"))
-    MUTATING_ACTIONS: ClassVar[frozenset[str]] = frozenset({"enable", "disable", "new_pair"})
+    MUTATING = frozenset({"enable", "disable", "new_pair"})
+    READ_ONLY = "Read-only mode is on: schedules cannot be changed."
     BINDINGS = [
         Binding("enter", "details", "Details",
                 tooltip="Next 5 runs, the full target and the role check with its fix"),
@@ -106,26 +109,25 @@ class SchedulesTab(TableTab):
         TableTab.CLEAR_FILTER_BINDING,
     ]
 
-    def __init__(self, services) -> None:
-        super().__init__(services)
+    def __init__(self, wiring: SchedulesWiring | None) -> None:
+        super().__init__(wiring)
         self.schedules: dict[str, Schedule] = {}
         self.instances: tuple[Instance, ...] = ()
-        self._last_error: str | None = None
 
     def on_mount(self) -> None:
         """Read the schedules as soon as the tab is first shown."""
         self.reload()
 
-    def set_services(self, services) -> None:
+    def set_wiring(self, wiring: SchedulesWiring | None) -> None:
         """New services: forget the old account's schedules."""
         self.schedules, self.instances = {}, ()
-        super().set_services(services)
+        super().set_wiring(wiring)
 
     # -- loading --------------------------------------------------------------------------
 
     def reload(self) -> None:
         """Read the schedules again (`r`, the poll, and after a plan)."""
-        if self.services is None:
+        if self.wiring is None:
             self.set_status("Schedules appear here once primetui is configured.")
             return
         if not self.schedules:
@@ -133,44 +135,32 @@ class SchedulesTab(TableTab):
         theme = self.app.current_theme
         colours = {name: getattr(theme, name, None) or fallback for name, fallback in
                    (("success", "green"), ("error", "red"), ("warning", "yellow"))}
-        self.load_schedules(colours)
+        self.run_in_thread(self.read_schedules, colours, done=self._loaded,
+                           failed=self._failed, group="schedules", quiet_repeats=True)
 
-    @work(thread=True, exclusive=True, group="schedules", exit_on_error=False, name="schedules")
-    def load_schedules(self, colours: dict[str, str]) -> ScheduleListing:
+    def read_schedules(self, colours: dict[str, str]) -> ScheduleListing:
         """Schedules with next runs and role checks, and the instances' names (off the loop)."""
-        assert self.services is not None
-        schedules = tuple(self.services.schedules.list(role_checks=True))
+        assert self.wiring is not None
+        schedules = tuple(self.wiring.schedules().list(role_checks=True))
         note = ""
         instances: tuple[Instance, ...] = ()
         try:
-            instances = tuple(self.services.instances.list())
+            instances = tuple(self.wiring.instances().list())
         except PrimeError as err:
             note = f"Instances could not be read, so they are shown by id: {err}"
         names = {i.id: i.name for i in instances}
         cells = {s.key: schedule_cells(s, names, colours) for s in schedules}
         return ScheduleListing(schedules, cells, instances, note)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Show what the worker read; a failure is one notification and the rows stay."""
-        worker = event.worker
-        if worker.group != "schedules" or worker.node is not self:
-            return
-        if event.state is WorkerState.SUCCESS:
-            self._loaded(worker.result)  # type: ignore[arg-type]
-        elif event.state is WorkerState.ERROR:
-            error = worker.error
-            sentence = str(error) if isinstance(error, PrimeError) else None
-            if sentence is None or sentence != self._last_error:
-                self.post_message(WorkFailed(error, "schedules"))
-            self._last_error = sentence
-            self.set_status("The schedules could not be read; r tries again."
-                            if not self.schedules else
-                            "The last reading failed; the rows show the reading before it.",
-                            "error")
-            self.poll_after(POLL)
+    def _failed(self, error: BaseException | None) -> None:
+        """A failed reading: the rows stay, the status line says so (the app says why, once)."""
+        self.set_status("The schedules could not be read; r tries again."
+                        if not self.schedules else
+                        "The last reading failed; the rows show the reading before it.",
+                        "error")
+        self.poll_after(POLL)
 
     def _loaded(self, listing: ScheduleListing) -> None:
-        self._last_error = None
         self.schedules = {s.key: s for s in listing.schedules}
         self.instances = listing.instances
         self.table.show(listing.cells)
@@ -199,17 +189,6 @@ class SchedulesTab(TableTab):
         key = self.table.selected_key
         return self.schedules.get(key) if key is not None else None
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Enable, disable and new pair are hidden while read-only."""
-        if action in self.MUTATING_ACTIONS and self.read_only:
-            return False
-        return super().check_action(action, parameters)
-
-    def _refuse_read_only(self) -> bool:
-        if self.read_only:
-            self.notify("Read-only mode is on: schedules cannot be changed.", severity="warning")
-        return self.read_only
-
     def action_enable(self) -> None:
         """`e`: enable the selected schedule, as a plan."""
         self._set_state(True)
@@ -219,25 +198,23 @@ class SchedulesTab(TableTab):
         self._set_state(False)
 
     def _set_state(self, enabled: bool) -> None:
-        if self._refuse_read_only():
-            return
         schedule = self.selected
-        if schedule is None or self.services is None:
+        if schedule is None or self.wiring is None:
             self.notify("Select a schedule first.", severity="warning")
             return
         if schedule.enabled == enabled:
             self.notify(f"{schedule.key} is already {'enabled' if enabled else 'disabled'}; "
                         f"nothing to do.", title=self.TITLE)
             return
-        self._open(self.services.schedules.set_state_plan(schedule, enabled))
+        self._open(self.wiring.schedules().set_state_plan(schedule, enabled))
 
-    def _open(self, plan) -> None:
+    def _open(self, plan: Plan) -> None:
         self.post_message(OpenPlan(plan))
         self.poll_after(1.0)  # waits while the plan screen is on top, then reads at once
 
     def action_new_pair(self, request: PairRequest | None = None) -> None:
         """`n`: a start/stop pair for an instance — a form, then the plan."""
-        if self._refuse_read_only() or self.services is None:
+        if self.wiring is None:
             return
         if not self.instances:
             self.notify("No instances are known yet to schedule; r reads them again.",
@@ -253,10 +230,10 @@ class SchedulesTab(TableTab):
                              self._pair_asked)
 
     def _pair_asked(self, request: PairRequest | None) -> None:
-        if request is None or self.services is None:
+        if request is None or self.wiring is None:
             return
         try:
-            plan = self.services.schedules.create_pair_plan(request)
+            plan = self.wiring.schedules().create_pair_plan(request)
         except PrimeError as err:
             self.notify(str(err), severity="error", timeout=10)
             self.action_new_pair(request)  # the form again, as it was, to correct it
@@ -266,12 +243,12 @@ class SchedulesTab(TableTab):
     def action_details(self) -> None:
         """`enter`: next runs, full target and role check of the selected schedule."""
         schedule = self.selected
-        if schedule is None or self.services is None:
+        if schedule is None or self.wiring is None:
             return
         from primetui.ui.tabs.schedules.details import ScheduleDetailsScreen
 
         names = {i.id: i.name for i in self.instances}
-        self.app.push_screen(ScheduleDetailsScreen(schedule, self.services, names))
+        self.app.push_screen(ScheduleDetailsScreen(schedule, self.wiring.schedules, names))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a row (the table has the keyboard) opens its details."""
