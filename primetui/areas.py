@@ -121,6 +121,8 @@ class Action(NamedTuple):
 ACTIONS: tuple[Action, ...] = (
     Action("certificates.renew", "renew", "Renew the certificate",
            "primetui certs renew {subject}"),
+    Action("certificates.issue", "issue", "Issue a certificate",
+           "primetui certs issue {subject}"),
     Action("certificates.auto_renew", "install_auto_renewal", "Install automatic renewal",
            "primetui certs auto-renew"),
     Action("certificates.details", "show_details", "See the domain's details",

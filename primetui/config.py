@@ -105,8 +105,9 @@ class CertificateSettings:
     """The server (a key of [servers]) where certbot runs."""
     method: str = "webroot"
     """webroot | standalone (stop the containers holding port 80 around the renewal)."""
-    webroot: str = "/var/www/certbot"
-    """The webroot nginx serves /.well-known/acme-challenge/ from."""
+    webroot: str | None = None
+    """The webroot nginx serves /.well-known/acme-challenge/ from; unset, the server's
+    `paths.webroot` (its host profile's), the one the maintenance wizard reads too."""
     containers: list[str] = field(default_factory=list)
     """Containers to stop and start again around a standalone renewal."""
     warn_days: int = 21
@@ -129,6 +130,9 @@ class CertificateSettings:
     """Standalone renewal: gives port 80 back afterwards; default `docker start`."""
     find_command: str | None = None
     """Standalone renewal: shows what holds port 80; default `docker ps` and `ss -ltnp`."""
+    links: dict[str, str] = field(default_factory=dict)
+    """Per-domain symlink nginx's site reads the certificate through (its fullchain.pem and
+    privkey.pem); issuing a first certificate points it at certbot's new live directory."""
 
 
 @dataclass(frozen=True)
@@ -712,7 +716,7 @@ protected_tags = { Environment = "prod" }
 domains = []                   # e.g. ["prime.example.edu"]
 server = "prod"
 method = "webroot"             # or "standalone"
-webroot = "/var/www/certbot"
+# webroot = "/var/www/certbot"  # default: servers.NAME.paths.webroot (the host profile's)
 containers = []                # stopped and started around a standalone renewal
 # stop_command = "docker stop {containers}"    # how a standalone renewal frees port 80
 # start_command = "docker start {containers}"  # and gives it back, even after a failure

@@ -158,6 +158,13 @@ class RenewSummary:
     """One sentence saying why it failed (empty unless it did)."""
     problems: tuple[str, ...] = field(default=())
     """The CA's own problem lines (Domain/Type/Detail) for a failed challenge."""
+    reasons: dict[str, str] = field(default_factory=dict)
+    """Why each failed lineage failed, keyed by lineage name (one clause each)."""
+
+    @property
+    def partial(self) -> bool:
+        """certbot renewed some lineages and failed others (a real renewal, not a dry run)."""
+        return self.outcome is RenewOutcome.FAILED and bool(self.renewed)
 
 
 _NOISE = ("Saving debug log", "Ask for help or search", "- - -", "Hint:")
@@ -175,8 +182,10 @@ def parse_renew_output(text: str, exit_code: int, *, host: str = "the server") -
     dry_run = "simulated renewal" in text or "The dry run was successful" in text
     if exit_code != 0 or failed:
         reason = renew_failure_sentence(text, exit_code, host=host)
+        if dry_run:  # a dry run's "success" lines renewed nothing
+            renewed = []
         return RenewSummary(RenewOutcome.FAILED, tuple(renewed), tuple(not_due), tuple(failed),
-                            reason, problems)
+                            reason, problems, lineage_failures(text, failed, host=host))
     if dry_run and renewed:
         outcome = RenewOutcome.SIMULATED
     elif renewed and not dry_run:
@@ -186,17 +195,63 @@ def parse_renew_output(text: str, exit_code: int, *, host: str = "the server") -
     return RenewSummary(outcome, tuple(renewed), tuple(not_due))
 
 
+_FAILED_LINEAGE = re.compile(r"Failed to renew certificate (?P<name>\S+) with error: (?P<why>.*)$")
+
+
+def challenge_problems(text: str) -> dict[str, str]:
+    """The CA's Detail line for each domain whose challenge failed, keyed by domain."""
+    found: dict[str, str] = {}
+    domain = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("Domain:"):
+            domain = line.removeprefix("Domain:").strip()
+        elif line.startswith("Detail:") and domain:
+            found.setdefault(domain, line.removeprefix("Detail:").strip())
+            domain = None
+    return found
+
+
+def http01_sentence(domain: str, detail: str = "") -> str:
+    """Why an HTTP-01 challenge failed, naming the address the ACME server fetched."""
+    detail = f": {detail}" if detail else ""
+    return (f"the ACME server could not fetch the HTTP-01 challenge from "
+            f"http://{domain}/.well-known/acme-challenge/{detail}; check that nginx serves "
+            f"/.well-known/acme-challenge/ for {domain} from the webroot")
+
+
+def lineage_failures(text: str, failed: list[str] | tuple[str, ...], *,
+                     host: str = "the server") -> dict[str, str]:
+    """Why each failed lineage failed: its challenge problem, else certbot's own error."""
+    problems = challenge_problems(text)
+    errors = {m["name"]: m["why"].strip().rstrip(".") for ln in text.splitlines()
+              if (m := _FAILED_LINEAGE.search(ln.strip()))}
+    reasons: dict[str, str] = {}
+    for name in failed:
+        domain = name if name in problems else next(
+            (d for d in problems if name_matches(d, (name,)) or d.endswith("." + name)), None)
+        if domain is not None:
+            reasons[name] = http01_sentence(domain, problems[domain])
+        elif name in errors:
+            reasons[name] = f"certbot said: {errors[name]}"
+        else:
+            reasons[name] = renew_failure_sentence(text, 1, host=host)
+    return reasons
+
+
 def renew_failure_sentence(text: str, exit_code: int, *, host: str = "the server") -> str:
     """One sentence for a failed `certbot renew`, naming the cause when certbot said it."""
     if "Another instance of Certbot is already running" in text:
         return (f"certbot is already running on {host} (another run holds its lock); "
                 f"try again when it has finished")
     if "Certbot failed to authenticate" in text or "Some challenges have failed" in text:
-        details = [ln.strip().removeprefix("Detail:").strip() for ln in text.splitlines()
-                   if ln.strip().startswith("Detail:")]
-        detail = f": {details[0]}" if details else ""
-        return (f"The ACME server could not fetch the HTTP-01 challenge from {host}'s webroot"
-                f"{detail}; check that nginx serves /.well-known/acme-challenge/ from it")
+        problems = challenge_problems(text)
+        if problems:
+            domain, detail = next(iter(problems.items()))
+            sentence = http01_sentence(domain, detail)
+            return sentence[0].upper() + sentence[1:]
+        return ("The ACME server could not fetch the HTTP-01 challenge from the webroot; check "
+                "that nginx serves /.well-known/acme-challenge/ from it")
     if m := re.search(r"Could not bind TCP port (\d+)", text):
         return (f"certbot could not listen on port {m[1]} on {host}: something still holds it; "
                 f"stop it (see `ss -ltnp`) and try again")
@@ -279,15 +334,21 @@ def certbot_option(command: str, option: str) -> str | None:
     return m["value"] if m else None
 
 
-def renewal_cron_lines(text: str, config_dir: str | None) -> tuple[str, ...]:
-    """Cron lines that run `certbot renew` for this config dir (None: certbot's default)."""
+def renewal_cron_lines(text: str, config_dir: str | None,
+                       wrapper: str | None = None) -> tuple[str, ...]:
+    """Cron lines that run `certbot renew` for this config dir (None: certbot's default),
+    or that run `wrapper renew` (a wrapper script that passes certbot its directories)."""
     default = "/etc/letsencrypt"
     wanted = (config_dir or default).rstrip("/")
     found = []
     for raw in text.splitlines():
         line = raw.strip()
-        if not line or line.startswith("#") or "certbot" not in line or "renew" not in line:
+        if not line or line.startswith("#") or "renew" not in line:
             continue
-        if (certbot_option(line, "--config-dir") or default).rstrip("/") == wanted:
+        if wrapper and wrapper in line:
+            found.append(line)
+        elif "certbot" not in line:
+            continue
+        elif (certbot_option(line, "--config-dir") or default).rstrip("/") == wanted:
             found.append(line)
     return tuple(found)

@@ -41,10 +41,15 @@ def check_certificates(service: CertificatesService) -> AreaResult:
         elif by_days in (Urgency.EXPIRED, Urgency.CRITICAL, Urgency.WARNING):
             severity: Severity = "warning" if by_days is Urgency.WARNING else "critical"
             what = "has expired" if by_days is Urgency.EXPIRED else f"expires in {days} days"
+            # certbot has no lineage for it: renewing cannot help, issuing a first one does.
+            issue = overview.server is not None and d.on_disk is None
+            fix = (f" certbot has no certificate for {d.domain} on {cs.server}: issue one "
+                   f"(primetui certs issue {d.domain})." if issue else "")
             findings.append(Finding(severity, "certificates", f"The certificate of {d.domain} "
                                     f"{what}.", f"{left}; warn at {cs.warn_days} days, critical "
-                                    f"at {cs.critical_days}.", "certificates",
-                                    "certificates.renew", d.domain))
+                                    f"at {cs.critical_days}.{fix}", "certificates",
+                                    "certificates.issue" if issue else "certificates.renew",
+                                    d.domain))
         elif by_days is Urgency.UNKNOWN:
             findings.append(Finding("warning", "certificates", f"The expiry of {d.domain}'s "
                                     f"certificate is unknown.", d.note, "certificates",

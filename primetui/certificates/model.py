@@ -59,11 +59,18 @@ class RenewalReport:
     after: dict[str, EndpointProbe] = field(default_factory=dict)
     changes: list[str] = field(default_factory=list)
     """One line per domain: old → new serial and expiry, or why it did not change."""
+    outcomes: dict[str, str] = field(default_factory=dict)
+    """The same lines keyed by domain: renewed and served, failed with its reason, …"""
+    failures: dict[str, str] = field(default_factory=dict)
+    """Domains certbot failed to renew while it renewed others, with each one's reason."""
 
     def summary(self) -> str:
         """The result in one sentence: renewed, not due yet, dry run, or failed."""
         if self.outcome is None:
             return "The renewal did not run to the end."
+        if self.failures:
+            return ("Renewal partly failed: " + "; ".join(self.changes or [
+                f"{d}: failed: {why}" for d, why in self.failures.items()]) + ".")
         if self.outcome is RenewOutcome.FAILED:
             return f"Renewal failed: {self.certbot.reason if self.certbot else 'see the log'}."
         if self.outcome is RenewOutcome.NOT_DUE:

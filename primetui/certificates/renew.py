@@ -107,7 +107,7 @@ class _Renewal:
         if self.standalone:
             parts.append("--standalone")
         else:
-            parts += ["--webroot", "-w", shlex.quote(self.settings.webroot)]
+            parts += ["--webroot", "-w", shlex.quote(self.settings.webroot or self.profile.webroot)]
         parts += ["--non-interactive", "--no-random-sleep-on-renew"]
         if self.request.force:
             parts.append("--force-renewal")
@@ -196,9 +196,26 @@ class _Renewal:
         summary = parse_renew_output(result.stdout + "\n" + result.stderr, result.exit_code,
                                      host=self.runner.host)
         self.report.certbot, self.report.outcome = summary, summary.outcome
+        if summary.partial:
+            # certbot renewed some lineages on disk: nginx must still load and serve them.
+            self.report.outcome = RenewOutcome.RENEWED
+            for name in summary.failed:
+                reason = summary.reasons.get(name, summary.reason)
+                for domain in self._domains_of(name):
+                    self.report.failures[domain] = reason
+            ctx.emit(f"certbot renewed {', '.join(summary.renewed)} but failed for "
+                     f"{', '.join(summary.failed)}; nginx is still checked and reloaded so "
+                     f"the renewed ones are served.")
+            return
         if summary.outcome is RenewOutcome.FAILED:
             raise RemoteError(summary.reason + ".")
         ctx.emit(f"certbot: {summary.outcome}.")
+
+    def _domains_of(self, lineage_name: str) -> list[str]:
+        """The configured domains a lineage covers (its own name when none is configured)."""
+        found = [d for d in self.report.domains
+                 if (c := self.status.listing.for_domain(d)) is not None and c.name == lineage_name]
+        return found or [lineage_name]
 
     def test_nginx(self, ctx: StepContext) -> None:
         self.runner.run(self.profile.nginx_test, sudo=self.profile.sudo, on_line=ctx.emit,
@@ -218,23 +235,37 @@ class _Renewal:
                    and (lineage := lineages[d]) is not None and lineage.name in renewed]
         report.after = self._probe_until_changed(changed)
         stuck = []
-        for domain in report.domains:
-            old, new = report.before.get(domain), report.after[domain]
-            if domain not in changed:
+        for domain in [*report.domains, *(d for d in report.failures if d not in report.domains)]:
+            old, new = report.before.get(domain), report.after.get(domain)
+            if domain in report.failures:
+                line = f"{domain}: failed: {report.failures[domain]}"
+            elif new is None:
+                continue
+            elif domain not in changed:
                 line = self._unchanged_line(domain, lineages[domain], new)
             elif not new.has_certificate or old is None or not old.has_certificate:
                 line = f"{domain}: renewed, but the endpoint could not be checked ({new.message})"
             elif new.serial == old.serial:
                 stuck.append(domain)
-                line = f"{domain}: still serves the old serial {old.serial}"
+                line = f"{domain}: renewed, but still serves the old serial {old.serial}"
             else:
-                line = (f"{domain}: serial {old.serial} → {new.serial}, expires "
-                        f"{old.not_after:%Y-%m-%d %H:%M:%S} → {new.not_after:%Y-%m-%d %H:%M:%S} UTC")
+                line = (f"{domain}: renewed and served, serial {old.serial} → {new.serial}, "
+                        f"expires {old.not_after:%Y-%m-%d %H:%M:%S} → "
+                        f"{new.not_after:%Y-%m-%d %H:%M:%S} UTC")
+            report.outcomes[domain] = line
             report.changes.append(line)
             ctx.emit(line)
+        problems = []
+        if report.failures:
+            problems.append(f"certbot could not renew {', '.join(report.failures)} "
+                            f"({'; '.join(report.outcomes[d] for d in report.failures)})")
         if stuck:
-            raise RemoteError(f"certbot renewed the certificate, but {', '.join(stuck)} still "
-                              f"serves the old one: nginx did not pick it up (reload it).")
+            problems.append(f"certbot renewed the certificate, but {', '.join(stuck)} still "
+                            f"serves the old one: nginx did not pick it up (reload it)")
+        if problems:
+            served = [report.outcomes[d] for d in changed if d not in stuck]
+            tail = f"; meanwhile {'; '.join(served)}" if served else ""
+            raise RemoteError(f"{'; '.join(problems)}{tail}.")
 
     def _unchanged_line(self, domain: str, lineage: CertbotCertificate | None,
                         new: EndpointProbe) -> str:
@@ -297,7 +328,7 @@ class _Renewal:
                           [_openssl(d, a) for d, a in targets], self.check_served))
         return Plan(title=f"{verb} {what} on {self.status.server}", target=self.status.server,
                     steps=steps, action="certs.renew",
-                    mutating=not req.dry_run or self.standalone)
+                    mutating=not req.dry_run or self.standalone, rehearsal=req.dry_run)
 
 
 def _clause(err: BaseException) -> str:

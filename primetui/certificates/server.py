@@ -95,17 +95,26 @@ def config_dir_of(settings: CertificateSettings, profile: HostProfile) -> str:
 
 def status_script(settings: CertificateSettings, config_dir: str,
                   cron_dirs: tuple[str, ...] = ()) -> str:
-    """The one shell script that prints every section `parse_status` reads."""
-    le = shlex.quote(config_dir)
+    """The one shell script that prints every section `parse_status` reads.
+
+    certbot's directory is certbot's own answer: the `live/` parent of the first
+    `Certificate Path:` it lists (a wrapper script's `--config-dir` included); `config_dir`
+    only when it lists no certificate.
+    """
     extra = " ".join(f"{shlex.quote(d)}/*" for d in cron_dirs)
     timers = " ".join(KNOWN_TIMERS)
     return "\n".join([
+        f"out=$({settings.certbot} certificates 2>&1); code=$?",
         f"echo '{_MARK} certificates'",
-        f"{settings.certbot} certificates 2>&1",
-        f"echo \"{_MARK} certbot-exit $?\"",
-        f"for f in {le}/renewal/*.conf; do [ -f \"$f\" ] && echo \"{_MARK} renewal $f\" "
+        "printf '%s\\n' \"$out\"",
+        f"echo \"{_MARK} certbot-exit $code\"",
+        "found=$(printf '%s\\n' \"$out\" | sed -n "
+        "'s#^ *Certificate Path: *\\(/.*\\)/live/[^/]*/[^/]*$#\\1#p' | head -n 1)",
+        f"le=${{found:-{shlex.quote(config_dir)}}}",
+        f"echo \"{_MARK} config-dir $le\"",
+        f"for f in \"$le\"/renewal/*.conf; do [ -f \"$f\" ] && echo \"{_MARK} renewal $f\" "
         "&& cat \"$f\"; done",
-        f"echo '{_MARK} hooks'; ls -1 {le}/renewal-hooks/deploy 2>/dev/null",
+        f"echo '{_MARK} hooks'; ls -1 \"$le\"/renewal-hooks/deploy 2>/dev/null",
         f"echo '{_MARK} systemd'",
         f"if [ -d /run/systemd/system ]; then for t in {timers}; do "
         "echo \"$t $(systemctl is-active \"$t\" 2>/dev/null)\"; done; else echo none; fi",
@@ -118,7 +127,8 @@ def status_script(settings: CertificateSettings, config_dir: str,
     ])
 
 
-def parse_status(output: str, *, server: str, host: str, config_dir: str) -> ServerCertificates:
+def parse_status(output: str, *, server: str, host: str, config_dir: str,
+                 wrapper: str | None = None) -> ServerCertificates:
     """Split the status script's output into its sections and parse each one."""
     sections: list[tuple[str, list[str]]] = []
     for line in output.splitlines():
@@ -138,6 +148,9 @@ def parse_status(output: str, *, server: str, host: str, config_dir: str) -> Ser
                               f"names the wrong command).")
         reason = lines[-1].rstrip(".") if lines else f"exit {exit_code}"
         raise RemoteError(f"`certbot certificates` failed on {host}: {reason}.")
+    found = next((h.split(" ", 1)[1] for h, _ in sections
+                  if h.startswith("config-dir ") and h.split(" ", 1)[1].strip()), "")
+    config_dir = found.strip().rstrip("/") or config_dir
     renewal = []
     for head, body in sections:
         if head.startswith("renewal "):
@@ -149,7 +162,7 @@ def parse_status(output: str, *, server: str, host: str, config_dir: str) -> Ser
     auto = AutoRenewal(
         systemd=systemd_text != "none",
         timers=timers,
-        cron_lines=renewal_cron_lines(text.get("cron", ""), config_dir),
+        cron_lines=renewal_cron_lines(text.get("cron", ""), config_dir, wrapper),
         cron_running=text.get("crond", "").strip() == "running",
         deploy_hooks=tuple(h for h in text.get("hooks", "").split() if h),
     )
@@ -165,4 +178,11 @@ def read_server_certificates(runner: Runner, profile: HostProfile,
     result = runner.run(status_script(settings, config_dir, cron_dirs), sudo=profile.sudo,
                         timeout=STATUS_TIMEOUT, warn=True)
     return parse_status(result.stdout, server=runner.name, host=runner.host,
-                        config_dir=config_dir)
+                        config_dir=config_dir, wrapper=wrapper_of(settings.certbot))
+
+
+def wrapper_of(command: str) -> str | None:
+    """The program `certificates.certbot` runs when it is not certbot itself (a wrapper)."""
+    words = [w for w in shlex.split(command) if "=" not in w.split("/")[0]]
+    program = words[0] if words else ""
+    return None if not program or program.rsplit("/", 1)[-1] == "certbot" else program

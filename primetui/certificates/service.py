@@ -168,6 +168,14 @@ class CertificatesService:
         return build_renew_plan(self.runner, self.profile, self.settings, status,
                                 RenewRequest(domain, dry_run, force), self.probe, self.commands)
 
+    def issue_plan(self, domain: str, *, status: ServerCertificates | None = None) -> RenewPlan:
+        """The plan that issues a first certificate for `domain` (certbot has none for it)."""
+        from primetui.certificates.issue import build_issue_plan
+
+        status = status or self.server_certificates()
+        return build_issue_plan(self.runner, self.profile, self.settings, status, domain,
+                                self.probe)
+
     def auto_renewal_plan(self, status: ServerCertificates | None = None) -> Plan:
         """The plan that installs a renewal timer (or cron entry) and the nginx deploy hook."""
         status = status or self.server_certificates()

@@ -32,6 +32,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     renew.add_argument("--json", action="store_true", help="the run as one JSON document on stdout")
     renew.set_defaults(handler=renew_command)
 
+    issue = sub.add_parser("issue", help="issue a first certificate for a domain certbot has "
+                           "none for (certbot certonly), then verify what is served")
+    issue.add_argument("domain", metavar="DOMAIN", help="the domain to issue a certificate for")
+    issue.add_argument("--yes", action="store_true", help="do not ask")
+    issue.set_defaults(handler=issue_command)
+
     auto = sub.add_parser("auto-renew", help="install a renewal timer (or cron entry) if none is on")
     auto.add_argument("--yes", action="store_true", help="do not ask")
     auto.add_argument("--json", action="store_true", help="the run as one JSON document on stdout")
@@ -117,8 +123,24 @@ def renew_command(term: Terminal) -> int:
         code = term.run_plan(renewal.plan, dry_run=False, yes=args.yes or not renewal.plan.mutating)
     finally:
         service.close()
-    if code == 0:
+    if code == 0 or renewal.report.failures:  # a partial renewal: each domain's own outcome
         term.say(renewal.report.summary())
+    return code
+
+
+def issue_command(term: Terminal) -> int:
+    """Issue a first certificate as a plan (asks unless --yes), then say what is served."""
+    args = term.args
+    if term.read_only:
+        raise UsageError("Read-only mode is on, so no certificate was issued.")
+    service = _service(term)
+    try:
+        issuance = service.issue_plan(args.domain)
+        code = term.run_plan(issuance.plan, dry_run=False, yes=args.yes)
+    finally:
+        service.close()
+    if issuance.report.outcomes:
+        term.say("; ".join(issuance.report.outcomes.values()) + ".")
     return code
 
 

@@ -69,6 +69,8 @@ class Plan:
     confirm_name: str | None = None
     """When set, the person must type this name to confirm (a protected target)."""
     mutating: bool = True
+    rehearsal: bool = False
+    """A dry run of the real operation (certbot --dry-run): audited with dry_run=true."""
 
     def commands(self) -> list[str]:
         """Every command of every step, in order."""

@@ -72,6 +72,9 @@ class Sandbox:
         self.pebble: PebbleService | None = None
         self.certificate: Path | None = None
         self.www_tls_port: int | None = None
+        self.main_tls_port: int | None = None
+        """nginx's TLS port for prime.example.test (None: the Python TLS endpoint serves it)."""
+        self.main_link: Path | None = None
         self.maintenance_host: MaintenanceHost | None = None
         self.front_door: FrontDoor | None = None
         self.le_dir = root / "letsencrypt"
@@ -209,7 +212,34 @@ class Sandbox:
             site.unlink()  # never leave nginx a block that breaks its next reload
             raise
         self.certificate = live
+        self._serve_main_domain()
         self._prepare_maintenance()
+
+    def _serve_main_domain(self) -> None:
+        """Serve prime.example.test's soon-expiring certificate from nginx too, through a link
+        (`certificates.links`) that issuing its first certbot certificate points at the new
+        lineage: the demo's critical finding can then be fixed inside the demo."""
+        assert self.nginx is not None and self.tls is not None
+        served = self.root / "tls" / "served"
+        served.mkdir(exist_ok=True)
+        shutil.copyfile(self.root / "tls" / f"{DOMAIN}.pem", served / "fullchain.pem")
+        shutil.copyfile(self.root / "tls" / f"{DOMAIN}.key", served / "privkey.pem")
+        (served / "privkey.pem").chmod(0o600)
+        self.main_link = self.root / "nginx-certs" / DOMAIN
+        self.main_link.parent.mkdir(exist_ok=True)
+        self.main_link.unlink(missing_ok=True)
+        self.main_link.symlink_to(served)
+        port = tools.free_port()
+        site = self.nginx.write_site("prime-main-tls", tls_site(
+            port=port, domain=DOMAIN, live=self.main_link, root=self.www_root,
+            webroot=self.nginx.webroot))
+        try:
+            self.nginx.reload()
+        except BaseException:
+            site.unlink()
+            self.main_link = None
+            raise
+        self.main_tls_port = port
 
     def _prepare_maintenance(self) -> None:
         """The maintenance wizard's practice: a second host (nginx not started until the
@@ -301,6 +331,9 @@ class Sandbox:
             trust = f"REQUESTS_CA_BUNDLE={shlex.quote(str(self.pebble.listener_ca))}"
             certificates["certbot"] = f"{trust} {shlex.join(certbot_dirs(self.le_dir))}"
             bundle += self.pebble.issuer_root()
+            if self.main_tls_port is not None and self.main_link is not None:
+                endpoints[DOMAIN] = f"127.0.0.1:{self.main_tls_port}"
+                certificates["links"] = {DOMAIN: str(self.main_link)}
         self.ca_bundle.write_bytes(bundle)
         doc["certificates"] = certificates
         doc["backups"] = {"source": str(self.project), "destination": str(self.root / "backups"),

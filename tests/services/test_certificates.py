@@ -109,7 +109,7 @@ def test_webroot_renewal_changes_the_served_serial(service, lineage, tls_endpoin
     assert report.changes[1].startswith(f"{other}: certbot on {service.runner.host} has no "
                                         f"certificate for it; serial ")
     assert report.after[other].serial == report.before[other].serial
-    assert report.summary().startswith(f"Renewed: {DOMAIN}: serial {before} → {after}")
+    assert report.summary().startswith(f"Renewed: {DOMAIN}: renewed and served, serial {before} → {after}")
     assert disk_serial(lineage) == after
 
 

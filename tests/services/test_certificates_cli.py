@@ -98,7 +98,7 @@ def test_certs_renew_yes_renews_and_states_old_and_new_serial(config, lineage, t
     assert after != before
     assert "Congratulations, all renewals succeeded" in done.stdout  # certbot's own output
     assert done.stdout.rstrip().splitlines()[-1].startswith(
-        f"Renewed: {DOMAIN}: serial {before} → {after}, expires ")
+        f"Renewed: {DOMAIN}: renewed and served, serial {before} → {after}, expires ")
 
 
 def test_certs_renew_without_yes_and_without_a_terminal_refuses(config, lineage, tmp_path) -> None:
@@ -118,3 +118,9 @@ def test_certs_renew_dry_run_needs_no_yes_and_changes_nothing(config, lineage, t
     assert done.stdout.rstrip().endswith("Dry run succeeded: the renewal would work; nothing "
                                          "was changed.")
     assert served(lineage) == before
+    # Audited as a dry run, and shown as one by `primetui audit`.
+    (entry,) = [json.loads(line) for line in
+                (tmp_path / "state" / "primetui" / "audit.jsonl").read_text().splitlines()]
+    assert entry["action"] == "certs.renew" and entry["dry_run"] is True
+    audit = primetui(config, "audit", tmp=tmp_path)
+    assert "(dry run)" in audit.stdout, audit.stdout + audit.stderr

@@ -191,8 +191,11 @@ def test_renew_outcomes_are_told_apart(output, code, outcome, renewed, not_due) 
 def test_failed_challenge_is_one_sentence_with_the_cas_reason() -> None:
     summary = parse_renew_output(CHALLENGE_FAILED, 1, host="prod")
     assert summary.outcome is RenewOutcome.FAILED and summary.failed == ("www.example.test",)
+    # The domain's own HTTP address, never the SSH endpoint ("prod").
     assert summary.reason.startswith("The ACME server could not fetch the HTTP-01 challenge "
-                                     "from prod's webroot: Non-200 status code")
+                                     "from http://www.example.test/.well-known/acme-challenge/: "
+                                     "Non-200 status code")
+    assert "prod" not in summary.reason
     assert "returned 404; check that nginx serves /.well-known/acme-challenge/" in summary.reason
     assert summary.problems[0] == "Domain: www.example.test"
 

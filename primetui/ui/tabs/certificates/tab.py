@@ -61,12 +61,14 @@ class CertificatesTab(TableTab[CertificatesWiring]):
                 "(certbot --dry-run): nothing changes"),
         Binding("f", "force_renew", "Force renew", tooltip="Renew even though it is not due "
                 "(--force-renewal); asks first, as it uses up a Let's Encrypt rate limit"),
+        Binding("i", "issue", "Issue", tooltip="Issue a first certificate for the selected "
+                "domain (certbot certonly) when certbot has none for it, then check it is served"),
         Binding("a", "install_auto_renewal", "Auto-renewal", tooltip="Install a renewal timer "
                 "(or cron entry) that reloads nginx, when none is on"),
         TableTab.FILTER_BINDING,
         TableTab.CLEAR_FILTER_BINDING,
     ]
-    MUTATING = frozenset({"renew", "dry_run", "force_renew", "install_auto_renewal"})
+    MUTATING = frozenset({"renew", "dry_run", "force_renew", "install_auto_renewal", "issue"})
     """A standalone dry run stops containers, too."""
     READ_ONLY = "Read-only mode is on, so certificates cannot be renewed from here."
 
@@ -200,6 +202,10 @@ class CertificatesTab(TableTab[CertificatesWiring]):
         """`n`: the renewal plan for the selected domain."""
         self._prepare("renew")
 
+    def action_issue(self) -> None:
+        """`i`: the plan that issues a first certificate for the selected domain."""
+        self._prepare("issue")
+
     def action_dry_run(self) -> None:
         """`d`: the dry-run plan (certbot --dry-run) for the selected domain."""
         self._prepare("dry-run")
@@ -237,7 +243,8 @@ class CertificatesTab(TableTab[CertificatesWiring]):
         domain = domain or self._selected_domain()
         if domain is None:
             return
-        what = {"renew": "renewal", "dry-run": "dry run", "force": "forced renewal"}[kind]
+        what = {"renew": "renewal", "dry-run": "dry run", "force": "forced renewal",
+                "issue": "issuance"}[kind]
         self.set_status(f"Reading certbot's side to plan the {what} of {domain}…")
         self.prepare_plan(kind, domain)
 
@@ -257,6 +264,9 @@ class CertificatesTab(TableTab[CertificatesWiring]):
                 if status.auto_renewal.active:
                     return already_on(status.auto_renewal)
                 return service.auto_renewal_plan(status), None
+            if kind == "issue":
+                issuance = service.issue_plan(domain or "")  # no row selected: one sentence
+                return issuance.plan, issuance.report
             renewal = service.renew_plan(domain, dry_run=kind == "dry-run",
                                          force=kind == "force")
             return renewal.plan, renewal.report
@@ -279,7 +289,7 @@ class CertificatesTab(TableTab[CertificatesWiring]):
         self._report = None
         if report.outcome is None:
             return  # cancelled before certbot ran: the plan screen said so
-        failed = report.outcome is RenewOutcome.FAILED
+        failed = report.outcome is RenewOutcome.FAILED or bool(report.failures)
         self.notify(report.summary(), title=self.TITLE,
                     severity="error" if failed else "information", timeout=12)
 
