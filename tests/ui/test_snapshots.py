@@ -26,6 +26,10 @@ SNAPSHOT_BACKUPS = "/srv/lab/secure-backups"
 """The backup destination the pictures name; it does not exist, so there is no backup yet."""
 
 
+@pytest.fixture(autouse=True)
+def fixed_check_time(monkeypatch):
+    """The Overview says when it last checked: the pictures show one fixed time."""
+    monkeypatch.setattr("primetui.ui.tabs.overview.tab.clock", lambda when: "12:00:00")
 
 
 @pytest.fixture
