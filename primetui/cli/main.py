@@ -188,7 +188,7 @@ def _terminate_like_ctrl_c() -> None:
 
     def on_term(_signum: int, _frame: object) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise Terminated()
+        raise Terminated("SIGTERM")
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, on_term)

@@ -166,8 +166,9 @@ def execute(plan: Plan, on_event: Callable[[PlanEvent], None] | None = None,
         except PlanCancelled as err:
             _stop(result, i, str(err), cancelled=True, set_state=set_state)
             break
-        except KeyboardInterrupt:  # ctrl+c in the terminal: a cancelled run, then stop
-            _stop(result, i, f"Interrupted (ctrl+c) during '{step.title}'.", cancelled=True,
+        except KeyboardInterrupt as err:  # ctrl+c (or SIGTERM): a cancelled run, then stop
+            how = str(err) or "ctrl+c"
+            _stop(result, i, f"Interrupted ({how}) during '{step.title}'.", cancelled=True,
                   set_state=set_state)
             result.duration = time.monotonic() - t0
             raise PlanInterrupted(result) from None

@@ -4,6 +4,7 @@ odd names and a linked .env. Nothing lost, nothing left behind, no secret expose
 from __future__ import annotations
 
 import errno
+import json
 import os
 import signal
 import subprocess
@@ -71,6 +72,9 @@ def test_sigterm_during_create_removes_the_temporary_file(
                           lambda: bool(leftovers(backups)))
     assert proc.returncode == 143
     assert leftovers(backups) == [] and not any(backups.iterdir())
+    audit = Path(cli_env["XDG_STATE_HOME"]) / "primetui" / "audit.jsonl"
+    last = json.loads(audit.read_text().splitlines()[-1])
+    assert last["outcome"] == "cancelled" and "Interrupted (SIGTERM)" in last["error"]
 
 
 def test_sigterm_during_restore_removes_the_staged_plaintext(
