@@ -31,7 +31,8 @@ def instance_text(instance: Instance) -> Text:
     """What is known from the row alone (shown at once, before the details arrive)."""
     text = Text()
     text.append(instance.name, style="bold")
-    text.append(f"  {instance.id}  {instance.kind} {instance.type}  {instance.state}")
+    ident = f"  {instance.id}" if instance.id != instance.name else ""  # RDS: name is the id
+    text.append(f"{ident}  {instance.kind} {instance.type}  {instance.state}")
     if instance.protected:
         text.append("  protected: starting or stopping asks for its name", style="bold")
     text.append("\n")
@@ -60,6 +61,8 @@ def details_text(details: InstanceDetails) -> Text:
     label = "Created" if instance.kind == RDS else "Launched"
     text.append(f"{label}: {_when(details.launch_time)}\n")
     for key, value in details.extra:
+        if key == "Endpoint" and instance.kind == RDS:
+            continue  # already said under the name
         text.append(f"{key}: {value}\n")
     _heading(text, "Tags")
     for key, value in instance.tags or ():
