@@ -115,7 +115,7 @@ async def test_w_writes_the_report_of_the_last_seven_days_next_to_the_log(aws_se
         await settle(app, pilot)
         report = tmp_path / "state" / "reports" / report_filename(time.time())
         assert report.is_file()
-        assert f"Wrote the report of the last 7 days to {report}." in notifications(app)
+        assert f"Wrote the report of the last 7 days:\n{report}" in notifications(app)
         text = report.read_text()
         assert "- Error: certbot could not renew prime.example.edu: the challenge failed." in text
         assert "## What is pending" in text

@@ -142,5 +142,10 @@ class AuditTab(TableTab[AuditWiring]):
 
     def report_written(self, path: Path) -> None:
         """Say where the report went."""
-        self.notify(f"Wrote the report of the last {REPORT_DAYS} days to {path}.",
+        from pathlib import Path
+
+        home = str(Path.home())
+        shown = "~" + str(path)[len(home):] if str(path).startswith(home + "/") else str(path)
+        # the path on a line of its own: a toast wraps a sentence at spaces, and a path has none
+        self.notify(f"Wrote the report of the last {REPORT_DAYS} days:\n{shown}",
                     title=self.TITLE, timeout=12)
