@@ -43,6 +43,7 @@ EXAMPLES = {
     "schedules disable": "primetui schedules disable prime/prime-stop-evenings --dry-run",
     "certs list": "primetui certs list --json",
     "certs renew": "primetui certs renew prime.example.edu --dry-run",
+    "certs issue": "primetui certs issue prime.example.edu",
     "certs auto-renew": "primetui certs auto-renew --yes",
     "backup create": "primetui backup create --passphrase-file ~/.config/primetui/passphrase",
     "backup list": "primetui backup list --json",
@@ -54,6 +55,7 @@ EXAMPLES = {
     "maintenance on": "primetui maintenance on --yes --confirm prime.example.edu --back 18:30",
     "maintenance off": "primetui maintenance off --yes --confirm prime.example.edu --teardown stop",
     "maintenance status": "primetui maintenance status --json",
+    "maintenance discover": "primetui maintenance discover --save",
     "check": "primetui check --quiet || mail -s 'primetui check' lab@example.edu",
     "report": "primetui report --since 30d --out -",
 }

@@ -29,7 +29,7 @@ def maintenance_steps(home: Home, key: Path, *, prod_sudo: bool) -> dict[str, li
         f'sudo = {str(prod_sudo).lower()}\ninstance = "i-0123456789abcdef0"\n'
         f'[servers.maint]\nhost = "203.0.113.9"\nuser = "ec2-user"\nkey = "{key}"\n'
         f'profile = "al2023"\n'
-        f'[maintenance]\ndomain = "prime.example.edu"\nprod = "prod"\nserver = "maint"\n')
+        f'[maintenance]\ndomain = "prime.example.edu"\nprod = "prod"\nadmin_cidr = "203.0.113.0/24"\nserver = "maint"\n')
     done = home.run("maintenance", "plan", "--json")
     assert done.returncode == 0, done.stderr
     return {s["key"]: s["commands"] for s in json.loads(done.stdout)["steps"]}
@@ -70,11 +70,12 @@ def test_sudo_lines_name_their_host_and_wrap_whole_pipelines(home: Home, key: Pa
 
 
 def test_the_key_pair_line_is_the_call_really_made(home: Home, key: Path) -> None:
-    imported = maintenance_steps(home, key, prod_sudo=True)["launch"][0]
-    assert imported.startswith("aws ec2 import-key-pair ")  # a template key is imported
-    assert f"ssh-keygen -y -f {shlex.quote(str(key))}" in imported
+    launch = maintenance_steps(home, key, prod_sudo=True)["launch"]
+    assert any(line.startswith("aws ec2 import-key-pair ") for line in launch)  # key imported
+    assert any(f"ssh-keygen -y -f {shlex.quote(str(key))}" in line for line in launch)
+    assert not any("create-key-pair" in line for line in launch)
     home.config.write_text('[servers.prod]\nhost = "prime.example.edu"\ninstance = "i-0abc"\n'
-                           '[maintenance]\ndomain = "prime.example.edu"\nprod = "prod"\n')
+                           '[maintenance]\ndomain = "prime.example.edu"\nprod = "prod"\nadmin_cidr = "203.0.113.0/24"\n')
     done = home.run("maintenance", "plan", "--json")
     created = {s["key"]: s["commands"] for s in json.loads(done.stdout)["steps"]}["launch"][0]
     assert created.startswith("aws ec2 create-key-pair ")
