@@ -227,7 +227,7 @@ def test_a_non_utf8_file_name_is_refused_with_one_sentence(
     (sample_project / "config" / os.fsdecode(b"caf\xe9.toml")).write_text("x\n")
     out = cli(cli_env, "backup", "create", "--passphrase-file", str(secret_file))
     assert out.returncode == 1 and b"Traceback" not in out.stdout + out.stderr
-    [failed] = [line for line in out.stdout.splitlines() if line.startswith(b"Failed: ")]
+    [failed] = [line for line in out.stderr.splitlines() if b" failed: " in line]  # stderr
     assert b"not UTF-8" in failed and b"caf\\xe9.toml" in failed
     assert not (tmp_path / "backups").exists() or not any((tmp_path / "backups").iterdir())
 
