@@ -10,7 +10,7 @@ import pytest
 
 from primetui.sandbox.moto import MotoServer
 from primetui.sandbox.seed import SeedResult, seed_lab_account
-from tests.cli.conftest import Home, one_sentence
+from tests.cli.cli_helpers import Home, one_sentence
 
 
 @pytest.fixture

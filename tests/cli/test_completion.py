@@ -12,7 +12,7 @@ import pytest
 
 from primetui.sandbox.moto import MotoServer
 from primetui.sandbox.seed import SeedResult, seed_lab_account
-from tests.cli.conftest import PRIMETUI, Home
+from tests.cli.cli_helpers import PRIMETUI, Home
 
 
 def complete_in_bash(home: Home, *words: str) -> list[str]:

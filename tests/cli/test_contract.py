@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Home, one_sentence
+from tests.cli.cli_helpers import Home, one_sentence
 
 
 def zoned(text: str) -> datetime:

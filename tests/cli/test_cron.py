@@ -9,7 +9,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-from tests.cli.conftest import PRIMETUI, Home, one_sentence, run_on_pty
+from tests.cli.cli_helpers import PRIMETUI, Home, one_sentence, run_on_pty
 
 
 def test_failed_plan_is_one_sentence_on_stderr_not_stdout(home: Home) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from primetui.sandbox.tools import DEMO_INSTALL
-from tests.cli.conftest import Home, one_sentence, run_on_pty
+from tests.cli.cli_helpers import Home, one_sentence, run_on_pty
 
 HIDE_MOTO = "import sys\nsys.modules['moto'] = None  # as on a machine without the demo extra\n"
 

@@ -13,7 +13,7 @@ import pytest
 
 from primetui.sandbox.moto import MotoServer
 from primetui.sandbox.seed import SeedResult, seed_lab_account
-from tests.cli.conftest import Home
+from tests.cli.cli_helpers import Home
 
 
 @pytest.fixture

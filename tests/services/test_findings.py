@@ -103,8 +103,8 @@ def make_backup(settings: Settings, gpg_home, *, days_old: float = 0.0) -> Path:
 # ----------------------------------------------------------------------- areas
 
 
-def test_an_expiring_certificate_is_critical_with_renew_as_its_fix(tmp_path, aws_settings,
-                                                                     tls_endpoint):
+def test_an_expiring_certificate_certbot_has_none_for_is_critical_with_issue_as_its_fix(
+        tmp_path, aws_settings, tls_endpoint):
     certificates = CertificateSettings(
         domains=[tls_endpoint.domain], server="local", certbot="true",
         endpoints={tls_endpoint.domain: tls_endpoint.address}, ca_file=tls_endpoint.ca_file,
@@ -114,7 +114,8 @@ def test_an_expiring_certificate_is_critical_with_renew_as_its_fix(tmp_path, aws
     [expiry] = [f for f in by_area(report, "certificates") if f.subject == tls_endpoint.domain]
     assert expiry.severity == "critical"
     assert expiry.title == f"The certificate of {tls_endpoint.domain} expires in 4 days."
-    assert (expiry.tab, expiry.action) == ("certificates", "certificates.renew")
+    # certbot here (`true`) lists no certificate: the fix is a first issuance, not a renewal
+    assert (expiry.tab, expiry.action) == ("certificates", "certificates.issue")
     assert report.exit_code == 2
     status = next(a for a in report.areas if a.area == "certificates")
     assert status.severity == "critical" and "the soonest expires in 4 days" in status.summary

@@ -9,7 +9,7 @@ import pytest
 
 from primetui.cli.main import main
 from primetui.config import to_document, write_document
-from tests.fixtures.maintenance_world import World
+from tests.fixtures.maintenance_world import DOMAIN, World
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_on_yes_pins_the_new_hosts_key_from_its_console_output(
     path = tmp_path / "pinned.toml"
     write_document(to_document(world.settings), path)
     monkeypatch.setenv("XDG_STATE_HOME", str(world.state_dir.parent))
-    assert main(["--config", str(path), "maintenance", "on", "--yes"]) == 0
+    assert main(["--config", str(path), "maintenance", "on", "--yes", "--confirm", DOMAIN]) == 0
     out = capsys.readouterr().out
     assert "Pinned the host keys" in out and "Maintenance is ON" in out
     kind, blob = sshd.host_key_pub.read_text().split()[:2]
@@ -95,7 +95,7 @@ def test_on_yes_without_console_keys_says_so_and_stops_at_step_5(
     path = tmp_path / "unpinned.toml"
     write_document(to_document(world.settings), path)
     monkeypatch.setenv("XDG_STATE_HOME", str(world.state_dir.parent))
-    assert main(["--config", str(path), "maintenance", "on", "--yes"]) != 0
+    assert main(["--config", str(path), "maintenance", "on", "--yes", "--confirm", DOMAIN]) != 0
     captured = capsys.readouterr()
     assert "shows no SSH host keys yet" in captured.out + captured.err
     assert world.eip_instance() == world.seed.prod_instance_id

@@ -59,11 +59,11 @@ class CertificatesTab(TableTab[CertificatesWiring]):
                 "certbot over SSH, then check what the endpoint serves"),
         Binding("d", "dry_run", "Dry run", tooltip="Try the selected domain's renewal "
                 "(certbot --dry-run): nothing changes"),
-        Binding("f", "force_renew", "Force renew", tooltip="Renew even though it is not due "
+        Binding("f", "force_renew", "Force", tooltip="Renew even though it is not due "
                 "(--force-renewal); asks first, as it uses up a Let's Encrypt rate limit"),
         Binding("i", "issue", "Issue", tooltip="Issue a first certificate for the selected "
                 "domain (certbot certonly) when certbot has none for it, then check it is served"),
-        Binding("a", "install_auto_renewal", "Auto-renewal", tooltip="Install a renewal timer "
+        Binding("a", "install_auto_renewal", "Auto-renew", tooltip="Install a renewal timer "
                 "(or cron entry) that reloads nginx, when none is on"),
         TableTab.FILTER_BINDING,
         TableTab.CLEAR_FILTER_BINDING,
