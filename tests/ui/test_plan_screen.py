@@ -12,7 +12,7 @@ from textual.app import App
 
 from primetui.config import Settings, UiSettings
 from primetui.plans.audit import AuditLog
-from primetui.plans.plan import PlanResult
+from primetui.plans.plan import Plan, PlanResult
 from primetui.plans.practice import NOTICE, practice_plan
 from primetui.registry import Services
 from primetui.ui.dialogs.confirm import ConfirmDialog
@@ -216,9 +216,8 @@ async def wait_until(pilot, condition, what: str) -> None:
     raise AssertionError(f"timed out waiting until {what}")
 
 
-@pytest.mark.parametrize("key", ["x", "ctrl+c", "escape"])
-async def test_stop_key_while_running_cancels_the_steps_after_the_current_one(
-        tmp_path, audit_path, key):
+def gated_practice_plan(tmp_path: Path) -> tuple[Plan, threading.Event]:
+    """The practice plan whose first step waits until the test sets the returned gate."""
     plan = practice_plan(Settings(), tmp_path / "work")
     gate = threading.Event()
     first_run = plan.steps[0].run
@@ -228,6 +227,13 @@ async def test_stop_key_while_running_cancels_the_steps_after_the_current_one(
         first_run(ctx)
 
     plan.steps[0].run = run_when_released
+    return plan, gate
+
+
+@pytest.mark.parametrize("key", ["x", "ctrl+c", "escape"])
+async def test_stop_key_while_running_cancels_the_steps_after_the_current_one(
+        tmp_path, audit_path, key):
+    plan, gate = gated_practice_plan(tmp_path)
     screen = PlanScreen(plan, services(audit_path))
     app = PlanHost(screen)
     async with app.run_test(size=SIZE) as pilot:
@@ -297,15 +303,7 @@ async def test_an_audit_log_that_cannot_be_written_keeps_the_outcome_and_says_so
 
 
 async def test_q_while_a_plan_runs_says_why_it_does_not_quit(tmp_path, audit_path):
-    plan = practice_plan(Settings(), tmp_path / "work")
-    gate = threading.Event()
-    first_run = plan.steps[0].run
-
-    def run_when_released(ctx):
-        assert gate.wait(timeout=10), "the test never released the step"
-        first_run(ctx)
-
-    plan.steps[0].run = run_when_released
+    plan, gate = gated_practice_plan(tmp_path)
     app = PlanHost(PlanScreen(plan, services(audit_path)))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
