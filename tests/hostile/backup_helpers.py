@@ -22,6 +22,7 @@ from primetui.backups.archive import ArchiveLimits
 from primetui.backups.service import BackupService
 from primetui.config import BackupSettings, Settings
 from primetui.sandbox.gpg import GpgHome
+from tests.fixtures.backups import shell_gpg
 
 REPO = Path(__file__).resolve().parents[2]
 PASSPHRASE = "correct horse battery staple"
@@ -54,13 +55,6 @@ def tree(root: Path) -> dict[str, tuple]:
             else:
                 found[rel] = ("dir", stat.S_IMODE(st.st_mode))
     return found
-
-
-def shell_gpg(home: GpgHome, *args: str, input: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    """The gpg command line as a person types it (passphrase on fd 0, loopback pinentry)."""
-    return subprocess.run(["gpg", "--homedir", str(home.path), "--batch", "--pinentry-mode",
-                           "loopback", "--passphrase-fd", "0", *args], input=input,
-                          capture_output=True, timeout=60)
 
 
 def encrypt_by_hand(home: GpgHome, data: bytes, target: Path,
