@@ -211,10 +211,11 @@ def crash_log_path() -> Path:
     return state_dir() / "crash.log"
 
 
-def _crash_log(text: str) -> Path:
+def _crash_log(text: str, path: Path | None = None) -> Path:
     from primetui.cli.logs import redact
 
-    path = crash_log_path()
+    path = path or crash_log_path()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as out:
         out.write(redact(text).rstrip("\n") + "\n")
@@ -319,6 +320,7 @@ def _run_app(app) -> tuple[object, int]:
     def ask_exit(_signum, _frame) -> None:
         threading.Thread(target=lambda: _exit_from_thread(app), daemon=True).start()
 
+    crash_log = crash_log_path()  # before the demo points the state directory into its sandbox
     crash = io.StringIO()
     app.error_console = Console(file=crash, width=100, color_system=None, markup=False,
                                 highlight=False)
@@ -336,7 +338,7 @@ def _run_app(app) -> tuple[object, int]:
         from primetui.cli.logs import without_locals
 
         log = _crash_log("The terminal application stopped on an unexpected error:\n"
-                         + without_locals(crash.getvalue()))
+                         + without_locals(crash.getvalue()), crash_log)
         print(f"primetui: the terminal application stopped on an unexpected error "
               f"(details in {log}).", file=sys.stderr)
     return result, code

@@ -9,6 +9,8 @@ import stat
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.cli.cli_helpers import PRIMETUI, Home, one_sentence, run_on_pty
 
 
@@ -84,6 +86,32 @@ def on_ready(self):
 
 app_module.PrimeApp.on_ready = on_ready
 '''
+
+
+CRASHING_DEMO = '''
+import primetui.ui.app as app_module
+
+def _demo_ready(self, settings):
+    raise RuntimeError("the demo fell over once its world was up")
+
+app_module.PrimeApp._demo_ready = _demo_ready
+'''
+
+
+@pytest.mark.services
+def test_a_crash_in_the_demo_is_logged_where_it_stays_not_in_the_deleted_sandbox(
+        home: Home, tmp_path: Path) -> None:
+    """The sandbox points the state directory into itself and deletes it on the way out:
+    the crash log must go to the user's own state directory, which the message names."""
+    inject = tmp_path / "inject"
+    inject.mkdir()
+    (inject / "sitecustomize.py").write_text(CRASHING_DEMO)
+    env = {**home.env, "PYTHONPATH": str(inject), "TMPDIR": str(tmp_path)}
+    code, shown = run_on_pty(["--demo"], env, timeout=120)
+    assert code == 1, shown.decode(errors="replace")[-2000:]
+    crash = home.state / "crash.log"
+    assert "the demo fell over once its world was up" in crash.read_text()
+    assert str(crash).encode() in shown.replace(b"\r\n", b"").replace(b"\n", b"")
 
 
 def test_a_crash_inside_the_tui_writes_crash_log_and_exits_non_zero(home: Home,

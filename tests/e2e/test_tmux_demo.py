@@ -62,7 +62,12 @@ def test_demo_switches_tabs_with_number_keys_and_quits_cleanly(tmp_path: Path) -
         tmux("send-keys", "-t", "tui", "7")
         tmux.wait_for("Audit")
         tmux("send-keys", "-t", "tui", "q")
-        tmux.wait_for("EXITED-0", timeout=30)
+        try:
+            tmux.wait_for("EXITED-0", timeout=30)
+        except AssertionError as failed:  # say why: the crash log stays in the real state dir
+            crash = home / "state" / "primetui" / "crash.log"
+            raise AssertionError(f"{failed}\ncrash.log:\n"
+                                 f"{crash.read_text() if crash.exists() else '(none)'}") from None
     finally:
         tmux("kill-server")
     leftovers = [p for p in tmp_path.iterdir() if p.name.startswith("primetui")]
