@@ -10,6 +10,7 @@ methods only. tests/unit/test_aws_errors.py checks this in a fresh interpreter.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import re
@@ -235,6 +236,49 @@ def call_with_deadline(fn: Callable[[], T], seconds: float, on_late: Callable[[]
     return box["value"]
 
 
+AnswerReader = Callable[[bytes], tuple[dict[str, Any], bytes]]
+"""Reads a successful answer's body itself: (what it found, what is left for botocore)."""
+
+_READERS: contextvars.ContextVar[dict[str, AnswerReader] | None] = contextvars.ContextVar(
+    "primetui_answer_readers", default=None)
+_CALL = threading.local()  # the readers of the call running on this (deadline) thread
+
+
+@contextmanager
+def reading_answers(operation: str, reader: AnswerReader) -> Iterator[None]:
+    """Within the block, this thread's successful `operation` answers are read by `reader`.
+
+    For a listing that needs a few fields of a large answer (EC2 DescribeInstances):
+    `reader` turns the body into botocore-shaped data and hands back a small envelope for
+    botocore's own parser (its response metadata), so signing, retries, errors and
+    pagination stay botocore's. Error answers are always botocore's to read.
+    """
+    token = _READERS.set({**(_READERS.get() or {}), operation: reader})
+    try:
+        yield
+    finally:
+        _READERS.reset(token)
+
+
+def _read_answer_ourselves(operation_model: Any, response_dict: dict[str, Any],
+                           customized_response_dict: dict[str, Any] | None = None,
+                           **_: Any) -> None:
+    readers = getattr(_CALL, "readers", None)
+    reader = readers.get(operation_model.name) if readers else None
+    body = response_dict.get("body")
+    if (reader is None or customized_response_dict is None or not isinstance(body, bytes)
+            or response_dict.get("status_code", 500) >= 300):
+        return
+    from botocore.parsers import ResponseParserError
+
+    try:
+        found, envelope = reader(body)
+    except ValueError as err:
+        raise ResponseParserError(str(err)) from None
+    customized_response_dict.update(found)
+    response_dict["body"] = envelope
+
+
 def _bound_calls(client: Any, service: str, aws: AwsService) -> None:
     """Give every API call of `client` (paginators' pages too) an overall deadline."""
     make_call = client._make_api_call  # every operation and every page goes through it
@@ -242,6 +286,14 @@ def _bound_calls(client: Any, service: str, aws: AwsService) -> None:
     def bounded(operation: str, params: Any) -> Any:
         seconds = aws.deadline
         action = f"{service}:{operation}"
+        readers = _READERS.get()  # the caller's (the call itself runs on another thread)
+
+        def call() -> Any:
+            _CALL.readers = readers
+            try:
+                return make_call(operation, params)
+            finally:
+                _CALL.readers = None
 
         def late() -> AwsDeadlineError:
             url = str(aws.settings.endpoint_url or client.meta.endpoint_url or "its endpoint")
@@ -250,11 +302,11 @@ def _bound_calls(client: Any, service: str, aws: AwsService) -> None:
                 f"{seconds:g} s: check the network, or raise aws.deadline.",
                 kind="unreachable", action=action)
 
-        return call_with_deadline(lambda: make_call(operation, params), seconds, late,
-                                  name=f"aws-{action}")
+        return call_with_deadline(call, seconds, late, name=f"aws-{action}")
 
     client._make_api_call = bounded
     client.meta.events.register("before-parse", _refuse_non_aws_answer)
+    client.meta.events.register("before-parse", _read_answer_ourselves)
 
 
 def _refuse_non_aws_answer(operation_model: Any, response_dict: dict[str, Any],
