@@ -16,7 +16,9 @@ from primetui.plans.plan import execute
 from primetui.sandbox.gpg import GpgHome
 from tests.fixtures.backups import (
     PASSPHRASE,
+    counting_gpg,
     create,
+    decryptions,
     make_service,
     member,
     run_ok,
@@ -39,19 +41,6 @@ def outside_staging(digest: dict[str, tuple]) -> dict[str, tuple]:
     """A tree_digest without the preview's private staging directory."""
     return {k: v for k, v in digest.items() if not k.startswith(STAGING_PREFIX)}
 
-
-def counting_gpg(service: BackupService, tmp_path: Path) -> Path:
-    """Make the service run the real gpg through a wrapper that logs each call's options."""
-    log = tmp_path / "gpg-calls.log"
-    wrapper = tmp_path / "gpg-counting"
-    wrapper.write_text(f'#!/bin/sh\necho "$*" >> {log}\nexec gpg "$@"\n')
-    wrapper.chmod(0o700)
-    service.cipher.binary = str(wrapper)
-    return log
-
-
-def decryptions(log: Path) -> int:
-    return sum("--decrypt" in line.split() for line in log.read_text().splitlines())
 
 
 def test_preview_shows_added_changed_and_removed_files_with_sizes_and_modes(
