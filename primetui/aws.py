@@ -198,11 +198,18 @@ def explain_aws_error(err: BaseException, action: str, profile: str | None, *,
 
 def _is_aws_failure(err: BaseException) -> bool:
     """Whether an exception came from botocore or boto3 (and should be explained)."""
-    from boto3.exceptions import Boto3Error
+    import sys
+
     from botocore.exceptions import BotoCoreError, ClientError
     from botocore.parsers import ResponseParserError
 
-    return isinstance(err, BotoCoreError | ClientError | Boto3Error | ResponseParserError)
+    if isinstance(err, BotoCoreError | ClientError | ResponseParserError):
+        return True
+    if "boto3" not in sys.modules:  # only S3's transfers use boto3: no boto3, no boto3 error
+        return False
+    from boto3.exceptions import Boto3Error
+
+    return isinstance(err, Boto3Error)
 
 
 class AwsDeadlineError(AwsCallError):
@@ -362,6 +369,7 @@ class AwsService:
         self.settings = settings
         self._lock = threading.RLock()
         self._sessions: dict[str, Any] = {}
+        self._cores: dict[str, Any] = {}
         self._clients: dict[tuple[str, str], Any] = {}
         self._identity: AccountIdentity | None = None
         self._deadline: float | None = None
@@ -403,18 +411,38 @@ class AwsService:
         with self.translating(action):
             return fn(*args, **kwargs)
 
+    def core_session(self, region: str | None = None) -> Any:
+        """The botocore session for this profile and `region`, which every client comes from."""
+        region = region or self.settings.region
+        with self._lock:
+            found = self._cores.get(region)
+            if found is None:
+                import botocore.session
+
+                with self.translating("aws:CreateSession"):
+                    found = botocore.session.get_session()
+                    found.register_component("data_loader", _shared_loader())
+                    if self.settings.profile is not None:
+                        found.set_config_variable("profile", self.settings.profile)
+                    found.set_config_variable("region", region)
+                self._cores[region] = found
+            return found
+
     def session(self, region: str | None = None) -> Any:
-        """The boto3 Session for this profile and `region` (the configured one by default)."""
+        """The boto3 Session for this profile and `region` (the configured one by default).
+
+        Built on `core_session`, so both share credentials. Only S3 clients are made through
+        it (boto3 adds `upload_file`); the others are plain botocore clients, so a command
+        that never touches S3 does not import boto3 and s3transfer.
+        """
         region = region or self.settings.region
         with self._lock:
             found = self._sessions.get(region)
             if found is None:
                 import boto3
-                import botocore.session
 
+                core = self.core_session(region)
                 with self.translating("aws:CreateSession"):
-                    core = botocore.session.get_session()
-                    core.register_component("data_loader", _shared_loader())
                     found = boto3.Session(botocore_session=core,
                                           profile_name=self.settings.profile,
                                           region_name=region)
@@ -437,7 +465,11 @@ class AwsService:
                 extra = {"endpoint_url": s.endpoint_url} if s.endpoint_url else {}
                 with self.translating(f"{name}:CreateClient"):
                     try:
-                        found = self.session(region).client(name, config=config, **extra)
+                        if name == "s3":
+                            found = self.session(region).client(name, config=config, **extra)
+                        else:
+                            found = self.core_session(region).create_client(
+                                name, config=config, **extra)
                     except ValueError as err:  # botocore: "Invalid endpoint: …"
                         raise AwsCallError(
                             f"AWS cannot be reached for {name}: {_clean(str(err))} (check "
