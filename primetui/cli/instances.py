@@ -61,26 +61,7 @@ def _row_json(instance: Any, names: list[str]) -> dict[str, Any]:
 
 
 def list_command(term: Terminal) -> int:
-    """Print every instance (with the schedules acting on it).
-
-    The cyclic garbage collector is paused for this one-shot command: loading botocore's
-    EC2 model and reading 1,000 instances build a few hundred thousand objects, and the
-    full collections Python runs while they are built were a quarter of the command's CPU
-    time (bench/README.md). Reference counting still frees what the command drops, and the
-    process ends right after. (The TUI leaves the collector alone.)
-    """
-    import gc
-
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _list(term)
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _list(term: Terminal) -> int:
+    """Print every instance (with the schedules acting on it)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from primetui.instances.model import attach_schedules

@@ -54,22 +54,3 @@ def test_a_listing_row_is_the_same_json_as_the_generic_conversion() -> None:
     for row in rows:
         assert _row_json(row, names) == _instance_json(row)
 
-
-def test_instances_list_pauses_the_collector_only_while_it_runs(monkeypatch) -> None:
-    import gc
-
-    import primetui.cli.instances as instances_cli
-
-    seen: list[bool] = []
-
-    def listing(term: object) -> int:
-        seen.append(gc.isenabled())
-        raise RuntimeError("the listing failed")
-
-    monkeypatch.setattr(instances_cli, "_list", listing)
-    assert gc.isenabled()
-    try:
-        instances_cli.list_command(object())  # type: ignore[arg-type]
-    except RuntimeError:
-        pass
-    assert seen == [False] and gc.isenabled()
