@@ -37,8 +37,6 @@ if TYPE_CHECKING:
     from primetui.certificates.service import CertificatesOverview
     from primetui.plans.plan import Plan
 
-POLL_SECONDS = 120.0
-"""How often both sides are read again while the tab is shown, unless `ui.refresh` says."""
 AFTER_PLAN_SECONDS = 1.0
 """How soon after a plan closes both sides are read again (waits while the plan is open)."""
 LOAD_GROUP = "certificates"
