@@ -287,7 +287,8 @@ async def test_snapshot_world_shows_closed_endpoints_beside_certbots_listing(
         assert (old["on_server"], old["method"]) == ("none", "—")
         status = status_text(app)
         assert "Automatic renewal is on: a cron entry runs certbot renew" in status
-        assert status.endswith("Checked at 09:30 UTC.")
+        assert "Checked at" not in status  # the tab says when it read, beside the status line
+        assert str(app.screen.query_one("#certificates-read").content).startswith("read ")
 
 
 async def test_read_only_hides_the_renewal_keys(aws_settings, tmp_path) -> None:
@@ -338,13 +339,13 @@ def test_mismatch_flags_say_stale_differs_or_nothing() -> None:
     assert why(agreed, SNAPSHOT_NOW) == "40 days left"
 
 
-def test_status_line_says_all_is_fine_and_when_it_was_checked() -> None:
+def test_status_line_says_all_is_fine_and_the_soonest_expiry() -> None:
     from primetui.certificates.service import CertificatesOverview
     from primetui.ui.tabs.certificates.rows import status_line
 
     overview = CertificatesOverview((_status("abc", "abc"),), None, None, SNAPSHOT_NOW)
     assert status_line(overview) == (
-        "The certificate is fine (the soonest expires in 40 days). Checked at 09:30 UTC.", "")
+        "The certificate is fine (the soonest expires in 40 days).", "")
 
 
 async def test_no_domains_status_keeps_the_config_table_name(aws_settings, tmp_path) -> None:
@@ -353,3 +354,39 @@ async def test_no_domains_status_keeps_the_config_table_name(aws_settings, tmp_p
         await show_tab(app, pilot)
         status = app.screen.query_one("#certificates-status")
         assert "[certificates] domains" in str(status.render())
+
+
+# -- an 80-column terminal -------------------------------------------------------------------
+
+async def test_at_80_columns_certbots_side_and_the_mismatch_are_on_screen(
+        aws_settings, tmp_path) -> None:
+    from tests.fixtures.small_terminal import SMALL
+
+    settings: Settings = lab_settings(aws_settings, tmp_path)
+    services = Services(settings, audit=AuditLog(tmp_path / "audit.jsonl"))
+    install_snapshot_certificates(services)
+    app = make_app(settings, services=services, config_path=tmp_path / "config.toml")
+    async with app.run_test(size=SMALL) as pilot:
+        await show_tab(app, pilot)
+        table = app.screen.query_one("#certificates-table", LiveTable)
+        right = 0
+        for key, column in table.columns.items():
+            right += column.get_render_width(table)
+            if key.value == "mismatch":
+                break
+        assert right <= table.scrollable_content_region.width, (
+            f"the columns up to Mismatch need {right} columns")
+        assert list(table.column_keys[:6]) == ["domain", "state", "days", "on_server", "valid",
+                                               "mismatch"]
+
+
+def test_a_narrow_table_cuts_a_long_domain_and_a_wide_one_keeps_it_whole() -> None:
+    from primetui.ui.tabs.certificates.rows import NARROW_DOMAIN_CHARS, row_cells
+
+    status = dataclasses.replace(_status("abc", "abc"),
+                                 domain="intranet-services.chemistry.lab.example.test")
+    wide = row_cells(status, None, SNAPSHOT_NOW, {})
+    narrow = row_cells(status, None, SNAPSHOT_NOW, {}, narrow=True)
+    assert wide[0].plain == status.domain
+    assert len(narrow[0].plain) == NARROW_DOMAIN_CHARS and narrow[0].plain.endswith("…")
+    assert [cell_text(c) for c in narrow[1:]] == [cell_text(c) for c in wide[1:]]

@@ -48,7 +48,7 @@ class TableTab(TabBody[W]):
     TableTab .table-tab--status {
         width: 1fr;
         height: auto;
-        max-height: 3;
+        max-height: 4;
         padding: 0 1;
     }
     TableTab .table-tab--read {

@@ -136,7 +136,9 @@ def why(status: DomainStatus, now: datetime) -> str:
 
 
 def status_line(overview: CertificatesOverview) -> tuple[str, str]:
-    """The status line (worst state, automatic renewal, certbot's side) and its severity."""
+    """The status line (worst state, automatic renewal, certbot's side) and its severity.
+
+    When both sides were read, the table tab's own "read 09:41:07" says beside it."""
     rows, now = overview.domains, overview.checked_at
     count = len(rows)
     worst = overview.worst
@@ -156,7 +158,6 @@ def status_line(overview: CertificatesOverview) -> tuple[str, str]:
         parts.append(overview.server.auto_renewal.describe())
     elif overview.server_error:
         parts.append(f"certbot's side is not shown: {overview.server_error}")
-    parts.append(f"Checked at {now:%H:%M} UTC.")
     if worst in URGENT or overview.server_error:
         severity = "error"
     elif worst is Urgency.WARNING or (overview.server is not None
