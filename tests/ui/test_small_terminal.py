@@ -71,3 +71,18 @@ async def test_the_checklist_sentences_are_shown_whole_at_80x24():
             words = sentence.split()
             assert words[-1] in shown and "…" not in shown, shown
 
+
+
+async def test_the_maintenance_form_opens_with_the_keyboard_in_its_first_field():
+    from primetui.maintenance.page import PageOptions
+    from primetui.maintenance.steps import CHECKLIST
+    from primetui.ui.tabs.maintenance.dialogs import MaintenanceFormDialog
+    from tests.fixtures.dialogs import DialogHost
+
+    dialog = MaintenanceFormDialog(PageOptions(), "prime.example.edu", CHECKLIST)
+    app = DialogHost(dialog)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        assert app.focused is dialog.query_one("#form-message")
+        await pilot.press("tab", "tab", "tab")  # back, contact, then the first checklist item
+        assert app.focused is dialog.query_one("#form-check-0")

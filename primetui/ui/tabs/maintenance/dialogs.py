@@ -136,6 +136,8 @@ class MaintenanceFormDialog(ModalScreen[MaintenanceForm | None]):
     }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    AUTO_FOCUS = "#form-message"
+    """The keyboard starts in the page's message, not on the scrolling frame around it."""
 
     def __init__(self, page: PageOptions, domain: str, checklist: tuple[str, ...]) -> None:
         super().__init__()
