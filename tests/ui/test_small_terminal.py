@@ -84,5 +84,7 @@ async def test_the_maintenance_form_opens_with_the_keyboard_in_its_first_field()
     async with app.run_test(size=SMALL) as pilot:
         await pilot.pause()
         assert app.focused is dialog.query_one("#form-message")
+        assert dialog.query_one(".dialog-title").region.y >= 0  # shown from its title
+        assert dialog.query_one("VerticalScroll").scroll_y == 0
         await pilot.press("tab", "tab", "tab")  # back, contact, then the first checklist item
         assert app.focused is dialog.query_one("#form-check-0")
