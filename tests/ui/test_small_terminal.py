@@ -88,3 +88,14 @@ async def test_the_maintenance_form_opens_with_the_keyboard_in_its_first_field()
         assert dialog.query_one("VerticalScroll").scroll_y == 0
         await pilot.press("tab", "tab", "tab")  # back, contact, then the first checklist item
         assert app.focused is dialog.query_one("#form-check-0")
+
+
+async def test_the_overview_hint_is_shown_whole_at_80_columns(aws_settings, tmp_path):
+    from primetui.ui.tabs.overview.tab import HINT
+
+    app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(app, pilot)
+        hint = app.screen.query_one("#overview-hint")
+        shown = "".join(s.text for s in hint.render_line(0)).strip()
+        assert shown == HINT
