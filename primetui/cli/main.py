@@ -207,8 +207,8 @@ def _quiet_after_broken_pipe() -> int:
 
 
 def crash_log_path() -> Path:
-    """Where unexpected errors are written (mode 0600)."""
-    return state_dir() / "crash.log"
+    """Where unexpected errors are written (mode 0600); its folder is made with the first."""
+    return state_dir(create=False) / "crash.log"
 
 
 def _crash_log(text: str, path: Path | None = None) -> Path:

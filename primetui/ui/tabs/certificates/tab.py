@@ -41,6 +41,8 @@ AFTER_PLAN_SECONDS = 1.0
 """How soon after a plan closes both sides are read again (waits while the plan is open)."""
 LOAD_GROUP = "certificates"
 PLAN_GROUP = "certificates-plan"
+NARROW_BELOW = 100
+"""A tab narrower than this many columns (an 80-column SSH terminal) draws narrow cells."""
 NO_DOMAINS = ("No domains are configured: add them to [certificates] domains in the config "
               "file, with the server where certbot runs.")
 
@@ -83,6 +85,8 @@ class CertificatesTab(TableTab[CertificatesWiring]):
         self._notified_error: str | None = None
         self._refused = False
         self._report: RenewalReport | None = None
+        self._narrow: bool | None = None
+        """Whether the rows were last drawn narrow (None: not drawn yet)."""
 
     def on_mount(self) -> None:
         """Read both sides as soon as the tab is first shown; redraw when the theme changes."""
@@ -142,12 +146,19 @@ class CertificatesTab(TableTab[CertificatesWiring]):
         if overview is None or not self.is_attached:
             return
         styles = self._styles()
-        self.table.show({d.domain: row_cells(d, overview.server, overview.checked_at, styles)
+        self._narrow = narrow = self.size.width < NARROW_BELOW
+        self.table.show({d.domain: row_cells(d, overview.server, overview.checked_at, styles,
+                                             narrow=narrow)
                          for d in overview.domains})
         text, severity = status_line(overview)
         if overview.host_key_unknown:
             text += " Press r to be asked about the host key again."
         self.set_status(text, severity)
+
+    def on_resize(self) -> None:
+        """A terminal made narrower or wider: draw the cells that have a narrow variant again."""
+        if self._narrow is not None and self._narrow != (self.size.width < NARROW_BELOW):
+            self._draw()
 
     def _styles(self) -> dict[Urgency, str]:
         """Rich styles per urgency, from the theme's colours."""
