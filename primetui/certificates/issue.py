@@ -12,6 +12,7 @@ import shlex
 import time
 from typing import TYPE_CHECKING
 
+from primetui.certificates.accounts import LETS_ENCRYPT, choose_account, read_accounts
 from primetui.certificates.certbot import (
     RenewOutcome,
     normalise_serial,
@@ -46,6 +47,13 @@ class _Issuance:
         self.live = f"{status.config_dir}/live/{domain}"
         self.link = settings.links.get(domain)
         self.serial: str | None = None
+        # certonly has no renewal conf of its own: the account that issued the others
+        server = settings.acme_server or LETS_ENCRYPT
+        confs = [c for c in status.renewal if (c.server or LETS_ENCRYPT) == server]
+        self.account = choose_account(
+            configured=settings.account, confs=confs, host=runner.host, server=server,
+            accounts=read_accounts(runner, profile, status.config_dir),
+            server_on_command_line=True)
 
     def _sudo(self, cmd: str) -> str:
         return f"sudo {cmd}" if self.profile.sudo else cmd
@@ -61,6 +69,7 @@ class _Issuance:
         parts += ["--non-interactive", "--agree-tos"]
         if self.settings.acme_server:
             parts += ["--server", shlex.quote(self.settings.acme_server)]
+        parts += self.account.options()
         return " ".join(parts)
 
     def serial_command(self) -> str:
@@ -77,6 +86,8 @@ class _Issuance:
         ctx.emit(served_line(self.report.before[self.domain]))
 
     def issue(self, ctx: StepContext) -> None:
+        if self.account.reason:
+            ctx.emit(self.account.reason)
         result = self.runner.run(self.certbot_command(), sudo=self.profile.sudo, warn=True,
                                  on_line=ctx.emit)
         text = result.stdout + "\n" + result.stderr

@@ -16,7 +16,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from primetui.certificates.certbot import RenewOutcome, name_matches, parse_renew_output
+from primetui.certificates.accounts import (
+    LETS_ENCRYPT,
+    AccountChoice,
+    choose_account,
+    read_accounts,
+)
+from primetui.certificates.certbot import (
+    RenewalConf,
+    RenewOutcome,
+    name_matches,
+    parse_renew_output,
+)
 from primetui.certificates.model import (
     PortCommands,
     RenewalReport,
@@ -85,6 +96,19 @@ class _Renewal:
         fill = lambda text: text.replace("{containers}", names).replace("{port}", str(self.port))  # noqa: E731
         self.stop_cmd, self.start_cmd = fill(commands.stop), fill(commands.start)
         self.find_cmd = fill(commands.find)
+        self.account = self._choose_account([c for c in confs if c is not None])
+
+    def _choose_account(self, confs: list[RenewalConf]) -> AccountChoice:
+        """`--account` when certbot holds several accounts for the ACME server (else none)."""
+        on_command_line = self.request.dry_run and bool(self.settings.acme_server)
+        servers = [c.server for c in confs if c.server]
+        server = (self.settings.acme_server if on_command_line else None) or (
+            max(servers, key=servers.count) if servers else self.settings.acme_server
+            or LETS_ENCRYPT)
+        accounts = read_accounts(self.runner, self.profile, self.status.config_dir)
+        return choose_account(configured=self.settings.account, accounts=accounts,
+                              server=server, confs=confs, host=self.runner.host,
+                              server_on_command_line=on_command_line)
 
     # -- commands ------------------------------------------------------------------------
 
@@ -115,6 +139,7 @@ class _Renewal:
             parts.append("--dry-run")
             if self.settings.acme_server:  # without it, --dry-run switches to LE staging
                 parts += ["--server", shlex.quote(self.settings.acme_server)]
+        parts += self.account.options()
         return " ".join(parts)
 
     # -- steps ---------------------------------------------------------------------------
@@ -185,6 +210,8 @@ class _Renewal:
 
     def renew(self, ctx: StepContext) -> None:
         cmd = self.certbot_command()
+        if self.account.reason:
+            ctx.emit(self.account.reason)
         for attempt in range(LOCK_RETRIES + 1):
             result = self.runner.run(cmd, sudo=self.profile.sudo, warn=True, on_line=ctx.emit)
             held = LOCK_HELD in result.stdout + result.stderr
