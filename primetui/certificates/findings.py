@@ -57,10 +57,18 @@ def check_certificates(service: CertificatesService) -> AreaResult:
         if d.mismatches:
             findings.append(Finding("warning", "certificates", f"{d.domain} serves another "
                                     f"certificate than the renewed one on disk.",
-                                    "; ".join(d.mismatches) + ". Reload nginx (the renewal's "
-                                    "deploy hook does it).", "certificates",
+                                    "; ".join(d.mismatches) + ". Reload nginx; automatic "
+                                    "renewal (primetui certs auto-renew) adds the deploy hook "
+                                    "that reloads it after each renewal if none does.",
+                                    "certificates",
                                     "certificates.auto_renew", d.domain))
-    if overview.server_error:
+    if overview.server_error and overview.host_key_unknown:
+        # The SSH hosts finding names the key and the command that trusts it: once is enough.
+        findings.append(Finding("warning", "certificates", f"certbot's certificates on "
+                                f"{cs.server} could not be read: its host key is not known "
+                                f"yet.", "The SSH hosts finding says how to trust it.",
+                                "certificates", "certificates.refresh", cs.server))
+    elif overview.server_error:
         findings.append(Finding("warning", "certificates", f"certbot's certificates on "
                                 f"{cs.server} could not be read: {overview.server_error}",
                                 "", "certificates", "certificates.refresh", cs.server))
