@@ -23,7 +23,6 @@ from primetui.certificates.accounts import (
     read_accounts,
 )
 from primetui.certificates.certbot import (
-    RenewalConf,
     RenewOutcome,
     name_matches,
     parse_renew_output,
@@ -38,7 +37,7 @@ from primetui.certificates.model import (
 from primetui.certificates.probe import EndpointProbe
 from primetui.certificates.server import ServerCertificates
 from primetui.config import CertificateSettings
-from primetui.errors import PrimeError, RemoteError
+from primetui.errors import PrimeError, RemoteError, SudoPasswordNeeded
 from primetui.plans.plan import Plan, Step, StepContext
 from primetui.remote.profiles import HostProfile
 
@@ -96,16 +95,25 @@ class _Renewal:
         fill = lambda text: text.replace("{containers}", names).replace("{port}", str(self.port))  # noqa: E731
         self.stop_cmd, self.start_cmd = fill(commands.stop), fill(commands.start)
         self.find_cmd = fill(commands.find)
-        self.account = self._choose_account([c for c in confs if c is not None])
+        self.confs = [c for c in confs if c is not None]
+        self.account = self._choose_account(planning=True)
 
-    def _choose_account(self, confs: list[RenewalConf]) -> AccountChoice:
-        """`--account` when certbot holds several accounts for the ACME server (else none)."""
+    def _choose_account(self, *, planning: bool) -> AccountChoice | None:
+        """`--account` when certbot holds several accounts for the ACME server (else none);
+        None while planning when sudo refused to list them (chosen again when certbot runs,
+        where a refused sudo is handled like any failed step)."""
+        confs = self.confs
         on_command_line = self.request.dry_run and bool(self.settings.acme_server)
         servers = [c.server for c in confs if c.server]
         server = (self.settings.acme_server if on_command_line else None) or (
             max(servers, key=servers.count) if servers else self.settings.acme_server
             or LETS_ENCRYPT)
-        accounts = read_accounts(self.runner, self.profile, self.status.config_dir)
+        try:
+            accounts = read_accounts(self.runner, self.profile, self.status.config_dir)
+        except SudoPasswordNeeded:
+            if planning:
+                return None
+            raise
         return choose_account(configured=self.settings.account, accounts=accounts,
                               server=server, confs=confs, host=self.runner.host,
                               server_on_command_line=on_command_line)
@@ -139,7 +147,7 @@ class _Renewal:
             parts.append("--dry-run")
             if self.settings.acme_server:  # without it, --dry-run switches to LE staging
                 parts += ["--server", shlex.quote(self.settings.acme_server)]
-        parts += self.account.options()
+        parts += self.account.options() if self.account else []
         return " ".join(parts)
 
     # -- steps ---------------------------------------------------------------------------
@@ -209,9 +217,11 @@ class _Renewal:
         return f"{_clause(err)}; {self.names} started again."
 
     def renew(self, ctx: StepContext) -> None:
-        cmd = self.certbot_command()
+        if self.account is None:
+            self.account = self._choose_account(planning=False)
         if self.account.reason:
             ctx.emit(self.account.reason)
+        cmd = self.certbot_command()
         for attempt in range(LOCK_RETRIES + 1):
             result = self.runner.run(cmd, sudo=self.profile.sudo, warn=True, on_line=ctx.emit)
             held = LOCK_HELD in result.stdout + result.stderr

@@ -177,7 +177,7 @@ class Decision:
 
 def no_scheduler_help(profile: HostProfile) -> str:
     """The commands that install and start a cron daemon on this kind of host."""
-    sudo = "sudo " if profile.sudo or profile.name != "sandbox" else ""
+    sudo = "sudo " if profile.sudo else ""
     if profile.name == "al2023":
         return f"`{sudo}dnf install -y cronie && {sudo}systemctl enable --now crond`"
     return f"`{sudo}apt-get install -y cron && {sudo}service cron start`"
@@ -217,8 +217,8 @@ def decide(schedule: RenewalSchedule, *, server: str, profile: HostProfile,
     daemon = ("cron is installed but not running" if schedule.cron_installed
               else "no cron daemon is installed")
     entry = (", so its cron entry for certbot renew never runs" if schedule.cron_lines else "")
-    fix = ("`sudo service cron start`" if schedule.cron_installed and profile.name != "al2023"
-           else no_scheduler_help(profile))
+    fix = (f"`{'sudo ' if profile.sudo else ''}service cron start`"
+           if schedule.cron_installed and profile.name != "al2023" else no_scheduler_help(profile))
     raise RemoteError(f"Nothing on {server} can run certbot renew on a schedule: systemd is not "
                       f"running there and {daemon}{entry}; run {fix} on {server}, then turn on "
                       f"automatic renewal again (nothing was written).")

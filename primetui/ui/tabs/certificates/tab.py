@@ -60,8 +60,9 @@ class CertificatesTab(TableTab[CertificatesWiring]):
                 "(--force-renewal); asks first, as it uses up a Let's Encrypt rate limit"),
         Binding("i", "issue", "Issue", tooltip="Issue a first certificate for the selected "
                 "domain (certbot certonly) when certbot has none for it, then check it is served"),
-        Binding("a", "install_auto_renewal", "Auto-renew", tooltip="Install a renewal timer "
-                "(or cron entry) that reloads nginx, when none is on"),
+        Binding("a", "install_auto_renewal", "Auto-renew", tooltip="Install what automatic "
+                "renewal lacks: the deploy hook that reloads nginx beside an existing timer, "
+                "or a timer (or cron entry) and the hook"),
         TableTab.FILTER_BINDING,
         TableTab.CLEAR_FILTER_BINDING,
     ]
