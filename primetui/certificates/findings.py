@@ -77,6 +77,14 @@ def check_certificates(service: CertificatesService) -> AreaResult:
                                 f"on {cs.server} automatically.",
                                 overview.server.auto_renewal.describe(), "certificates",
                                 "certificates.auto_renew", cs.server))
+    elif overview.server is not None and not overview.server.auto_renewal.deploy_hooks:
+        # a stock Ubuntu certbot.timer renews on disk, but nothing makes nginx serve it
+        findings.append(Finding("warning", "certificates", f"Nothing reloads nginx after "
+                                f"certbot renews on {cs.server}.",
+                                f"{overview.server.auto_renewal.describe()} A renewed "
+                                f"certificate is not served until nginx reloads; install the "
+                                f"deploy hook (primetui certs auto-renew).", "certificates",
+                                "certificates.auto_renew", cs.server))
     known = [d.days_left for d in overview.domains if d.days_left is not None]
     soonest = f"; the soonest expires in {min(known)} days" if known else ""
     summary = f"{plural(len(overview.domains), 'domain')}{soonest}."

@@ -103,3 +103,28 @@ def test_cron_entry_sleeps_a_random_delay_first() -> None:
     line = cron_entry("certbot -q renew --no-random-sleep-on-renew", "root").splitlines()[-1]
     assert line == f"17 3,15 * * * root {RANDOM_DELAY} && certbot -q renew --no-random-sleep-on-renew"
     assert "%" not in RANDOM_DELAY  # cron would cut the line at an unescaped %
+
+
+def test_an_active_timer_without_a_deploy_hook_is_a_finding_naming_the_fix() -> None:
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from primetui.certificates.certbot import CertbotListing
+    from primetui.certificates.findings import check_certificates
+    from primetui.certificates.server import AutoRenewal, ServerCertificates
+    from primetui.certificates.service import CertificatesOverview
+    from primetui.config import CertificateSettings
+
+    def findings(auto: AutoRenewal) -> list[str]:
+        server = ServerCertificates("prod", "prod.example.edu", "/etc/letsencrypt",
+                                    CertbotListing(), (), auto)
+        overview = CertificatesOverview((), server, None, datetime.now(UTC))
+        service = SimpleNamespace(settings=CertificateSettings(domains=["www.example.edu"]),
+                                  overview=lambda: overview)
+        return [f"{f.title} {f.detail}" for f in check_certificates(service).findings]
+
+    (found,) = findings(AutoRenewal(systemd=True, timers=("certbot.timer",)))
+    assert found.startswith("Nothing reloads nginx after certbot renews on prod.")
+    assert found.endswith("install the deploy hook (primetui certs auto-renew).")
+    assert findings(AutoRenewal(systemd=True, timers=("certbot.timer",),
+                                deploy_hooks=("reload-nginx",))) == []
