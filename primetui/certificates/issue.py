@@ -102,7 +102,7 @@ class _Issuance:
 
     def issue(self, ctx: StepContext) -> None:
         if self.account is None:
-            self.account = self._choose_account(planning=False)
+            self.account = self._choose_account(planning=False) or AccountChoice()
         if self.account.reason:
             ctx.emit(self.account.reason)
         result = self.runner.run(self.certbot_command(), sudo=self.profile.sudo, warn=True,

@@ -218,7 +218,7 @@ class _Renewal:
 
     def renew(self, ctx: StepContext) -> None:
         if self.account is None:
-            self.account = self._choose_account(planning=False)
+            self.account = self._choose_account(planning=False) or AccountChoice()
         if self.account.reason:
             ctx.emit(self.account.reason)
         cmd = self.certbot_command()
