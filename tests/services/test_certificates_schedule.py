@@ -134,16 +134,35 @@ def test_active_certbot_timer_gets_only_the_deploy_hook_and_its_renewals_are_ser
                               f"reloads nginx.")
 
 
-def test_cli_enables_certbots_packaged_timer_instead_of_adding_another(
-        ubuntu, nginx, lineage, fake_systemd, tmp_path) -> None:
+def auto_renew_cli(server: ServerSettings, nginx, lineage: Lineage,
+                   tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`primetui certs auto-renew --yes` as a script runs it (no terminal)."""
     config = tmp_path / "config.toml"
-    write_document(to_document(Settings(servers={"prod": ubuntu},
+    write_document(to_document(Settings(servers={"prod": server},
                                         certificates=cert_settings(nginx, lineage))), config)
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state"),
            "XDG_CONFIG_HOME": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "primetui", "--config", str(config), "certs",
+    return subprocess.run([sys.executable, "-m", "primetui", "--config", str(config), "certs",
                            "auto-renew", "--yes"], capture_output=True, text=True, timeout=180,
                           env=env, stdin=subprocess.DEVNULL)
+
+
+def test_cli_adds_only_the_deploy_hook_beside_an_active_timer(
+        ubuntu, nginx, lineage, fake_systemd, tmp_path) -> None:
+    fake_systemd.enable("certbot.timer")
+    done = auto_renew_cli(ubuntu, nginx, lineage, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[0].startswith("The systemd timer certbot.timer already runs")
+    assert hook(lineage).exists()
+    assert TIMER_UNIT not in done.stdout and CRON_FILE_NAME not in done.stdout
+    assert "systemctl enable" not in done.stdout
+    again = auto_renew_cli(ubuntu, nginx, lineage, tmp_path)
+    assert again.returncode == 0 and again.stdout.startswith("Automatic renewal is already on")
+
+
+def test_cli_enables_certbots_packaged_timer_instead_of_adding_another(
+        ubuntu, nginx, lineage, fake_systemd, tmp_path) -> None:
+    done = auto_renew_cli(ubuntu, nginx, lineage, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     first = done.stdout.splitlines()[0]
     assert first == ("certbot's own certbot.timer is installed on prod but not active: it is "
