@@ -120,6 +120,9 @@ class CertificateSettings:
     """Extra CA bundle trusted when verifying served chains (e.g. a test CA)."""
     acme_server: str | None = None
     """A custom ACME directory URL passed to certbot with --server."""
+    account: str | None = None
+    """The ACME account id certbot renews and issues with (`--account`), for a server
+    where certbot holds more than one; unset, the account that issued the certificate."""
     certbot: str = "certbot"
     """The certbot command on the server (may include --config-dir and friends)."""
     timeout: float = 8.0

@@ -23,10 +23,7 @@ from textual.binding import Binding
 from primetui.certificates.certbot import RenewOutcome, Urgency
 from primetui.errors import PrimeError
 from primetui.ui.messages import OpenPlan
-from primetui.ui.tabs.certificates.loading import (
-    already_on,
-    read_overview,
-)
+from primetui.ui.tabs.certificates.loading import read_overview
 from primetui.ui.tabs.certificates.rows import COLUMNS, row_cells, status_line
 from primetui.ui.tabs.table_tab import TableTab
 from primetui.ui.tabs.wiring import CertificatesWiring
@@ -65,8 +62,9 @@ class CertificatesTab(TableTab[CertificatesWiring]):
                 "(--force-renewal); asks first, as it uses up a Let's Encrypt rate limit"),
         Binding("i", "issue", "Issue", tooltip="Issue a first certificate for the selected "
                 "domain (certbot certonly) when certbot has none for it, then check it is served"),
-        Binding("a", "install_auto_renewal", "Auto-renew", tooltip="Install a renewal timer "
-                "(or cron entry) that reloads nginx, when none is on"),
+        Binding("a", "install_auto_renewal", "Auto-renew", tooltip="Install what automatic "
+                "renewal lacks: the deploy hook that reloads nginx beside an existing timer, "
+                "or a timer (or cron entry) and the hook"),
         TableTab.FILTER_BINDING,
         TableTab.CLEAR_FILTER_BINDING,
     ]
@@ -244,15 +242,12 @@ class CertificatesTab(TableTab[CertificatesWiring]):
             "so each forced renewal uses up one of them."), answered)
 
     def action_install_auto_renewal(self) -> None:
-        """`a`: the plan that installs a renewal timer or cron entry, when none is on."""
+        """`a`: the plan that installs what automatic renewal lacks (the deploy hook beside an
+        existing timer, or a timer or cron entry and the hook); a sentence when nothing is."""
         if self.wiring is None:
             self.notify("Nothing can run until primetui is configured.", severity="warning")
             return
-        server = self.overview.server if self.overview else None
-        if server is not None and server.auto_renewal.active:
-            self.notify(already_on(server.auto_renewal), title=self.TITLE)
-            return
-        self.set_status("Reading certbot's side to plan automatic renewal…")
+        self.set_status("Asking the server what renews its certificates…")
         self.prepare_plan("auto", None)
 
     def _prepare(self, kind: str, domain: str | None = None) -> None:
@@ -275,11 +270,9 @@ class CertificatesTab(TableTab[CertificatesWiring]):
         assert self.wiring is not None
         with self._lock:
             service = self.wiring.certificates()
-            if kind == "auto":
-                status = service.server_certificates()
-                if status.auto_renewal.active:
-                    return already_on(status.auto_renewal)
-                return service.auto_renewal_plan(status), None
+            if kind == "auto":  # only what is missing: never a second timer
+                choice = service.plan_auto_renewal()
+                return choice.sentence if choice.plan is None else (choice.plan, None)
             if kind == "issue":
                 issuance = service.issue_plan(domain or "")  # no row selected: one sentence
                 return issuance.plan, issuance.report
