@@ -562,6 +562,24 @@ def select_context(settings: Settings, name: str | None, *, origin: str = "--con
     return _keep_context_fields(chosen, settings, name)
 
 
+AWS_ENVIRONMENT = {"region": ("AWS_REGION", "AWS_DEFAULT_REGION"), "profile": ("AWS_PROFILE",)}
+"""The environment variables the AWS CLI reads for each `[aws]` key, first one wins."""
+
+
+def with_aws_environment(settings: Settings, environ: Any = None) -> Settings:
+    """`aws.profile` and `aws.region` from the environment, as the AWS CLI reads them, over
+    the file's, except where the chosen context sets its own (what a switch in the app
+    uses; the command line's flags apply only to the context primetui starts in)."""
+    environ = os.environ if environ is None else environ
+    own = settings.contexts[settings.context].aws if settings.context in settings.contexts else {}
+    changes = {}
+    for key, names in AWS_ENVIRONMENT.items():
+        named = next((n for n in names if environ.get(n)), None)
+        if named and key not in own:
+            changes[key] = environ[named]
+    return dataclasses.replace(settings, aws=dataclasses.replace(settings.aws, **changes))
+
+
 def _plain_copy(doc: dict[str, Any]) -> dict[str, Any]:
     import copy
 

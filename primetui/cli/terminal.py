@@ -73,10 +73,6 @@ def is_terminal() -> bool:
 
 # ---------------------------------------------------------------------------- settings
 
-AWS_ENVIRONMENT = {"region": ("AWS_REGION", "AWS_DEFAULT_REGION"), "profile": ("AWS_PROFILE",)}
-"""The environment variables the AWS CLI reads for each `[aws]` key, first one wins."""
-
-
 CONTEXT_ENVIRONMENT = "PRIMETUI_CONTEXT"
 """The environment variable that names the context when --context does not."""
 
@@ -110,7 +106,7 @@ def aws_sources(args: argparse.Namespace, file_keys: dict[str, Any],
     context is as deliberate as a flag, and an AWS_PROFILE left in the shell must not send
     the staging context to production.
     """
-    from primetui.config import AwsSettings
+    from primetui.config import AWS_ENVIRONMENT, AwsSettings
 
     environ = os.environ if environ is None else environ
     chosen: dict[str, tuple[Any, str]] = {}
