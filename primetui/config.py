@@ -1054,6 +1054,17 @@ switch = "elastic-ip"          # or "route53" (then hosted_zone_id = "Z…")
 [ui]
 theme = "prime-dark"
 read_only = false
+
+# Contexts: other places to work (staging, prod, another project), each over the settings
+# above; switch with --context NAME or ctrl+o in the app. README.md, "Contexts".
+# default_context = "staging"  # (this line goes above the first [section])
+# [contexts.prod]
+# account = "123456789012"     # refuse to act when the credentials belong to another account
+# banner = "PRODUCTION"
+# [contexts.prod.aws]
+# profile = "prime-prod"
+# [contexts.prod.servers.prod]
+# host = "prime.example.edu"
 """
 
 
