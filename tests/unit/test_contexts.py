@@ -257,3 +257,11 @@ def test_config_check_lists_a_mistake_in_each_context() -> None:
                for p in problems)
     assert any(p.endswith("(in context 'c').") and "servers.web" in p for p in problems), problems
     assert config_problems(LAB, FILE) == []
+
+
+def test_context_with_the_demo_is_one_sentence(capsys: pytest.CaptureFixture[str]) -> None:
+    from primetui.cli.main import main
+
+    assert main(["--demo", "--context", "prod"]) == 2
+    assert capsys.readouterr().err == (
+        "primetui: --context prod: the practice world defines no contexts.\n")
