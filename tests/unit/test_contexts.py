@@ -265,3 +265,16 @@ def test_context_with_the_demo_is_one_sentence(capsys: pytest.CaptureFixture[str
     assert main(["--demo", "--context", "prod"]) == 2
     assert capsys.readouterr().err == (
         "primetui: --context prod: the practice world defines no contexts.\n")
+
+
+def test_a_discovered_instance_is_saved_in_the_contexts_own_servers(tmp_path: Path) -> None:
+    from primetui.maintenance.discovery import save_instance
+
+    file = tmp_path / "config.toml"
+    file.write_text(LAB)
+    assert save_instance(file, "prod", "i-0staging", context="staging")
+    settings = parse_settings(file.read_text(), file)
+    assert settings.servers["prod"].instance == "i-0prod"  # production's entry untouched
+    assert select_context(settings, "staging").servers["prod"].instance == "i-0staging"
+    assert save_instance(file, "web", "i-0web", context="prod")  # prod uses the top level's
+    assert parse_settings(file.read_text(), file).servers["web"].instance == "i-0web"
