@@ -107,6 +107,8 @@ async def test_ctrl_o_switches_every_tab_to_the_other_account_and_back(app: Prim
         await choose(app, pilot, "Context: default")
         await instances_shown(app, pilot, ["prime-db", "prime-prod", "prime-staging"])
         assert "PRODUCTION" not in header(app) and app.theme == "prime-dark"
+        await pilot.pause(0.6)  # a theme chosen by hand is saved after 0.4 s; a context's is not
+        assert not app.settings.path.exists()
 
 
 async def test_a_wrong_pinned_account_shows_its_instances_but_refuses_to_start_one(
