@@ -216,6 +216,9 @@ class UiSettings:
     """Turn every mutating action off."""
     banner: str | None = None
     """A word shown across the top of the screen, e.g. "PRODUCTION" (a context's `banner`)."""
+    refresh: float = 120.0
+    """Seconds between background refreshes of the Overview and the Certificates tab; a
+    refresh reuses what the session read within this many seconds (at least 10)."""
 
 
 CONTEXT_SECTIONS = ("aws", "ssh", "servers", "instances", "certificates", "backups",
@@ -725,6 +728,13 @@ def _check_references(s: Settings, file: Path) -> None:
                           f"with its address; remove `port`, or reach it through "
                           f"maintenance.addresses.maintenance = \"host:{template.port}\".")
     _check_backups(s.backups, file)
+    if s.ui.refresh < MIN_REFRESH:
+        raise ConfigError(f"{file}: ui.refresh: expected at least {MIN_REFRESH:g} seconds "
+                          f"between background refreshes, not {s.ui.refresh:g}.")
+
+
+MIN_REFRESH = 10.0
+"""The shortest `ui.refresh`: more often would keep a server's SSH busy for nothing."""
 
 
 def _check_backups(b: BackupSettings, file: Path) -> None:
@@ -1054,6 +1064,7 @@ switch = "elastic-ip"          # or "route53" (then hosted_zone_id = "Z…")
 [ui]
 theme = "prime-dark"
 read_only = false
+refresh = 120                  # seconds between background refreshes (Overview, Certificates)
 
 # Contexts: other places to work (staging, prod, another project), each over the settings
 # above; switch with --context NAME or ctrl+o in the app. README.md, "Contexts".
