@@ -25,6 +25,10 @@ class AwsError(PrimeError):
     """An AWS call failed (credentials, permissions, throttling, the service itself)."""
 
 
+class WrongAccountError(AwsError):
+    """The credentials belong to another AWS account than the one the context pins."""
+
+
 class RemoteError(PrimeError):
     """A command on a server (or locally) could not be run or failed."""
 
