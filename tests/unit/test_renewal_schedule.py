@@ -120,7 +120,7 @@ def test_an_active_timer_without_a_deploy_hook_is_a_finding_naming_the_fix() -> 
                                     CertbotListing(), (), auto)
         overview = CertificatesOverview((), server, None, datetime.now(UTC))
         service = SimpleNamespace(settings=CertificateSettings(domains=["www.example.edu"]),
-                                  overview=lambda: overview)
+                                  overview=lambda fresh=False: overview)
         return [f"{f.title} {f.detail}" for f in check_certificates(service).findings]
 
     (found,) = findings(AutoRenewal(systemd=True, timers=("certbot.timer",)))
