@@ -92,7 +92,19 @@ class StallMeter:
             self._task.cancel()
 
 
-async def one_run(endpoint: str, ids: list[str], refreshes: int, tmp: Path, run: int) -> dict:
+def census() -> dict:
+    """How many objects the garbage collector tracks, and the most common types among them."""
+    import collections
+    import gc
+
+    gc.collect()
+    objects = gc.get_objects()
+    kinds = collections.Counter(type(o).__qualname__ for o in objects)
+    return {"tracked": len(objects), "types": dict(kinds)}
+
+
+async def one_run(endpoint: str, ids: list[str], refreshes: int, tmp: Path, run: int,
+                  count: bool = False) -> dict:
     """Open the tab, then refresh it `refreshes` times with states changed in between."""
     from primetui.config import AwsSettings, Settings, UiSettings
     from primetui.plans.audit import AuditLog
@@ -114,6 +126,8 @@ async def one_run(endpoint: str, ids: list[str], refreshes: int, tmp: Path, run:
         meter.start()
         await asyncio.sleep(0.2)
         idle = meter.take()
+        counts = {"before": census()} if count else {}
+        meter.take()  # the census's own collection is not the tab's
 
         started = time.perf_counter()
         await pilot.press("2")
@@ -144,7 +158,9 @@ async def one_run(endpoint: str, ids: list[str], refreshes: int, tmp: Path, run:
             await asyncio.sleep(0.2)  # the frames that draw the change
             refresh.append(meter.take())
         meter.stop()
-    return {"idle": idle, "load": load, "load_time": load_time, "refresh": refresh}
+        if count:
+            counts["after"] = census()
+    return {"idle": idle, "load": load, "load_time": load_time, "refresh": refresh, **counts}
 
 
 def child(args: argparse.Namespace) -> int:
@@ -157,7 +173,8 @@ def child(args: argparse.Namespace) -> int:
         gc.disable()
     ids = Path(args.ids).read_text().split()
     with tempfile.TemporaryDirectory(prefix="primetui-stall-") as tmp:
-        got = asyncio.run(one_run(args.child, ids, args.refreshes, Path(tmp), args.run))
+        got = asyncio.run(one_run(args.child, ids, args.refreshes, Path(tmp), args.run,
+                                  args.census))
     print(json.dumps(got))
     return 0
 
@@ -169,6 +186,9 @@ def main() -> int:
     parser.add_argument("--refreshes", type=int, default=4)
     parser.add_argument("--collector", choices=("on", "off"), default="on",
                         help="off: measure with the garbage collector switched off")
+    parser.add_argument("--census", action="store_true",
+                        help="also count the objects the collector tracks before the tab "
+                             "opens and after the last refresh (a full collection each)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--ids", help=argparse.SUPPRESS)
     parser.add_argument("--run", type=int, default=0, help=argparse.SUPPRESS)
@@ -196,7 +216,7 @@ def main() -> int:
                 done = subprocess.run(
                     [sys.executable, __file__, "--child", endpoint, "--ids", str(ids_file),
                      "--run", str(run), "--refreshes", str(args.refreshes),
-                     "--collector", args.collector],
+                     "--collector", args.collector, *(["--census"] if args.census else [])],
                     capture_output=True, text=True, timeout=900)
                 if done.returncode != 0:
                     raise SystemExit(f"run {run + 1} failed: {done.stderr.strip()[-2000:]}")
@@ -207,6 +227,14 @@ def main() -> int:
                       f"{got['load'] * 1000:.0f} ms (rows shown in {got['load_time']:.1f} s), "
                       f"refreshes " + ", ".join(f"{v * 1000:.0f}" for v in got["refresh"])
                       + f" ms; worst {worst * 1000:.0f} ms")
+                if args.census:
+                    before, after = got["before"], got["after"]
+                    print(f"  tracked objects: {before['tracked']:,} before the tab, "
+                          f"{after['tracked']:,} after its last refresh")
+                    gained = {name: n - before["types"].get(name, 0)
+                              for name, n in after["types"].items()}
+                    print("  most gained: " + ", ".join(
+                        f"{name} {n:+,}" for name, n in sorted(gained.items(), key=lambda kv: -kv[1])[:15]))
         median = statistics.median(worst_per_run)
         print(f"largest stall, median of {args.runs} runs: {median * 1000:.0f} ms "
               f"(budget: under {BUDGET * 1000:.0f} ms)")
