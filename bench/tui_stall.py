@@ -66,6 +66,27 @@ def launch(endpoint: str, count: int) -> list[str]:
     return ids
 
 
+FULL_COLLECTIONS: list[float] = []
+"""Wall time of each full (oldest-generation) collection while a run measures."""
+
+
+def watch_full_collections() -> None:
+    """Record how long each full collection takes (the bench's process only)."""
+    import gc
+
+    began = [0.0]
+
+    def callback(phase: str, info: dict) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            began[0] = time.perf_counter()
+        else:
+            FULL_COLLECTIONS.append(time.perf_counter() - began[0])
+
+    gc.callbacks.append(callback)
+
+
 class StallMeter:
     """Sleeps TICK at a time in the event loop and keeps the largest lateness seen."""
 
@@ -128,6 +149,7 @@ async def one_run(endpoint: str, ids: list[str], refreshes: int, tmp: Path, run:
         idle = meter.take()
         counts = {"before": census()} if count else {}
         meter.take()  # the census's own collection is not the tab's
+        FULL_COLLECTIONS.clear()
 
         started = time.perf_counter()
         await pilot.press("2")
@@ -158,9 +180,11 @@ async def one_run(endpoint: str, ids: list[str], refreshes: int, tmp: Path, run:
             await asyncio.sleep(0.2)  # the frames that draw the change
             refresh.append(meter.take())
         meter.stop()
+        full = list(FULL_COLLECTIONS)
         if count:
             counts["after"] = census()
-    return {"idle": idle, "load": load, "load_time": load_time, "refresh": refresh, **counts}
+    return {"idle": idle, "load": load, "load_time": load_time, "refresh": refresh,
+            "full": full, **counts}
 
 
 def child(args: argparse.Namespace) -> int:
@@ -171,6 +195,8 @@ def child(args: argparse.Namespace) -> int:
         import gc
 
         gc.disable()
+    else:
+        watch_full_collections()
     ids = Path(args.ids).read_text().split()
     with tempfile.TemporaryDirectory(prefix="primetui-stall-") as tmp:
         got = asyncio.run(one_run(args.child, ids, args.refreshes, Path(tmp), args.run,
@@ -227,6 +253,9 @@ def main() -> int:
                       f"{got['load'] * 1000:.0f} ms (rows shown in {got['load_time']:.1f} s), "
                       f"refreshes " + ", ".join(f"{v * 1000:.0f}" for v in got["refresh"])
                       + f" ms; worst {worst * 1000:.0f} ms")
+                if got["full"]:
+                    print(f"  full collections: {len(got['full'])}, each "
+                          + ", ".join(f"{v * 1000:.0f}" for v in got["full"]) + " ms")
                 if args.census:
                     before, after = got["before"], got["after"]
                     print(f"  tracked objects: {before['tracked']:,} before the tab, "

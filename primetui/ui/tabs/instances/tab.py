@@ -71,14 +71,14 @@ class Listing:
 
 
 def short_endpoint(endpoint: str) -> str:
-    """An RDS endpoint short enough for a column: `name.abc123…:5432` (details show it all)."""
+    """An RDS endpoint short enough for a column: `name…:5432` (the details show it all)."""
     host, _, port = endpoint.rpartition(":")
     if not host:
         host, port = endpoint, ""
     labels = host.split(".")
     if len(labels) <= 3:
         return endpoint
-    return f"{'.'.join(labels[:2])}…" + (f":{port}" if port else "")
+    return f"{labels[0]}…" + (f":{port}" if port else "")
 
 
 def local_time(moment: datetime, fmt: str = "%b %d %H:%M") -> str:
