@@ -18,7 +18,10 @@ the tab's page size means the same here as on AWS.
 
 `--collector off` runs the app with Python's garbage collector switched off (in the
 benchmark's process only; primetui never switches it): what is left is the table's own
-cost, the difference is the collector's.
+cost, the difference is the collector's. With the collector on, each run also lists its full
+(oldest-generation) collections and how long each took: the usual cause of the worst stall.
+`--census` counts the objects the collector tracks before the tab opens and after its last
+refresh, with the types that grew most (a full collection each, outside the measurements).
 """
 
 from __future__ import annotations
