@@ -35,6 +35,9 @@ from primetui.backups.archive import (
 from primetui.backups.common import BackupError
 from primetui.printable import is_printable, printable
 
+_INFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error, isal_zlib.error)  # type: ignore[assignment]
+"""What zlib's and ISA-L's inflate raise on damaged data (ISA-L's stubs do not say it)."""
+
 CHUNK = 1 << 20
 READ = 256 * 1024
 """How much is decompressed at a time when reading an archive: small, so memory stays flat
@@ -183,7 +186,7 @@ def read_archive(stream: BinaryIO, *, limits: ArchiveLimits | None = None,
     except tarfile.FilterError as err:  # the data filter's own refusal: one more safety net
         raise HostileArchiveError(f"The archive was refused: {err}; nothing was written.") \
             from None
-    except (tarfile.TarError, EOFError, OSError, ValueError, zlib.error, isal_zlib.error) as err:
+    except (tarfile.TarError, EOFError, OSError, ValueError) + _INFLATE_ERRORS as err:
         if isinstance(err, OSError) and err.errno is not None:
             raise
         raise BackupError(f"The decrypted data is not a readable .tar.gz archive ({err}).") \
@@ -249,7 +252,7 @@ class BoundedGunzip(io.RawIOBase):
             self._started = True
             try:
                 out = self._inflate.decompress(self._tail, want)
-            except (zlib.error, isal_zlib.error):
+            except _INFLATE_ERRORS:
                 if self._next_member:  # padding after the last member: ignored, as gzip does
                     self._tail = b""
                     return b""
