@@ -18,7 +18,10 @@ the tab's page size means the same here as on AWS.
 
 `--collector off` runs the app with Python's garbage collector switched off (in the
 benchmark's process only; primetui never switches it): what is left is the table's own
-cost, the difference is the collector's.
+cost, the difference is the collector's. With the collector on, each run also lists its full
+(oldest-generation) collections and how long each took: the usual cause of the worst stall.
+`--census` counts the objects the collector tracks before the tab opens and after its last
+refresh, with the types that grew most (a full collection each, outside the measurements).
 """
 
 from __future__ import annotations
@@ -66,6 +69,27 @@ def launch(endpoint: str, count: int) -> list[str]:
     return ids
 
 
+FULL_COLLECTIONS: list[float] = []
+"""Wall time of each full (oldest-generation) collection while a run measures."""
+
+
+def watch_full_collections() -> None:
+    """Record how long each full collection takes (the bench's process only)."""
+    import gc
+
+    began = [0.0]
+
+    def callback(phase: str, info: dict) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            began[0] = time.perf_counter()
+        else:
+            FULL_COLLECTIONS.append(time.perf_counter() - began[0])
+
+    gc.callbacks.append(callback)
+
+
 class StallMeter:
     """Sleeps TICK at a time in the event loop and keeps the largest lateness seen."""
 
@@ -92,7 +116,19 @@ class StallMeter:
             self._task.cancel()
 
 
-async def one_run(endpoint: str, ids: list[str], refreshes: int, tmp: Path, run: int) -> dict:
+def census() -> dict:
+    """How many objects the garbage collector tracks, and the most common types among them."""
+    import collections
+    import gc
+
+    gc.collect()
+    objects = gc.get_objects()
+    kinds = collections.Counter(type(o).__qualname__ for o in objects)
+    return {"tracked": len(objects), "types": dict(kinds)}
+
+
+async def one_run(endpoint: str, ids: list[str], refreshes: int, tmp: Path, run: int,
+                  count: bool = False) -> dict:
     """Open the tab, then refresh it `refreshes` times with states changed in between."""
     from primetui.config import AwsSettings, Settings, UiSettings
     from primetui.plans.audit import AuditLog
@@ -114,6 +150,9 @@ async def one_run(endpoint: str, ids: list[str], refreshes: int, tmp: Path, run:
         meter.start()
         await asyncio.sleep(0.2)
         idle = meter.take()
+        counts = {"before": census()} if count else {}
+        meter.take()  # the census's own collection is not the tab's
+        FULL_COLLECTIONS.clear()
 
         started = time.perf_counter()
         await pilot.press("2")
@@ -144,7 +183,11 @@ async def one_run(endpoint: str, ids: list[str], refreshes: int, tmp: Path, run:
             await asyncio.sleep(0.2)  # the frames that draw the change
             refresh.append(meter.take())
         meter.stop()
-    return {"idle": idle, "load": load, "load_time": load_time, "refresh": refresh}
+        full = list(FULL_COLLECTIONS)
+        if count:
+            counts["after"] = census()
+    return {"idle": idle, "load": load, "load_time": load_time, "refresh": refresh,
+            "full": full, **counts}
 
 
 def child(args: argparse.Namespace) -> int:
@@ -155,9 +198,12 @@ def child(args: argparse.Namespace) -> int:
         import gc
 
         gc.disable()
+    else:
+        watch_full_collections()
     ids = Path(args.ids).read_text().split()
     with tempfile.TemporaryDirectory(prefix="primetui-stall-") as tmp:
-        got = asyncio.run(one_run(args.child, ids, args.refreshes, Path(tmp), args.run))
+        got = asyncio.run(one_run(args.child, ids, args.refreshes, Path(tmp), args.run,
+                                  args.census))
     print(json.dumps(got))
     return 0
 
@@ -169,6 +215,9 @@ def main() -> int:
     parser.add_argument("--refreshes", type=int, default=4)
     parser.add_argument("--collector", choices=("on", "off"), default="on",
                         help="off: measure with the garbage collector switched off")
+    parser.add_argument("--census", action="store_true",
+                        help="also count the objects the collector tracks before the tab "
+                             "opens and after the last refresh (a full collection each)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--ids", help=argparse.SUPPRESS)
     parser.add_argument("--run", type=int, default=0, help=argparse.SUPPRESS)
@@ -196,7 +245,7 @@ def main() -> int:
                 done = subprocess.run(
                     [sys.executable, __file__, "--child", endpoint, "--ids", str(ids_file),
                      "--run", str(run), "--refreshes", str(args.refreshes),
-                     "--collector", args.collector],
+                     "--collector", args.collector, *(["--census"] if args.census else [])],
                     capture_output=True, text=True, timeout=900)
                 if done.returncode != 0:
                     raise SystemExit(f"run {run + 1} failed: {done.stderr.strip()[-2000:]}")
@@ -207,6 +256,17 @@ def main() -> int:
                       f"{got['load'] * 1000:.0f} ms (rows shown in {got['load_time']:.1f} s), "
                       f"refreshes " + ", ".join(f"{v * 1000:.0f}" for v in got["refresh"])
                       + f" ms; worst {worst * 1000:.0f} ms")
+                if got["full"]:
+                    print(f"  full collections: {len(got['full'])}, each "
+                          + ", ".join(f"{v * 1000:.0f}" for v in got["full"]) + " ms")
+                if args.census:
+                    before, after = got["before"], got["after"]
+                    print(f"  tracked objects: {before['tracked']:,} before the tab, "
+                          f"{after['tracked']:,} after its last refresh")
+                    gained = {name: n - before["types"].get(name, 0)
+                              for name, n in after["types"].items()}
+                    print("  most gained: " + ", ".join(
+                        f"{name} {n:+,}" for name, n in sorted(gained.items(), key=lambda kv: -kv[1])[:15]))
         median = statistics.median(worst_per_run)
         print(f"largest stall, median of {args.runs} runs: {median * 1000:.0f} ms "
               f"(budget: under {BUDGET * 1000:.0f} ms)")

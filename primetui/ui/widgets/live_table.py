@@ -4,6 +4,15 @@ A tab hands it every row it knows (`show`), as often as it likes; only the cells
 changed are redrawn, rows that went away are removed, new rows are added, and the cursor
 stays on the same id. `set_filter` keeps the rows whose text contains the filter (any
 column, case-insensitive). Cells may be `str` or Rich `Text` (for colour).
+
+A cell is best a plain `str` (drawn as markup, as DataTable draws a `str`): Python's garbage
+collector does not track strings, and a tuple of them stops being tracked too, while each
+`Text` is three tracked objects. A table of 1,000 rows of `Text` cells kept ~30,000 more
+objects for every full collection to walk (it holds the GIL: the screen stops meanwhile).
+So: `str` for plain cells, `Text` only where a cell needs a colour (one shared `Text` per
+value and colour serves every row) or holds text that must not be read as markup.
+DataTable's own caches of rendered rows (kept per change, up to thousands of entries) are
+emptied once the table has taken new rows or cells (`notify_style_update`).
 """
 
 from __future__ import annotations
@@ -29,6 +38,18 @@ MANY_REMOVED = 50
 def cell_text(cell: object) -> str:
     """The plain text of a cell, for filtering and comparing."""
     return cell.plain if isinstance(cell, Text) else str(cell)
+
+
+def drawn_as_is(text: str) -> bool:
+    """Whether DataTable draws this `str` cell as the very text: no markup bracket, no
+    `:emoji:` code (it needs two colons), one line."""
+    return "[" not in text and "\n" not in text and text.count(":") < 2
+
+
+def plain_cell(text: str) -> str | Text:
+    """A cell that shows `text` as it is: the `str` itself when DataTable draws it unchanged
+    (untracked by the garbage collector), else a `Text` (brackets and colons kept)."""
+    return text if drawn_as_is(text) else Text(text)
 
 
 def _as_drawn(cell: object) -> RenderableType:
@@ -62,11 +83,19 @@ class LiveTable(DataTable):
         self._all: dict[str, tuple] = {}
         self._shown: dict[str, tuple] = {}
         self._filter = ""
+        self._drawn_stale = False
 
     def on_mount(self) -> None:
         """Columns first, so rows can be shown at once."""
         for key, label in self._column_spec:
             self.add_column(label, key=key)
+
+    def on_idle(self) -> None:
+        """After a change, once DataTable has measured its new rows (its own idle handler runs
+        after this one), forget what it rendered for the rows and cells as they were."""
+        if self._drawn_stale:
+            self._drawn_stale = False
+            self.call_next(self.notify_style_update)
 
     @property
     def column_keys(self) -> tuple[str, ...]:
@@ -130,6 +159,7 @@ class LiveTable(DataTable):
                 self._rebuild(wanted)
             self._shown = wanted
             self._fit_table()
+            self._drawn_stale = True
         if selected is not None and selected in wanted:
             try:
                 self.move_cursor(row=self.get_row_index(selected), animate=False)
@@ -183,7 +213,7 @@ class LiveTable(DataTable):
             return 0
         if isinstance(cell, Text) and "\n" not in cell.plain:
             return cell.cell_len
-        if isinstance(cell, str) and "[" not in cell and "\n" not in cell:
+        if isinstance(cell, str) and drawn_as_is(cell):
             return cell_len(cell)
         return measure(self.app.console, _as_drawn(cell), 1)
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -26,7 +27,7 @@ from primetui.ui.messages import OpenPlan
 from primetui.ui.tabs.instances.table import FastLiveTable, Handoff
 from primetui.ui.tabs.table_tab import TableTab
 from primetui.ui.tabs.wiring import InstancesWiring
-from primetui.ui.widgets.live_table import LiveTable
+from primetui.ui.widgets.live_table import LiveTable, plain_cell
 
 if TYPE_CHECKING:
     from primetui.instances.model import Schedule
@@ -51,12 +52,17 @@ STATE_LABEL = "State".ljust(len("backing-up"))
 """Wide enough for the longer states: a cell that changes does not widen its column."""
 
 
+Cells = tuple["str | Text", ...]
+"""A row's cells: plain `str` (not tracked by the garbage collector), `Text` only for colour
+or for text DataTable would read as markup."""
+
+
 @dataclass(frozen=True)
 class Listing:
     """What the worker read: the rows, their cells, and the schedules it used."""
 
     instances: tuple[Instance, ...]
-    cells: dict[str, tuple[Text, ...]]
+    cells: dict[str, Cells]
     schedules: tuple[tuple[Schedule, ...], dict[str, float | None]] | None
     schedules_read: float
     note: str = ""
@@ -65,14 +71,14 @@ class Listing:
 
 
 def short_endpoint(endpoint: str) -> str:
-    """An RDS endpoint short enough for a column: `name.abc123…:5432` (details show it all)."""
+    """An RDS endpoint short enough for a column: `name…:5432` (the details show it all)."""
     host, _, port = endpoint.rpartition(":")
     if not host:
         host, port = endpoint, ""
     labels = host.split(".")
     if len(labels) <= 3:
         return endpoint
-    return f"{'.'.join(labels[:2])}…" + (f":{port}" if port else "")
+    return f"{labels[0]}…" + (f":{port}" if port else "")
 
 
 def local_time(moment: datetime, fmt: str = "%b %d %H:%M") -> str:
@@ -80,36 +86,57 @@ def local_time(moment: datetime, fmt: str = "%b %d %H:%M") -> str:
     return moment.astimezone().strftime(fmt)
 
 
-def schedules_cell(instance: Instance) -> str:
-    """Weekly scheduled hours and the schedules acting on the instance (names, not groups)."""
+def scheduled_cell(instance: Instance) -> str:
+    """Narrow: the weekly hours its start/stop schedules keep it running ("65 h/168"), "yes"
+    when schedules act on it but the hours are not known, "" when none does."""
     if not instance.schedules:
         return ""
-    names = [key.rsplit("/", 1)[-1] for key in instance.schedules]
-    listed = names[0] + (f" +{len(names) - 1}" if len(names) > 1 else "")
     hours = instance.scheduled_hours
     if hours is None:
-        return listed
-    return f"{hours:.0f} h/168 · {listed}" if hours == int(hours) else f"{hours:.1f} h/168 · {listed}"
+        return "yes"
+    return f"{hours:.0f} h/168" if hours == int(hours) else f"{hours:.1f} h/168"
 
 
-def instance_cells(instance: Instance, colours: Mapping[str, str]) -> tuple[Text, ...]:
-    """One row's cells, as plain Text (never markup: tags may contain brackets)."""
-    state_style = colours.get(STATE_COLOURS.get(instance.state, "warning"), "")
+def schedules_cell(instance: Instance) -> str:
+    """The schedules acting on the instance: the first one's name, and how many more."""
+    names = [key.rsplit("/", 1)[-1] for key in instance.schedules]
+    return names[0] + (f" +{len(names) - 1}" if len(names) > 1 else "") if names else ""
+
+
+def short_address(instance: Instance) -> str:
+    """Narrow: the address people connect to (public if any, else private; RDS: the endpoint,
+    shortened). The details show them all."""
+    if instance.kind == RDS:
+        return short_endpoint(instance.endpoint or "")
+    return instance.public_address or instance.private_address or ""
+
+
+@lru_cache(maxsize=256)
+def coloured(text: str, colour: str) -> Text:
+    """One shared `Text` per value and colour ("running" in green…) for every row showing it:
+    a table of 1,000 rows keeps a handful of these, not 1,000. Never changed once made."""
+    return Text(text, style=colour)
+
+
+def instance_cells(instance: Instance, colours: Mapping[str, str]) -> Cells:
+    """One row's cells in the order of `InstancesTab.COLUMNS` (never markup: tags may
+    contain brackets)."""
+    state = coloured(instance.state, colours.get(STATE_COLOURS.get(instance.state, "warning"), ""))
     if instance.kind == RDS and instance.auto_restart is not None:
-        since = Text(f"auto-start {local_time(instance.auto_restart)}", style=colours.get("warning", ""))
+        since: str | Text = coloured(f"auto-start {local_time(instance.auto_restart)}",
+                                     colours.get("warning", ""))
     elif instance.running_since is not None:
-        since = Text(local_time(instance.running_since))
+        since = local_time(instance.running_since)
     else:
-        since = Text("")
-    address = short_endpoint(instance.endpoint or "") if instance.kind == RDS else instance.address
-    return (Text(instance.name), Text(instance.kind), Text(instance.type),
-            Text(instance.state, style=state_style),
-            Text("yes", style=colours.get("error", "")) if instance.protected else Text(""),
-            Text(address), since, Text(schedules_cell(instance)), Text(instance.id))
+        since = ""
+    protected = coloured("yes", colours.get("error", "")) if instance.protected else ""
+    return (plain_cell(instance.name), state, scheduled_cell(instance), protected,
+            plain_cell(instance.id), plain_cell(instance.type), plain_cell(short_address(instance)),
+            since, plain_cell(schedules_cell(instance)), instance.kind)
 
 
 def rows_and_cells(instances: list[Instance], colours: Mapping[str, str],
-                   before: Listing | None) -> tuple[tuple[Instance, ...], dict[str, tuple[Text, ...]]]:
+                   before: Listing | None) -> tuple[tuple[Instance, ...], dict[str, Cells]]:
     """The rows and their cells, keeping the previous reading's objects where nothing changed.
 
     Reused rows are not new objects for the garbage collector to walk (a 1,000-row
@@ -117,11 +144,11 @@ def rows_and_cells(instances: list[Instance], colours: Mapping[str, str],
     the very same cells.
     """
     old_rows: dict[str, Instance] = {}
-    old_cells: dict[str, tuple[Text, ...]] = {}
+    old_cells: dict[str, Cells] = {}
     if before is not None and before.colours == colours:  # another theme: every cell anew
         old_rows, old_cells = {i.id: i for i in before.instances}, before.cells
     rows: list[Instance] = []
-    cells: dict[str, tuple[Text, ...]] = {}
+    cells: dict[str, Cells] = {}
     for instance in instances:
         old = old_rows.get(instance.id)
         if old is not None and old == instance:
@@ -139,9 +166,11 @@ class InstancesTab(TableTab[InstancesWiring]):
     TAB_ID = "instances"
     SUMMARY = ("The lab's EC2 instances and RDS databases with their state, updated live: "
                "start and stop them as a plan you confirm first.")
-    COLUMNS = (("name", "Name"), ("kind", "Kind"), ("type", "Type / class"), ("state", STATE_LABEL),
-               ("protected", "Protected"), ("address", "Address / endpoint"),
-               ("since", "Running since"), ("schedules", "Scheduled"), ("id", "ID"))
+    COLUMNS = (("name", "Name"), ("state", STATE_LABEL), ("scheduled", "Scheduled"),
+               ("protected", "Protected"), ("id", "ID"), ("type", "Type"), ("address", "Address"),
+               ("since", "Running since"), ("schedules", "Schedules"), ("kind", "Kind"))
+    """What an 80-column terminal shows first: name, state, scheduled hours, protection, id;
+    then the rest (the table scrolls sideways; the details show everything)."""
     MUTATING = frozenset({"start", "stop"})
     READ_ONLY = "Read-only mode is on: instances cannot be started or stopped."
     BINDINGS = [
@@ -238,7 +267,7 @@ class InstancesTab(TableTab[InstancesWiring]):
             self.set_status("The instances could not be read; r tries again.", "error")
         self.poll_after(FAST_POLL if time.monotonic() < self._fast_until else SLOW_POLL)
 
-    def _show_chunked(self, cells: dict[str, tuple[Text, ...]], generation: int) -> None:
+    def _show_chunked(self, cells: dict[str, Cells], generation: int) -> None:
         """Show the rows, adding at most CHUNK new ones per frame (a newer reading wins)."""
         if generation != self._generation or not self.is_attached:
             return
@@ -250,7 +279,7 @@ class InstancesTab(TableTab[InstancesWiring]):
         self._table_show({k: v for k, v in cells.items() if k in self._known or k in allowed})
         self.set_timer(0.01, lambda: self._show_chunked(cells, generation))
 
-    def _table_show(self, cells: dict[str, tuple[Text, ...]]) -> None:
+    def _table_show(self, cells: dict[str, Cells]) -> None:
         self.table.show(cells)
         self._known = set(cells)
 

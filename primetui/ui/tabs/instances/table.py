@@ -8,8 +8,10 @@ during the first load, a state that changed), then renders each visible cell thr
 Padding → Styled → Console.render_lines: about a quarter of a millisecond per cell, ~100 ms
 per frame at 120x36 with 9 columns. A row whose cells are all `Text` with one style and no
 line break, and which is neither under the cursor nor the mouse, is a line of padded
-segments, built here with the styles DataTable gives such a row (its zebra stripe); the
-header, the cursor's and the mouse's rows and anything else are drawn by DataTable itself.
+segments, built here with the styles DataTable gives such a row (its zebra stripe). So is a
+row of plain `str` cells (what the Instances tab mostly hands it: strings are not tracked by
+the garbage collector) mixed with such `Text` cells; the header, the cursor's and the
+mouse's rows and anything else are drawn by DataTable itself.
 The output is the same picture.
 """
 
@@ -23,9 +25,18 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
-from primetui.ui.widgets.live_table import LiveTable
+from primetui.ui.widgets.live_table import LiveTable, drawn_as_is
 
 T = TypeVar("T")
+NO_STYLE = Style()
+
+
+def _plain(cell: object) -> bool:
+    """Whether a cell is drawn here: a `str` that DataTable would not read as markup, or a
+    `Text` with one style; either on one line."""
+    if type(cell) is str:
+        return drawn_as_is(cell)
+    return isinstance(cell, Text) and not cell.spans and "\n" not in cell.plain
 
 
 class FastLiveTable(LiveTable):
@@ -39,8 +50,7 @@ class FastLiveTable(LiveTable):
                 or self.cursor_type != "row" or row_index in (self.cursor_row, self.hover_row)):
             return super().render_line(y)
         cells = self.get_row_at(row_index)
-        if not all(isinstance(cell, Text) and not cell.spans and "\n" not in cell.plain
-                   for cell in cells):
+        if not all(_plain(cell) for cell in cells):
             return super().render_line(y)
         base_style = self.rich_style
         if self.zebra_stripes:
@@ -56,9 +66,14 @@ class FastLiveTable(LiveTable):
             width = column.get_render_width(self)
             table_width += width
             outer = row_style + Style.from_meta({"row": row_index, "column": column_index})
-            style = cell.style if isinstance(cell.style, Style) else Style.parse(cell.style or "none")
+            if isinstance(cell, Text):
+                text = cell.plain
+                style = cell.style if isinstance(cell.style, Style) else Style.parse(
+                    cell.style or "none")
+            else:
+                text, style = cell, NO_STYLE
             inner = max(0, width - 2 * pad)
-            body = set_cell_size(cell.plain, inner).rstrip(" ") if cell.plain.strip() else ""
+            body = set_cell_size(text, inner).rstrip(" ") if text.strip() else ""
             fill = inner - cell_len(body)  # Rich pads a cell without the text's own style
             if pad:
                 segments.append(Segment(" " * pad, outer))
