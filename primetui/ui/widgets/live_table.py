@@ -37,7 +37,7 @@ MARK = "✓ "
 """Drawn before the first cell of a marked row."""
 SORT_ARROWS = {False: " ▲", True: " ▼"}
 """Drawn after the label of the column the rows are sorted by (ascending, descending)."""
-_NUMBER = re.compile(r"(\d+(?:\.\d+)?)")
+_NUMBER = re.compile(r"(\d+)")
 
 
 def cell_text(cell: object) -> str:
@@ -62,7 +62,7 @@ def sort_key(text: str) -> tuple:
     (`9 d` before `12 d`, `10.0.1.9` before `10.0.1.10`), empty cells last."""
     parts = _NUMBER.split(text.strip().lower())
     return (not parts or parts == [""],
-            tuple((0, float(part), "") if i % 2 else (1, 0.0, part)
+            tuple((0, int(part), "") if i % 2 else (1, 0, part)
                   for i, part in enumerate(parts) if part))
 
 
