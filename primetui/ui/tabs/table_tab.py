@@ -120,7 +120,7 @@ class TableTab(TabBody[W]):
         yield Static("", classes="table-tab--filter-note", id=f"{self.TAB_ID}-filter-note",
                      markup=False)
         yield LiveTable(self.COLUMNS, id=f"{self.TAB_ID}-table")
-        yield VerticalScroll(Static("", id=f"{self.TAB_ID}-pane-text"),
+        yield VerticalScroll(Static("", id=f"{self.TAB_ID}-pane-text", markup=False),
                              id=f"{self.TAB_ID}-pane", classes="table-tab--pane")
 
     def on_mount(self) -> None:
@@ -323,7 +323,8 @@ class TableTab(TabBody[W]):
 
     def _place_pane(self) -> None:
         size = self.app.size
-        wanted = size.width >= PANE_MIN_WIDTH and size.height >= PANE_MIN_HEIGHT
+        wanted = (size.width >= PANE_MIN_WIDTH and size.height >= PANE_MIN_HEIGHT
+                  and type(self).row_details is not TableTab.row_details)  # a tab with details
         if wanted != self.has_class("-pane"):
             self.set_class(wanted, "-pane")
         if wanted:
