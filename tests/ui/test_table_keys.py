@@ -246,3 +246,26 @@ def test_settings_read_a_sort_per_tab(tmp_path: Path):
     config = tmp_path / "config.toml"
     config.write_text('[ui.sort]\ninstances = "-state"\n', encoding="utf-8")
     assert load_settings(config).ui.sort == {"instances": "-state"}
+
+
+async def test_c_on_a_plan_screen_copies_its_commands_with_osc_52(terminal_output):
+    from primetui.plans.plan import Plan, PlanResult, Step
+    from primetui.ui.screens.plan_screen import PlanRunner, PlanScreen
+
+    plan = Plan("Stop 2 instances", "a, b", [
+        Step("Stop a", ["aws ec2 stop-instances --instance-ids i-a"], lambda ctx: None),
+        Step("Stop b", ["aws ec2 stop-instances --instance-ids i-b"], lambda ctx: None)])
+    never = PlanRunner(lambda *a: PlanResult([], ok=False), lambda *a: PlanResult([], ok=False))
+
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(PlanScreen(plan, never))
+
+    app = Host()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("c")
+        copied = ("aws ec2 stop-instances --instance-ids i-a\n"
+                  "aws ec2 stop-instances --instance-ids i-b")
+        assert f"\x1b]52;c;{base64.b64encode(copied.encode()).decode()}\a" in terminal_output
+        assert isinstance(app.screen, PlanScreen) and app.screen.phase == "review"
