@@ -175,7 +175,9 @@ class CertificatesService:
         plans = [self.renew_plan(domain, dry_run=dry_run, status=status).plan
                  for domain in domains]
         verb = "Dry-run the renewal of" if dry_run else "Renew"
-        return bulk_plan(f"{verb} {len(domains)} certificates", plans, plans[0].action)
+        plan = bulk_plan(f"{verb} {len(domains)} certificates", plans, plans[0].action)
+        plan.target = ", ".join(domains)
+        return plan
 
     def issue_plan(self, domain: str, *, status: ServerCertificates | None = None) -> RenewPlan:
         """The plan that issues a first certificate for `domain` (certbot has none for it)."""
