@@ -264,8 +264,8 @@ class InstancesService:
         opposite = "stop" if action == "start" else "start"
         plans = [self._plan(instance, action, wait) for instance in instances]
         undos = [self._plan(instance, opposite, wait) for instance in instances]
-        for plan, instance in zip(plans, instances, strict=True):
-            plan.title = f"{action.capitalize()} {instance.name} ({instance.id})"
+        for plan in plans:  # the step is named as the call is (RDS: when AWS restarts it)
+            plan.title = plan.steps[0].title
         return bulk_plan(f"{action.capitalize()} {len(instances)} instances", plans,
                          f"instances.{action}", undos)
 

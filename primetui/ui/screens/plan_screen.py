@@ -131,6 +131,9 @@ class PlanScreen(ThreadWork, ModalScreen[PlanResult | None]):
             self.view.set_note("Dry run: these are the commands; nothing will be run.")
         elif self.read_only:
             self.view.set_note(READ_ONLY)
+        elif self.plan.confirm_name and ", " in self.plan.confirm_name:  # several targets
+            self.view.set_note(f"{self.plan.confirm_name} are protected: you will be asked "
+                               f"to type their names as shown.")
         elif self.plan.confirm_name:
             self.view.set_note(f"{self.plan.confirm_name} is protected: you will be asked "
                                f"to type its name.")

@@ -115,7 +115,7 @@ class TableTab(TabBody[W]):
     def compose(self) -> ComposeResult:
         """The status line, the filter (hidden until `/`) and the table."""
         yield Static("", classes="table-tab--status", id=f"{self.TAB_ID}-status", markup=False)
-        yield Input(placeholder="Filter: type to keep the rows containing this text",
+        yield Input(placeholder="Filter: a regex (~ first: fuzzy, ! first: the rows NOT matching)",
                     classes="table-tab--filter", id=f"{self.TAB_ID}-filter")
         yield Static("", classes="table-tab--filter-note", id=f"{self.TAB_ID}-filter-note",
                      markup=False)

@@ -396,10 +396,15 @@ class LiveTable(DataTable):
                 continue
             arrow = SORT_ARROWS[self._sort[1]] if self._sort and self._sort[0] == key else ""
             text = Text.from_markup(label) if isinstance(label, str) else Text(str(label))
-            text.append(arrow)
+            if arrow:  # in the label's own padding where it has some: the column keeps its width
+                width = text.cell_len
+                text.rstrip()
+                text.append(arrow)
+                text.pad_right(max(0, width - text.cell_len))
             if column.label.plain != text.plain:
                 column.label = text
-                column.content_width = max(column.content_width, text.cell_len)
+                widest = max((self._cell_width(cell) for cell in self.get_column(key)), default=0)
+                column.content_width = max(widest, text.cell_len)
         if self.is_mounted:
             self._fit_table()
             self.notify_style_update()  # public: empties the drawn-line caches, header included
