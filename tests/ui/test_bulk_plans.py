@@ -147,3 +147,36 @@ async def test_disabling_marked_schedules_is_one_plan_with_a_step_each(make_app,
             schedule = tab.schedules[key]
             found = scheduler.get_schedule(Name=schedule.name, GroupName=schedule.group)
             assert found["State"] == "DISABLED"
+
+
+async def test_verifying_marked_backups_asks_one_passphrase_and_is_a_step_each(
+        aws_settings, tmp_path, sample_project, gpg_home):
+    from primetui.ui.dialogs.password import PasswordDialog
+    from primetui.ui.tabs.backups.tab import BackupsTab
+    from tests.fixtures.backups_world import PASSPHRASE, backups_app, make_backup
+
+    app = backups_app(aws_settings, tmp_path, sample_project, gpg_home)
+    first = make_backup(app)
+    second = first.with_name(first.name.replace(".tar.gz.gpg", "-copy.tar.gz.gpg"))
+    second.write_bytes(first.read_bytes())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("5")
+        await settle(app, pilot)
+        tab = app.screen.query_one(BackupsTab)
+        await until(app, pilot, lambda: tab.table.row_count >= 2, "both backups listed")
+        await pilot.press("space", "space")
+        assert len(tab.table.marked_keys) == 2
+        await pilot.press("v")
+        await pilot.pause()
+        assert isinstance(app.screen, PasswordDialog)
+        await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in PASSPHRASE], "enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PlanScreen)
+        assert sorted(step.title for step in screen.plan.steps) == sorted(
+            [f"Verify {first.name}", f"Verify {second.name}"])
+        assert all(PASSPHRASE not in cmd for cmd in screen.plan.commands())
+        await run_plan(app, pilot)
+        assert screen.result.ok
+        assert screen.result.states == [StepState.DONE, StepState.DONE]
