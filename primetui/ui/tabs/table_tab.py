@@ -111,6 +111,7 @@ class TableTab(TabBody[W]):
         self._poll: Timer | None = None
         self.polling = False
         """True while `reload()` runs for a poll rather than for a person (`r`, a plan)."""
+        self._filter_note = ""
 
     def compose(self) -> ComposeResult:
         """The status line, the filter (hidden until `/`) and the table."""
@@ -208,6 +209,9 @@ class TableTab(TabBody[W]):
             parts.append(f"{marked} marked: the tab's actions act on all of them "
                          f"(escape unmarks).")
         text = " ".join(part for part in parts if part)
+        if text == self._filter_note:
+            return
+        self._filter_note = text
         note = self.query_one(f"#{self.TAB_ID}-filter-note", Static)
         note.update(text)
         note.set_class(bool(text), "-shown")
@@ -352,8 +356,7 @@ class TableTab(TabBody[W]):
     def _pane_follows_rows(self, event: LiveTable.Arranged) -> None:
         event.stop()
         self.refresh_pane()
-        if self.table.marked_keys or self.table.filter_text:
-            self._show_filter_note()
+        self._show_filter_note()
 
     # -- polling --------------------------------------------------------------------------
 
