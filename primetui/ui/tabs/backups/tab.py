@@ -217,13 +217,13 @@ class BackupsTab(HygieneActions, TableTab[BackupsWiring]):
                              asked)
 
     def row_details(self, key: str) -> Text | None:
-        """The pane: the backup's file, size, age and last verification."""
+        """The pane: the backup's date, size, age, where it is and its last verification."""
         entry = self._entries.get(key)
         if entry is None:
             return None
         cells = dict(zip((k for k, _ in self.COLUMNS), entry_row(entry), strict=False))
         text = Text(printable(entry.name), style="bold")
-        text.append(f"\n{printable(entry.path)}\n")
+        text.append("\n")  # its full path: y copies it
         for column, label in self.COLUMNS[1:]:
             text.append(f"{label}: ", style="dim")
             text.append(f"{cells.get(column, '')}\n")
