@@ -180,3 +180,31 @@ async def test_verifying_marked_backups_asks_one_passphrase_and_is_a_step_each(
         await run_plan(app, pilot)
         assert screen.result.ok
         assert screen.result.states == [StepState.DONE, StepState.DONE]
+
+
+async def test_a_schedule_deleted_meanwhile_fails_its_step_and_undo_re_enables_the_first(
+        make_app, lab):
+    app = make_app()
+    scheduler = app.services.aws.client("scheduler")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")
+        await settle(app, pilot)
+        tab = app.screen.query_one(SchedulesTab)
+        await until(app, pilot, lambda: len(tab.schedules) >= 2, "the schedules listed")
+        first, second = (tab.schedules[key] for key in tab.table.shown_keys[:2])
+        await mark(app, pilot, SchedulesTab, first.name, second.name)
+        await pilot.press("d")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PlanScreen)
+        scheduler.delete_schedule(Name=second.name, GroupName=second.group)  # by someone else
+        await run_plan(app, pilot)
+        assert screen.result.states == [StepState.DONE, StepState.FAILED]
+        assert scheduler.get_schedule(Name=first.name, GroupName=first.group)["State"] == "DISABLED"
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.press("y")
+        await until(app, pilot, lambda: screen.undo_result is not None, "the undo finished")
+        assert screen.undo_result.ok
+        assert scheduler.get_schedule(Name=first.name, GroupName=first.group)["State"] == "ENABLED"
