@@ -208,3 +208,40 @@ async def test_a_schedule_deleted_meanwhile_fails_its_step_and_undo_re_enables_t
         await until(app, pilot, lambda: screen.undo_result is not None, "the undo finished")
         assert screen.undo_result.ok
         assert scheduler.get_schedule(Name=first.name, GroupName=first.group)["State"] == "ENABLED"
+
+
+async def test_renewing_marked_domains_shows_one_plan_with_a_step_per_domain(
+        aws_settings, tmp_path) -> None:
+    """certbot's side is the snapshot world's fixed listing: the plan is built, not run (the
+    real renewal of two domains, one failing, is tests/services/test_certificates_partial)."""
+    from primetui.plans.audit import AuditLog
+    from primetui.registry import Services
+    from primetui.ui.app import make_app as make_shell
+    from primetui.ui.tabs.certificates.tab import CertificatesTab
+    from tests.fixtures.certificates_snapshot import (
+        SNAPSHOT_DOMAINS,
+        install_snapshot_certificates,
+    )
+
+    settings = lab_settings(aws_settings, tmp_path)
+    services = Services(settings, audit=AuditLog(tmp_path / "audit.jsonl"))
+    install_snapshot_certificates(services)
+    app = make_shell(settings, services=services, config_path=tmp_path / "config.toml")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("4")
+        await settle(app, pilot)
+        tab = app.screen.query_one(CertificatesTab)
+        await until(app, pilot, lambda: tab.table.row_count == 3, "the domains listed")
+        www, api = SNAPSHOT_DOMAINS[:2]
+        await mark(app, pilot, CertificatesTab, www, api)
+        await pilot.press("n")
+        await until(app, pilot, lambda: isinstance(app.screen, PlanScreen), "the plan shown")
+        plan = app.screen.plan
+        first, second = tab.table.marked_keys  # in the order the table shows them
+        assert {first, second} == {www, api}
+        assert plan.title == "Renew 2 certificates" and plan.target == f"{first}, {second}"
+        assert len(plan.steps) == 2
+        assert any(f"--cert-name {first}" in cmd for cmd in plan.steps[0].commands)
+        assert any(f"--cert-name {second}" in cmd for cmd in plan.steps[1].commands)
+        assert not any(second in cmd for cmd in plan.steps[0].commands)
