@@ -203,7 +203,8 @@ class TableTab(TabBody[W]):
         """The filter's status line: which match (regex, fuzzy, plain), how many rows kept,
         and how many rows are marked."""
         table = self.table
-        parts = [table.row_filter.describe(len(table.shown_keys), table.total)]
+        shown = table.row_count if table.row_filter.active else 0
+        parts = [table.row_filter.describe(shown, table.total)]
         marked = len(table.marked_keys)
         if marked:
             parts.append(f"{marked} marked: the tab's actions act on all of them "

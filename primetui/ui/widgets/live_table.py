@@ -415,6 +415,8 @@ class LiveTable(DataTable):
     def marked_keys(self) -> list[str]:
         """The ids of the marked rows that are still there, in the order shown
         (marked rows the filter hides come after)."""
+        if not self._marked:
+            return []
         shown = [key for key in self._shown if key in self._marked]
         hidden = [key for key in self._all if key in self._marked and key not in self._shown]
         return shown + hidden
