@@ -269,3 +269,14 @@ async def test_c_on_a_plan_screen_copies_its_commands_with_osc_52(terminal_outpu
                   "aws ec2 stop-instances --instance-ids i-b")
         assert f"\x1b]52;c;{base64.b64encode(copied.encode()).decode()}\a" in terminal_output
         assert isinstance(app.screen, PlanScreen) and app.screen.phase == "review"
+
+
+async def test_a_sorted_table_stays_sorted_when_the_tab_shows_new_rows():
+    app = KeysApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("greater_than_sign")  # by Name
+        table = tab(app).table
+        table.show({**ROWS, "i-5": ("api-prod", "pending", "1 d")})
+        await pilot.pause()
+        assert [cell_text(table.get_row(k)[0]) for k in table.shown_keys] == [
+            "api-prod", "batch-prod", "cache", "db-staging", "web-prod"]
