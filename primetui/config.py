@@ -217,6 +217,9 @@ class UiSettings:
     """The theme's name (see themes/)."""
     read_only: bool = False
     """Turn every mutating action off."""
+    sort: dict[str, str] = field(default_factory=dict)
+    """Each table tab's sort, remembered when it is changed: tab id → a column's key, with a
+    leading `-` for descending (`instances = "state"`, `audit = "-when"`)."""
     banner: str | None = None
     """A word shown across the top of the screen, e.g. "PRODUCTION" (a context's `banner`)."""
     refresh: float = 120.0
@@ -1009,6 +1012,39 @@ def save_theme(file: Path, theme: str) -> None:
     elif not isinstance(ui, dict):
         raise ConfigError(f"{file}: ui: expected a table, so the theme was not saved.")
     ui["theme"] = theme
+    _write_text(tomlkit.dumps(doc), file)
+
+
+def save_table_sort(file: Path, tab: str, sort: str | None) -> None:
+    """Remember a table tab's sort in `[ui.sort]` of the user's config file (None forgets
+    it), keeping the file's comments and order as `save_theme` does."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    try:
+        text = file.read_text(encoding="utf-8") if file.exists() else ""
+        doc = tomlkit.parse(text)
+    except (TOMLKitError, UnicodeDecodeError):
+        raise ConfigError(f"{file}: not valid TOML, so the sort was not saved.") from None
+    except OSError as err:
+        raise ConfigError(f"{file}: cannot be read ({err.strerror}), so the sort was not "
+                          f"saved.") from None
+    ui = doc.get("ui")
+    if ui is None:
+        ui = tomlkit.table()
+        doc["ui"] = ui
+    if not isinstance(ui, dict) or not isinstance(ui.get("sort", {}), dict):
+        raise ConfigError(f"{file}: ui.sort: expected a table, so the sort was not saved.")
+    table = ui.get("sort")
+    if table is None:
+        if sort is None:
+            return
+        table = tomlkit.table()
+        ui["sort"] = table
+    if sort is None:
+        table.pop(tab, None)
+    else:
+        table[tab] = sort
     _write_text(tomlkit.dumps(doc), file)
 
 

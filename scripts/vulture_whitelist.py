@@ -69,3 +69,8 @@ writable
 
 # DataTable's public show_cursor, set on the Overview's areas table (no cursor there).
 show_cursor
+
+# What a table shows of its sort and a tab of its details pane: read by the key tests (the
+# public face of state kept in private attributes).
+sort_column
+pane_shown

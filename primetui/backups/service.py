@@ -238,6 +238,24 @@ class BackupService:
         self._remember(path, True, len(listing.members), when)
         return VerifyReport(path, listing, when)
 
+    def verify_plan(self, files: list[str | Path], passphrase: str) -> Plan:
+        """Verify several backups with one passphrase: one step per file, each decrypting and
+        reading the whole archive as `verify` does; a failure stops at that file (nothing
+        changes, so there is nothing to undo). The passphrase stays in the steps' closures."""
+        paths = [self.resolve(file) for file in files]
+
+        def step(path: Path) -> Step:
+            def run(ctx: StepContext) -> None:
+                report = self.verify(path, passphrase)
+                ctx.emit(f"{path.name}: {len(report.listing.members)} members read, "
+                         f"every checksum computed.")
+
+            return Step(title=f"Verify {path.name}",
+                        commands=[f"gpg -d {shlex.quote(str(path))} | tar tzvf -"], run=run)
+
+        return Plan(title=f"Verify {len(paths)} backups", target=", ".join(p.name for p in paths),
+                    steps=[step(path) for path in paths], action="backup.verify", mutating=False)
+
     def _remember(self, path: Path, ok: bool, members: int, when: float) -> None:
         """Record a verification; a full state directory loses the record, not the verdict."""
         try:

@@ -29,6 +29,7 @@ from primetui.certificates.server import ServerCertificates, read_server_certifi
 from primetui.certificates.watch import CertbotWatch
 from primetui.config import CertificateSettings
 from primetui.errors import HostKeyUnknownError, PrimeError
+from primetui.plans.plan import Plan, bulk_plan
 from primetui.remote.profiles import HostProfile
 from primetui.remote.runners import Runner
 
@@ -193,6 +194,17 @@ class CertificatesService:
         status = status or self.server_certificates()
         return build_renew_plan(self.runner, self.profile, self.settings, status,
                                 RenewRequest(domain, dry_run, force), self.probe, self.commands)
+
+    def renew_many_plan(self, domains: list[str], *, dry_run: bool = False) -> Plan:
+        """Renew (or dry-run) several domains in one plan: certbot's side is read once, then
+        one step per domain, each that domain's whole renewal (renew, reload, check)."""
+        status = self.server_certificates()
+        plans = [self.renew_plan(domain, dry_run=dry_run, status=status).plan
+                 for domain in domains]
+        verb = "Dry-run the renewal of" if dry_run else "Renew"
+        plan = bulk_plan(f"{verb} {len(domains)} certificates", plans, plans[0].action)
+        plan.target = ", ".join(domains)
+        return plan
 
     def issue_plan(self, domain: str, *, status: ServerCertificates | None = None) -> RenewPlan:
         """The plan that issues a first certificate for `domain` (certbot has none for it)."""

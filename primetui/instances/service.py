@@ -32,7 +32,7 @@ from primetui.instances.model import (
     restart_notice,
     tag_dict,
 )
-from primetui.plans.plan import Plan, Step, StepContext
+from primetui.plans.plan import Plan, Step, StepContext, bulk_plan
 
 _LIVE_EC2 = ["pending", "running", "shutting-down", "stopping", "stopped"]
 _DEAD = {"terminated", "shutting-down", "failed", "deleting", "deleted", "storage-full",
@@ -254,6 +254,25 @@ class InstancesService:
     def stop_plan(self, instance: Instance, *, wait: bool = True) -> Plan:
         """Stop the instance (and wait until it is stopped); RDS: says when AWS restarts it."""
         return self._plan(instance, "stop", wait)
+
+    def switch_plan(self, instances: builtins.list[Instance], action: str, *,
+                    wait: bool = True) -> Plan:
+        """Start or stop several instances in one plan: one step per instance (the call and
+        the wait), in the order given. A target already there is skipped; after a failure
+        the undo reverses the targets this run switched (stops the ones it started)."""
+        if action not in ("start", "stop"):
+            raise UsageError(f"'{action}' is not start or stop.")
+        if not instances:
+            raise UsageError("No instances were chosen.")
+        if len(instances) == 1:
+            return self._plan(instances[0], action, wait)
+        opposite = "stop" if action == "start" else "start"
+        plans = [self._plan(instance, action, wait) for instance in instances]
+        undos = [self._plan(instance, opposite, wait) for instance in instances]
+        for plan in plans:  # the step is named as the call is (RDS: when AWS restarts it)
+            plan.title = plan.steps[0].title
+        return bulk_plan(f"{action.capitalize()} {len(instances)} instances", plans,
+                         f"instances.{action}", undos)
 
     @staticmethod
     def already(instance: Instance, action: str) -> str | None:

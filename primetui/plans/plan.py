@@ -9,7 +9,7 @@ steps this run completed, newest first. No I/O happens here beyond what steps do
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -83,6 +83,58 @@ class Plan:
             lines.append(f"  {i}. {step.title}")
             lines.extend(f"       $ {cmd}" for cmd in step.commands)
         return "\n".join(lines)
+
+
+def as_one_step(plan: Plan, title: str | None = None,
+                undo: Plan | None = None) -> Step:
+    """A whole plan as one step (a bulk plan has one step per target).
+
+    The step runs the plan's steps in order, skipping those already done, and is itself done
+    when every one of them is. Its undo is `undo`'s steps (the opposite plan: stop what was
+    started), else the plan's own undos, newest first; its commands are all of theirs.
+    """
+    steps = list(plan.steps)
+
+    def run(ctx: StepContext) -> None:
+        for step in steps:
+            ctx.check_cancelled()
+            if step.done is not None and step.done():
+                ctx.emit(f"{step.title}: already done.")
+                continue
+            step.run(ctx)
+
+    checks = [step.done for step in steps if step.done is not None]
+    done = ((lambda: all(check() for check in checks))
+            if checks and len(checks) == len(steps) else None)
+    undo_run: Callable[[StepContext], None] | None = None
+    undo_commands: list[str] = []
+    if undo is not None:
+        reverse = as_one_step(undo)
+        undo_run, undo_commands = reverse.run, reverse.commands
+    elif any(step.undo for step in steps):
+        undoable = [step for step in reversed(steps) if step.undo is not None]
+
+        def undo_run(ctx: StepContext) -> None:
+            for step in undoable:
+                step.undo(ctx)  # type: ignore[misc]
+
+        undo_commands = [cmd for step in undoable for cmd in step.undo_commands]
+    return Step(title=title or plan.title, commands=plan.commands(), run=run, done=done,
+                undo=undo_run, undo_commands=undo_commands)
+
+
+def bulk_plan(title: str, plans: list[Plan], action: str,
+              undos: Sequence[Plan | None] | None = None) -> Plan:
+    """One plan acting on several targets: one step per target (each target's plan as one
+    step). A protected target among them asks for every protected name to be typed; a
+    failure stops the plan, and the undo reverses the targets already done."""
+    undos = list(undos) if undos else [None] * len(plans)
+    steps = [as_one_step(plan, undo=undo) for plan, undo in zip(plans, undos, strict=True)]
+    protected = [plan.confirm_name for plan in plans if plan.confirm_name]
+    return Plan(title=title, target=", ".join(plan.target for plan in plans), steps=steps,
+                action=action, confirm_name=", ".join(protected) or None,
+                mutating=any(plan.mutating for plan in plans),
+                rehearsal=all(plan.rehearsal for plan in plans) and bool(plans))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import json
 import re
 import shlex
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 from primetui.aws import AwsCallError, AwsService
 from primetui.errors import AwsError, PlanError, UsageError
 from primetui.instances.model import EC2, UNIVERSAL_PREFIX, PairRequest, Schedule, target_info
-from primetui.plans.plan import Plan, Step, StepContext
+from primetui.plans.plan import Plan, Step, StepContext, bulk_plan
 from primetui.schedules.expressions import (
     ScheduleExpressionError,
     ScheduleRun,
@@ -164,6 +164,16 @@ class SchedulesService:
                         done=lambda: self.get(schedule.name, schedule.group).state == state,
                         undo=lambda ctx: self._set_state(schedule, other, ctx),
                         undo_commands=_update_commands(schedule, other))])
+
+    def set_states_plan(self, schedules: Sequence[Schedule], enabled: bool) -> Plan:
+        """Enable or disable several schedules in one plan: one step per schedule, each
+        undone the other way when a later one fails; those already so are skipped."""
+        if len(schedules) == 1:
+            return self.set_state_plan(schedules[0], enabled)
+        verb = "Enable" if enabled else "Disable"
+        return bulk_plan(f"{verb} {len(schedules)} schedules",
+                         [self.set_state_plan(s, enabled) for s in schedules],
+                         f"schedules.{verb.lower()}")
 
     def _set_state(self, schedule: Schedule, state: str, ctx: StepContext) -> None:
         scheduler = self.aws.client("scheduler")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from primetui.certificates.probe import probe_endpoint
-from primetui.plans.plan import PlanEvent, execute
+from primetui.plans.plan import PlanEvent, StepState, execute
 from primetui.sandbox.acme import issue_certificate
 from primetui.sandbox.nginx import NginxService, tls_site
 from primetui.sandbox.tools import free_port, wait_for_port
@@ -118,3 +118,24 @@ def test_partial_renewal_reloads_nginx_serves_the_good_one_and_fails_the_broken_
     assert str(ssh_server_settings.port) not in outcomes[BROKEN]
     assert GOOD in str(result.error) and BROKEN in str(result.error)
     assert outcomes[GOOD] in report.summary() and outcomes[BROKEN] in report.summary()
+
+
+def test_renewing_several_marked_domains_is_one_plan_with_a_step_each(
+        ssh_server_settings, nginx, two_lineages) -> None:
+    good, broken = two_lineages[GOOD], two_lineages[BROKEN]
+    certs = cert_settings(nginx, good, domains=[GOOD, BROKEN],
+                          endpoints={GOOD: good.address, BROKEN: broken.address})
+    service = make_service(server_settings(ssh_server_settings, nginx, good), certs, MustNotAsk())
+    try:
+        plan = service.renew_many_plan([GOOD, BROKEN])
+        result = execute(plan)
+    finally:
+        service.close()
+    assert len(plan.steps) == 2
+    assert GOOD in plan.steps[0].title and BROKEN in plan.steps[1].title
+    assert any(GOOD in cmd for cmd in plan.steps[0].commands)
+    assert any(BROKEN in cmd for cmd in plan.steps[1].commands)
+    assert not any(BROKEN in cmd for cmd in plan.steps[0].commands)
+    # the good domain renews (or, renewed by the test before, is not due); the broken fails
+    assert result.states[0] in (StepState.DONE, StepState.SKIPPED), result.error
+    assert result.states[1] is StepState.FAILED

@@ -91,6 +91,8 @@ class PlanScreen(ThreadWork, ModalScreen[PlanResult | None]):
         Binding("escape", "stop", "Stop", show=False),
         Binding("q", "explain_no_quit", "Quit", show=False),
         Binding("u", "undo", "Undo completed steps"),
+        Binding("c", "copy_commands", "Copy commands", show=False,
+                tooltip="Copy the plan's commands to the clipboard (OSC 52: works over SSH)"),
         Binding("enter", "close", "Close"),
         Binding("escape", "close", "Close", show=False),
     ]
@@ -129,6 +131,9 @@ class PlanScreen(ThreadWork, ModalScreen[PlanResult | None]):
             self.view.set_note("Dry run: these are the commands; nothing will be run.")
         elif self.read_only:
             self.view.set_note(READ_ONLY)
+        elif self.plan.confirm_name and ", " in self.plan.confirm_name:  # several targets
+            self.view.set_note(f"{self.plan.confirm_name} are protected: you will be asked "
+                               f"to type their names as shown.")
         elif self.plan.confirm_name:
             self.view.set_note(f"{self.plan.confirm_name} is protected: you will be asked "
                                f"to type its name.")
@@ -268,6 +273,16 @@ class PlanScreen(ThreadWork, ModalScreen[PlanResult | None]):
             self.view.set_outcome(f"Undone: {count} completed step(s) reversed.", "warning")
         else:
             self.view.set_outcome(undo.error, "error")
+
+    def action_copy_commands(self) -> None:
+        """`c`: the plan's commands, one per line, to the clipboard (y runs the plan here)."""
+        commands = self.plan.commands()
+        if not commands:
+            self.notify("This plan has no commands to copy.", severity="warning")
+            return
+        self.app.copy_to_clipboard("\n".join(commands))
+        self.notify(f"Copied the plan's {len(commands)} command"
+                    f"{'s' if len(commands) != 1 else ''}.", title="Clipboard")
 
     def action_close(self) -> None:
         """Close, handing the run's result back to whoever opened the plan."""

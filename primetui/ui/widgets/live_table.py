@@ -2,8 +2,9 @@
 
 A tab hands it every row it knows (`show`), as often as it likes; only the cells that
 changed are redrawn, rows that went away are removed, new rows are added, and the cursor
-stays on the same id. `set_filter` keeps the rows whose text contains the filter (any
-column, case-insensitive). Cells may be `str` or Rich `Text` (for colour).
+stays on the same id. `set_filter` keeps the rows matching the filter (a regular
+expression, `~` fuzzy, `!` inverted: see `row_filter`), with the matches highlighted.
+Cells may be `str` or Rich `Text` (for colour).
 
 A cell is best a plain `str` (drawn as markup, as DataTable draws a `str`): Python's garbage
 collector does not track strings, and a tuple of them stops being tracked too, while each
@@ -13,19 +14,27 @@ So: `str` for plain cells, `Text` only where a cell needs a colour (one shared `
 value and colour serves every row) or holds text that must not be read as markup.
 DataTable's own caches of rendered rows (kept per change, up to thousands of entries) are
 emptied once the table has taken new rows or cells (`notify_style_update`).
+
+A person can also sort the rows by a column (`sort_by`, or a click on its header, again to
+turn the direction round) and mark rows (`toggle_mark`) to act on several at once; both are
+drawn over the tab's own cells (`_arranged`), which stay as the tab gave them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.text import Text
 from textual.geometry import Size
+from textual.message import Message
 from textual.render import measure
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist
+
+from primetui.ui.widgets.row_filter import RowFilter
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -33,6 +42,11 @@ if TYPE_CHECKING:
 Cells = Sequence["RenderableType"]
 MANY_REMOVED = 50
 """More rows than this gone at once: the table is refilled rather than emptied row by row."""
+MARK = "✓ "
+"""Drawn before the first cell of a marked row."""
+SORT_ARROWS = {False: " ▲", True: " ▼"}
+"""Drawn after the label of the column the rows are sorted by (ascending, descending)."""
+_NUMBER = re.compile(r"(\d+)")
 
 
 def cell_text(cell: object) -> str:
@@ -64,6 +78,15 @@ def _as_drawn(cell: object) -> RenderableType:
     return Text(str(cell).split("\n", 1)[0], end="")
 
 
+def sort_key(text: str) -> tuple:
+    """A cell's text in the order a person expects: case ignored, numbers by value
+    (`9 d` before `12 d`, `10.0.1.9` before `10.0.1.10`), empty cells last."""
+    parts = _NUMBER.split(text.strip().lower())
+    return (not parts or parts == [""],
+            tuple((0, int(part), "") if i % 2 else (1, 0, part)
+                  for i, part in enumerate(parts) if part))
+
+
 def _same(a: object, b: object) -> bool:
     """Whether two cells draw the same (Text compares its spans too)."""
     if a is b:
@@ -76,6 +99,17 @@ def _same(a: object, b: object) -> bool:
 class LiveTable(DataTable):
     """Rows keyed by id, updated by diff; `columns` are (key, label) pairs."""
 
+    class Arranged(Message):
+        """The rows shown, their order or their marks changed (the details pane follows)."""
+
+    class SortChanged(Message):
+        """A person sorted the table (`column` None: back to the tab's own order)."""
+
+        def __init__(self, column: str | None, descending: bool) -> None:
+            super().__init__()
+            self.column = column
+            self.descending = descending
+
     def __init__(self, columns: Sequence[tuple[str, str]], *, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
@@ -84,11 +118,16 @@ class LiveTable(DataTable):
         self._shown: dict[str, tuple] = {}
         self._filter = ""
         self._drawn_stale = False
+        self._row_filter = RowFilter()
+        self._sort: tuple[str, bool] | None = None
+        """(column, descending), or None for the tab's own order."""
+        self._marked: set[str] = set()
 
     def on_mount(self) -> None:
         """Columns first, so rows can be shown at once."""
         for key, label in self._column_spec:
             self.add_column(label, key=key)
+        self._label_sorted_column()
 
     def on_idle(self) -> None:
         """After a change, once DataTable has measured its new rows (its own idle handler runs
@@ -131,21 +170,29 @@ class LiveTable(DataTable):
     def show(self, rows: Mapping[str, Cells]) -> None:
         """Every row, keyed by id, in the order to show; the table changes only where needed."""
         self._all = {key: tuple(cells) for key, cells in rows.items()}
+        if self._marked:
+            self._forget_gone_marks()
         self._apply()
 
     def set_filter(self, text: str) -> None:
-        """Keep only the rows containing `text` in any column (case-insensitive)."""
-        self._filter = text.strip().lower()
+        """Keep only the rows matching `text` (see `RowFilter`), their matches highlighted."""
+        self._filter = text.strip()
+        self._row_filter = RowFilter.parse(text)
         self._apply()
 
+    @property
+    def row_filter(self) -> RowFilter:
+        """The filter in force (its `describe` says which match it is)."""
+        return self._row_filter
+
     def _matches(self, cells: tuple) -> bool:
-        if not self._filter:
+        if not self._row_filter.active:
             return True
-        return any(self._filter in cell_text(cell).lower() for cell in cells)
+        return self._row_filter.matches([cell_text(cell) for cell in cells])
 
     def _apply(self) -> None:
         """Diff what should be shown against what is shown."""
-        wanted = {key: cells for key, cells in self._all.items() if self._matches(cells)}
+        wanted = self._arranged()
         selected = self.selected_key
         same_keys = list(wanted) == list(self._shown)
         with self.app.batch_update():
@@ -165,6 +212,7 @@ class LiveTable(DataTable):
                 self.move_cursor(row=self.get_row_index(selected), animate=False)
             except RowDoesNotExist:
                 pass
+        self.post_message(self.Arranged())
 
     def _fit_table(self) -> None:
         """Give the table its new scrollable size now, from the columns' widths.
@@ -288,3 +336,149 @@ class LiveTable(DataTable):
             return place[tuple(map(id, cells if len(columns) > 1 else (cells,)))]
 
         self.sort(*columns, key=position)
+
+    # -- what a person arranges: filter, sort, marks (drawn over the tab's cells) ---------
+
+    def _arranged(self) -> dict[str, tuple]:
+        """The rows to show: filtered, sorted, marked rows and matches drawn as such.
+
+        With no filter, sort or mark this is the tab's own rows, the very same cell objects
+        (so an unchanged row costs nothing to compare).
+        """
+        keep = self._matches
+        wanted = {key: cells for key, cells in self._all.items() if keep(cells)}
+        if self._sort is not None and self._sort[0] in self.column_keys:
+            column, descending = self._sort
+            index = self.column_keys.index(column)
+            order = sorted(wanted, key=lambda key: sort_key(cell_text(wanted[key][index]))
+                           if index < len(wanted[key]) else (True, ()), reverse=descending)
+            wanted = {key: wanted[key] for key in order}
+        if not self._marked and not (self._row_filter.active and not self._row_filter.inverted):
+            return wanted
+        return {key: self._decorated(key, cells) for key, cells in wanted.items()}
+
+    def _decorated(self, key: str, cells: tuple) -> tuple:
+        """A row's cells with the filter's matches highlighted and its mark drawn."""
+        row_filter = self._row_filter
+        out = list(cells)
+        if row_filter.active:
+            for i, cell in enumerate(cells):
+                lit = row_filter.highlight(_as_text(cell))
+                if lit is not None:
+                    out[i] = lit
+        if key in self._marked and out:
+            out[0] = Text.assemble((MARK, "bold"), _as_text(out[0]), end="")
+            out[0].stylize("bold")
+        return tuple(out)
+
+    # sort
+
+    @property
+    def sort_column(self) -> tuple[str, bool] | None:
+        """(column, descending) the rows are sorted by, or None for the tab's own order."""
+        return self._sort
+
+    def sort_by(self, column: str | None, descending: bool = False, *,
+                announce: bool = True) -> None:
+        """Sort the rows by `column` (None: the tab's own order); says so with `SortChanged`."""
+        if column is not None and column not in self.column_keys:
+            return
+        self._sort = None if column is None else (column, descending)
+        self._label_sorted_column()
+        if self.is_mounted:
+            self._apply()
+        if announce:
+            self.post_message(self.SortChanged(column, descending))
+
+    def sort_step(self, step: int) -> None:
+        """`>` / `<`: sort by the next / previous column; past the last, the tab's own order."""
+        keys = self.column_keys
+        if not keys:
+            return
+        places = [None, *keys]
+        now = places.index(self._sort[0]) if self._sort else 0
+        column = places[(now + step) % len(places)]
+        self.sort_by(column, bool(self._sort and self._sort[1]) if column else False)
+
+    def reverse_sort(self) -> None:
+        """`O`: turn the direction round (sorting by the first column when unsorted)."""
+        if self._sort is None:
+            self.sort_by(self.column_keys[0] if self.column_keys else None, True)
+        else:
+            self.sort_by(self._sort[0], not self._sort[1])
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        """A click on a header: sort by that column; on the sorted one, the other way."""
+        event.stop()
+        column = str(event.column_key.value)
+        if self._sort is not None and self._sort[0] == column:
+            self.sort_by(column, not self._sort[1])
+        else:
+            self.sort_by(column)
+
+    def _label_sorted_column(self) -> None:
+        """An arrow after the sorted column's label, none after the others."""
+        if not self.columns:
+            return
+        for key, label in self._column_spec:
+            column = self.columns.get(ColumnKey(key))
+            if column is None:
+                continue
+            arrow = SORT_ARROWS[self._sort[1]] if self._sort and self._sort[0] == key else ""
+            text = Text.from_markup(label) if isinstance(label, str) else Text(str(label))
+            if arrow:  # in the label's own padding where it has some: the column keeps its width
+                width = text.cell_len
+                text.rstrip()
+                text.append(arrow)
+                text.pad_right(max(0, width - text.cell_len))
+            if column.label.plain != text.plain:
+                column.label = text
+                widest = max((self._cell_width(cell) for cell in self.get_column(key)), default=0)
+                column.content_width = max(widest, text.cell_len)
+        if self.is_mounted:
+            self._fit_table()
+            self.notify_style_update()  # public: empties the drawn-line caches, header included
+
+    # marks
+
+    @property
+    def marked_keys(self) -> list[str]:
+        """The ids of the marked rows that are still there, in the order shown
+        (marked rows the filter hides come after)."""
+        if not self._marked:
+            return []
+        shown = [key for key in self._shown if key in self._marked]
+        hidden = [key for key in self._all if key in self._marked and key not in self._shown]
+        return shown + hidden
+
+    def toggle_mark(self, key: str | None = None) -> bool:
+        """Mark the row (the one under the cursor by default), or unmark it; True if marked."""
+        key = key if key is not None else self.selected_key
+        if key is None:
+            return False
+        if key in self._marked:
+            self._marked.discard(key)
+        else:
+            self._marked.add(key)
+        self._apply()
+        return key in self._marked
+
+    def clear_marks(self) -> int:
+        """Unmark every row; how many were marked."""
+        count = len(self._marked)
+        if count:
+            self._marked.clear()
+            self._apply()
+        return count
+
+    def _forget_gone_marks(self) -> None:
+        """A row that went away is no longer marked (nothing acts on what is not there)."""
+        self._marked &= set(self._all)
+
+
+def _as_text(cell: object) -> Text:
+    """A cell as Text (a copy when it already was one), to draw over."""
+    drawn = _as_drawn(cell)
+    if isinstance(drawn, Text):
+        return drawn.copy()
+    return Text(cell_text(cell), end="")

@@ -16,6 +16,7 @@ from textual import on
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from primetui.printable import printable
 from primetui.ui.tabs.table_tab import TableTab
 from primetui.ui.tabs.wiring import AuditWiring
 
@@ -106,6 +107,24 @@ class AuditTab(TableTab[AuditWiring]):
         """The entry under the cursor, if any."""
         key = self.table.selected_key
         return self._entries.get(key) if key else None
+
+    def row_details(self, key: str) -> Text | None:
+        """The pane: the entry's facts, error and commands (enter shows its output too)."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        from primetui.ui.tabs.audit.details import facts
+
+        commands = "\n".join(f"$ {c}" for c in entry.commands) or "(no commands recorded)"
+        error = f"\n{entry.error}" if entry.error else ""
+        return Text(printable(f"{facts(entry)}{error}\n{commands}", keep_newlines=True))
+
+    def copy_values(self, key: str) -> list[tuple[str, str]]:
+        """`y` the commands the action ran, `Y` its target."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return []
+        return [("commands", "\n".join(entry.commands)), ("target", entry.target)]
 
     # -- keys -----------------------------------------------------------------------------
 

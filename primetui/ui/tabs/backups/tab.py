@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
@@ -170,7 +171,12 @@ class BackupsTab(HygieneActions, TableTab[BackupsWiring]):
     # -- verify -----------------------------------------------------------------------------
 
     def action_verify_backup(self) -> None:
-        """`v`: ask for the passphrase, decrypt and read the backup, list its members."""
+        """`v`: ask for the passphrase, decrypt and read the backup, list its members; with
+        marked rows, one passphrase and one plan verifying each marked local backup."""
+        marked = [self._entries[k] for k in self.table.marked_keys if k in self._entries]
+        if len(marked) > 1:
+            self._verify_marked(marked)
+            return
         entry = self.selected_entry("verify")
         if entry is None:
             return
@@ -187,6 +193,46 @@ class BackupsTab(HygieneActions, TableTab[BackupsWiring]):
                     description="verify a backup (decrypt and read every member)")
 
         self.app.push_screen(PasswordDialog(f"Passphrase of {entry.name}"), asked)
+
+    def _verify_marked(self, entries: list[BackupEntry]) -> None:
+        """One passphrase for the marked backups, then the plan with a step per file."""
+        local = [e for e in entries if e.location == "local"]
+        if len(local) < len(entries):
+            self.notify(f"{len(entries) - len(local)} marked backup(s) are copies in S3; "
+                        f"only the local files are verified.", title=self.TITLE,
+                        severity="warning")
+        if not local or self.wiring is None:
+            return
+
+        def asked(passphrase: str | None) -> None:
+            if passphrase is None or self.wiring is None:
+                return
+            try:
+                plan = self.wiring.backups().verify_plan([e.path for e in local], passphrase)
+            except PrimeError as err:
+                self.notify(str(err), title=self.TITLE, severity="error")
+                return
+            self.post_message(OpenPlan(plan))
+
+        self.app.push_screen(PasswordDialog(f"Passphrase of the {len(local)} marked backups"),
+                             asked)
+
+    def row_details(self, key: str) -> Text | None:
+        """The pane: the backup's date, size, age, where it is and its last verification."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        cells = dict(zip((k for k, _ in self.COLUMNS), entry_row(entry), strict=False))
+        text = Text(printable(entry.name), style="bold")
+        text.append("\n")  # its full path: y copies it
+        for column, label in self.COLUMNS[1:]:
+            text.append(f"{label}: ", style="dim")
+            text.append(f"{cells.get(column, '')}\n")
+        return text
+
+    def copy_values(self, key: str) -> list[tuple[str, str]]:
+        """`y` the backup file's path (S3: its key)."""
+        return [("backup path", key)]
 
     def verify_backup(self, path: Path, passphrase: str) -> VerifyReport:
         """Decrypt and read the whole archive (gpg: seconds for a large one)."""

@@ -30,6 +30,8 @@ from primetui.ui.tabs.wiring import CertificatesWiring
 from primetui.ui.widgets.live_table import LiveTable
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+
     from primetui.certificates.model import RenewalReport
     from primetui.certificates.service import CertificatesOverview
     from primetui.plans.plan import Plan
@@ -250,7 +252,18 @@ class CertificatesTab(TableTab[CertificatesWiring]):
         self.set_status("Asking the server what renews its certificates…")
         self.prepare_plan("auto", None)
 
+    def _marked_domains(self) -> list[str]:
+        """The marked domains still shown (none marked: [])."""
+        known = {d.domain for d in self.overview.domains} if self.overview else set()
+        return [key for key in self.table.marked_keys if key in known]
+
     def _prepare(self, kind: str, domain: str | None = None) -> None:
+        marked = self._marked_domains() if kind in ("renew", "dry-run") and not domain else []
+        if len(marked) > 1:  # the marked rows: one plan, one step per domain
+            self.set_status(f"Reading certbot's side to plan the {len(marked)} domains…")
+            self.run_in_thread(self.make_many_plan, kind, marked, done=self._plan_ready,
+                               failed=self._plan_failed, group=PLAN_GROUP)
+            return
         domain = domain or self._selected_domain()
         if domain is None:
             return
@@ -279,6 +292,31 @@ class CertificatesTab(TableTab[CertificatesWiring]):
             renewal = service.renew_plan(domain, dry_run=kind == "dry-run",
                                          force=kind == "force")
             return renewal.plan, renewal.report
+
+    def make_many_plan(self, kind: str, domains: list[str]) -> tuple[Plan, None]:
+        """One plan renewing (or dry-running) every marked domain (SSH: read once)."""
+        assert self.wiring is not None
+        with self._lock:
+            plan = self.wiring.certificates().renew_many_plan(domains,
+                                                              dry_run=kind == "dry-run")
+            return plan, None
+
+    def row_details(self, key: str) -> RenderableType | None:
+        """The pane: the domain seen from both sides, as enter shows it."""
+        overview = self.overview
+        status = next((d for d in overview.domains if d.domain == key), None) if overview else None
+        if overview is None or status is None:
+            return None
+        from primetui.ui.tabs.certificates.details import detail_sections, render_sections
+
+        return render_sections(detail_sections(status, overview.server, overview.server_error,
+                                               overview.checked_at))
+
+    def copy_values(self, key: str) -> list[tuple[str, str]]:
+        """`y` the domain, `Y` the address its certificate is served from."""
+        overview = self.overview
+        status = next((d for d in overview.domains if d.domain == key), None) if overview else None
+        return [("domain", key), ("address", status.endpoint.address if status else "")]
 
     def _plan_ready(self, result: tuple[Plan, RenewalReport | None] | str) -> None:
         if self.overview is not None:

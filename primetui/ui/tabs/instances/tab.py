@@ -314,11 +314,24 @@ class InstancesTab(TableTab[InstancesWiring]):
         self._switch("stop")
 
     def _switch(self, action: str) -> None:
-        instance = self.selected
-        if instance is None or self.wiring is None:
+        chosen = [self.instances[key] for key in self.acted_on_keys() if key in self.instances]
+        if not chosen or self.wiring is None:
             self.notify("Select an instance first.", severity="warning")
             return
         service = self.wiring.instances()
+        if len(chosen) > 1:  # the marked rows: one plan, one step per instance
+            to_do = [i for i in chosen if not service.already(i, action)]
+            if not to_do:
+                self.notify(f"The {len(chosen)} marked instances are already "
+                            f"{'running' if action == 'start' else 'stopped'}; nothing to do.",
+                            title=self.TITLE)
+                return
+            plan = service.switch_plan(to_do, action)
+            self._fast_until = time.monotonic() + AFTER_PLAN
+            self.post_message(OpenPlan(plan))
+            self.poll_after(1.0)
+            return
+        instance = chosen[0]
         already = service.already(instance, action)
         if already:
             self.notify(already, title=self.TITLE)
@@ -327,6 +340,23 @@ class InstancesTab(TableTab[InstancesWiring]):
         self._fast_until = time.monotonic() + AFTER_PLAN
         self.post_message(OpenPlan(plan))
         self.poll_after(1.0)  # waits while the plan screen is on top, then reads at once
+
+    def row_details(self, key: str) -> Text | None:
+        """The pane: what the row knows (the full view, enter, reads the rest)."""
+        instance = self.instances.get(key)
+        if instance is None:
+            return None
+        from primetui.ui.tabs.instances.details import instance_text
+
+        return instance_text(instance)
+
+    def copy_values(self, key: str) -> list[tuple[str, str]]:
+        """`y` the instance id, `Y` its ARN (or its address when AWS gave no ARN)."""
+        instance = self.instances.get(key)
+        if instance is None:
+            return [("id", key)]
+        more = ("ARN", instance.arn) if instance.arn else ("address", instance.address)
+        return [("instance id", instance.id), more]
 
     def action_details(self) -> None:
         """`enter`: the selected instance's details."""

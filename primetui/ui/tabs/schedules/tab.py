@@ -198,7 +198,17 @@ class SchedulesTab(TableTab[SchedulesWiring]):
         self._set_state(False)
 
     def _set_state(self, enabled: bool) -> None:
-        schedule = self.selected
+        chosen = [self.schedules[k] for k in self.acted_on_keys() if k in self.schedules]
+        if len(chosen) > 1 and self.wiring is not None:  # the marked rows: one plan
+            to_do = [s for s in chosen if s.enabled != enabled]
+            if not to_do:
+                self.notify(f"The {len(chosen)} marked schedules are already "
+                            f"{'enabled' if enabled else 'disabled'}; nothing to do.",
+                            title=self.TITLE)
+                return
+            self._open(self.wiring.schedules().set_states_plan(to_do, enabled))
+            return
+        schedule = chosen[0] if chosen else None
         if schedule is None or self.wiring is None:
             self.notify("Select a schedule first.", severity="warning")
             return
@@ -239,6 +249,20 @@ class SchedulesTab(TableTab[SchedulesWiring]):
             self.action_new_pair(request)  # the form again, as it was, to correct it
             return
         self._open(plan)
+
+    def row_details(self, key: str) -> Text | None:
+        """The pane: the schedule's next runs, target and role check, as enter shows them."""
+        schedule = self.schedules.get(key)
+        if schedule is None:
+            return None
+        from primetui.ui.tabs.schedules.details import schedule_text
+
+        return schedule_text(schedule, {i.id: i.name for i in self.instances})
+
+    def copy_values(self, key: str) -> list[tuple[str, str]]:
+        """`y` the schedule's group/name, `Y` its ARN."""
+        schedule = self.schedules.get(key)
+        return [("schedule", key), ("ARN", schedule.arn if schedule is not None else "")]
 
     def action_details(self) -> None:
         """`enter`: next runs, full target and role check of the selected schedule."""
