@@ -64,11 +64,12 @@ class PrimeApp(ThreadWork, App[str | None]):
     """Textual's own system commands (theme picker with live preview, screenshot, maximize,
     keys, quit) and primetui's actions beside them."""
     BINDINGS = [
-        Binding("r", "refresh", "Refresh", tooltip="Read the account and the current tab again"),
+        Binding("r", "refresh", "Refresh", tooltip="Read the account and the current tab again",
+                id="app.refresh"),
         Binding("question_mark", "toggle_keys", "Keys", key_display="?",
-                tooltip="Show or hide every key of this screen"),
-        Binding("q", "quit", "Quit", tooltip="Leave primetui"),
-        Binding("ctrl+c", "interrupt", "Quit", show=False),
+                tooltip="Show or hide every key of this screen", id="app.help"),
+        Binding("q", "quit", "Quit", tooltip="Leave primetui", id="app.quit"),
+        Binding("ctrl+c", "interrupt", "Quit", show=False, id="app.interrupt"),
     ]
 
     def __init__(self, settings: Settings | None = None, *, services: Services | None = None,

@@ -45,8 +45,9 @@ class TableTab(TabBody[W]):
     """(key, label) of each column."""
 
     FILTER_BINDING = Binding("slash", "open_filter", "Filter", key_display="/",
-                             tooltip="Filter the table by any column's text")
-    CLEAR_FILTER_BINDING = Binding("escape", "clear_filter", "Clear filter", show=False)
+                             tooltip="Filter the table by any column's text", id="table.filter")
+    CLEAR_FILTER_BINDING = Binding("escape", "clear_filter", "Clear filter", show=False,
+    id="table.clear_filter")
 
     def __init__(self, wiring: W | None) -> None:
         super().__init__(wiring)

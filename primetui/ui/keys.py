@@ -1,0 +1,253 @@
+"""Every key of the app, by binding id: the `[keymap]` check, the help screen and the README.
+
+Every `Binding` primetui declares has an `id` (`app.refresh`, `certificates.renew`,
+`table.filter`, `plan.run`), so a person can move any key from the config:
+
+    [keymap]
+    "certificates.renew" = "N"
+    "app.shell" = "ctrl+s,S"
+
+(or `[keymap.certificates]` with `renew = "N"`). Textual applies the map itself
+(`App.set_keymap`); this module says which ids exist, which keys are well formed, and lays the
+keys out for the help screen (`?`) and for the README's tables, which a test compares with
+what this module writes from the same bindings.
+
+The owners of bindings are found by importing `primetui.ui` and reading each class's own
+`BINDINGS`; nothing here runs at start-up.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from textual.binding import Binding
+from textual.keys import Keys, format_key, key_to_character
+
+MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
+_NAMED_KEYS = frozenset(k.value for k in Keys if "+" not in k.value and not k.value.startswith("<"))
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    """One key as the help screen and the README show it."""
+
+    keys: str
+    """The key(s) as typed: `n`, `enter`, `ctrl+c` (the keymap's when it moves them)."""
+    id: str
+    """The binding id to move it with."""
+    what: str
+    """What it does, in a sentence or less."""
+
+
+# -- which bindings exist -------------------------------------------------------------------
+
+
+def owners() -> list[type]:
+    """Every primetui class that declares its own BINDINGS (imports all of `primetui.ui`)."""
+    import primetui.ui
+
+    found: dict[str, type] = {}
+    for info in pkgutil.walk_packages(primetui.ui.__path__, "primetui.ui."):
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if (isinstance(value, type) and value.__module__ == module.__name__
+                    and "BINDINGS" in value.__dict__):
+                found[f"{value.__module__}.{value.__qualname__}"] = value
+    return [found[name] for name in sorted(found)]
+
+
+def own_bindings(owner: type) -> list[Binding]:
+    """The `Binding`s a class declares itself (tuples and strings are not used in primetui)."""
+    return [b for b in owner.__dict__.get("BINDINGS", []) if isinstance(b, Binding)]
+
+
+def all_bindings() -> list[tuple[type, Binding]]:
+    """(owner, binding) for every binding primetui declares."""
+    return [(owner, b) for owner in owners() for b in own_bindings(owner)]
+
+
+def binding_ids() -> frozenset[str]:
+    """Every binding id there is to remap."""
+    return frozenset(b.id for _, b in all_bindings() if b.id)
+
+
+# -- the [keymap] table -----------------------------------------------------------------------
+
+
+def key_problem(keys: str) -> str:
+    """Why `keys` (comma-separated, as in a keymap) is not a key Textual can bind; "" if fine."""
+    parts = [k.strip() for k in keys.split(",")]
+    if not keys.strip() or any(not p for p in parts):
+        return "an empty key"
+    for part in parts:
+        if part == ",":
+            continue
+        *mods, base = part.split("+") if len(part) > 1 else [part]
+        bad = [m for m in mods if m.lower() not in MODIFIERS]
+        if bad:
+            return f"'{part}' has an unknown modifier '{bad[0]}' (expected {', '.join(MODIFIERS)})"
+        if not base:
+            return f"'{part}' names no key after its modifier"
+        if len(base) == 1:
+            if not base.isprintable() or base.isspace():
+                return f"'{part}' is not a printable key"
+            continue
+        if base not in _NAMED_KEYS and key_to_character(base) is None:
+            return f"'{part}' is not a key name (e.g. n, N, ctrl+r, f5, enter, space, slash)"
+    return ""
+
+
+def check_keymap(keymap: Mapping[str, str], known: Iterable[str] | None = None,
+                 source: str = "[keymap]") -> tuple[dict[str, str], list[str]]:
+    """The entries that can be applied, and one sentence per entry that cannot.
+
+    `known` is the set of binding ids (all of primetui's by default). A bad entry is left out
+    and said; every good one is kept, so one mistake loses nothing else.
+    """
+    ids = frozenset(known) if known is not None else binding_ids()
+    good: dict[str, str] = {}
+    problems: list[str] = []
+    for binding_id, keys in keymap.items():
+        if binding_id not in ids:
+            import difflib
+
+            close = difflib.get_close_matches(binding_id, sorted(ids), n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else \
+                " (`primetui config show` and the README list the ids)"
+            problems.append(f"{source}: '{binding_id}' is not a key's id{hint}; it was ignored.")
+            continue
+        why = key_problem(keys)
+        if why:
+            problems.append(f"{source}: {binding_id} = '{keys}' cannot be used: {why}; the "
+                            f"default key stays.")
+            continue
+        good[binding_id] = keys
+    return good, problems
+
+
+def syntax_checked(keymap: Mapping[str, str]) -> dict[str, str]:
+    """The entries whose keys are well formed (cheap: no import of the tabs, for start-up)."""
+    return {k: v for k, v in keymap.items() if not key_problem(v)}
+
+
+# -- showing keys --------------------------------------------------------------------------
+
+
+def shown_keys(binding: Binding, keymap: Mapping[str, str] | None = None) -> str:
+    """The key(s) of a binding as a person types them, the keymap's when it moves them."""
+    if keymap and binding.id and binding.id in keymap:
+        return ", ".join(_display(k) for k in keymap[binding.id].split(","))
+    if binding.key_display:
+        return binding.key_display
+    return ", ".join(_display(k) for k in binding.key.split(","))
+
+
+def _display(key: str) -> str:
+    key = key.strip()
+    if "+" in key and len(key) > 1:
+        return key
+    shown = format_key(key)
+    return shown if len(shown) == 1 else key
+
+
+def rows(bindings: Iterable[Binding], keymap: Mapping[str, str] | None = None,
+         *, hidden: bool = True) -> list[KeyRow]:
+    """One row per binding id (keys sharing an id are listed together), in declared order."""
+    out: dict[str, KeyRow] = {}
+    for b in bindings:
+        if not b.id or (not hidden and not b.show):
+            continue
+        what = b.tooltip or b.description or b.action
+        keys = shown_keys(b, keymap)
+        if b.id in out:
+            known = out[b.id]
+            if keys not in known.keys.split(" / "):
+                out[b.id] = KeyRow(f"{known.keys} / {keys}", b.id, known.what)
+            continue
+        out[b.id] = KeyRow(keys, b.id, what)
+    return list(out.values())
+
+
+def is_table_key(binding: Binding) -> bool:
+    """Keys that every table shares (`table.*`), shown in their own section."""
+    return bool(binding.id and binding.id.startswith("table."))
+
+
+def table_bindings() -> list[Binding]:
+    """The keys every table shares: the table tab's and the live table's own."""
+    from primetui.ui.tabs.table_tab import TableTab
+    from primetui.ui.widgets.live_table import LiveTable
+
+    found: list[Binding] = []
+    for cls in (TableTab, LiveTable):
+        for value in vars(cls).values():
+            if isinstance(value, Binding) and is_table_key(value):
+                found.append(value)
+        found += [b for b in own_bindings(cls) if is_table_key(b)]
+    unique: dict[str, Binding] = {}
+    for b in found:
+        unique.setdefault(f"{b.id}:{b.key}", b)
+    return list(unique.values())
+
+
+def global_bindings() -> list[Binding]:
+    """The keys that work on every tab: the app's own and the shell's number keys."""
+    from primetui.ui.app import PrimeApp
+    from primetui.ui.screens.main import MainScreen
+
+    return [*own_bindings(PrimeApp), *own_bindings(MainScreen)]
+
+
+# -- the README ------------------------------------------------------------------------------
+
+README_BEGIN = "<!-- keys: generated from the bindings by scripts/readme_keys.py -->"
+README_END = "<!-- keys: end -->"
+
+
+def _table(rows_: list[KeyRow], first: str = "key") -> list[str]:
+    lines = [f"| {first} | id | what |", "|---|---|---|"]
+    for r in rows_:
+        keys = " / ".join(f"`{k.strip()}`" for k in r.keys.split(" / "))
+        what = r.what.replace("|", "\\|")
+        lines.append(f"| {keys} | `{r.id}` | {what} |")
+    return lines
+
+
+def readme_keys() -> str:
+    """The README's key tables: everywhere, in tables, each tab, then the screens over them."""
+    from primetui.ui.tabs import TABS
+    from primetui.ui.tabs.base import TabBody
+
+    lines = ["Everywhere (the shell):", "", *_table(rows(global_bindings())), "",
+             "In every table:", "", *_table(rows(table_bindings())), ""]
+    for tab in TABS:
+        own = tab_bindings(tab.load())
+        lines += [f"{tab.title} tab (`{tab.key}`):", "", *_table(rows(own)), ""]
+    screens = [o for o in owners() if not issubclass(o, TabBody) and o.__name__ not in
+               ("PrimeApp", "MainScreen", "TableTab", "LiveTable")]
+    for owner in screens:
+        bound = rows(own_bindings(owner))
+        if bound:
+            lines += [f"{_owner_title(owner)}:", "", *_table(bound), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _class_bindings(cls: type) -> list[Binding]:
+    """A class's bindings with those it inherits (base classes first, as Textual merges)."""
+    found: list[Binding] = []
+    for base in reversed(cls.__mro__):
+        found += own_bindings(base)
+    return found
+
+
+def tab_bindings(body_class: type) -> list[Binding]:
+    """A tab's own keys (not the table keys it shares)."""
+    return [b for b in _class_bindings(body_class) if not is_table_key(b)]
+
+
+def _owner_title(owner: type) -> str:
+    doc = (owner.__doc__ or owner.__name__).strip().splitlines()[0].rstrip(".")
+    return f"{owner.__name__} — {doc}"
