@@ -225,6 +225,9 @@ class Settings:
     backups: BackupSettings = field(default_factory=BackupSettings)
     maintenance: MaintenanceSettings = field(default_factory=MaintenanceSettings)
     ui: UiSettings = field(default_factory=UiSettings)
+    keymap: dict[str, str] = field(default_factory=dict)
+    """Keys moved from their defaults: binding id → keys ("certificates.renew" = "N", or
+    `[keymap.certificates]` with `renew = "N"`); the README lists the ids."""
     path: Path | None = field(default=None, compare=False)
     """Where these settings were read from (not a key in the file)."""
     demo: bool = field(default=False, compare=False)
@@ -348,6 +351,7 @@ def parse_settings(text: str, file: Path) -> Settings:
         reason = re.sub(r"\s*\(at .*\)$", "", detail) or "invalid TOML"
         raise ConfigError(f"{file}: {where}: not valid TOML ({reason[0].lower() + reason[1:]}).") from None
     _template_host_optional(doc)
+    _flatten_keymap(doc)
     settings = _Reader(file).section("", doc, Settings)
     if settings.ssh.config is not None:
         servers = {n: dataclasses.replace(s, ssh_config=settings.ssh.config)
@@ -405,6 +409,25 @@ def _check_names(s: Settings, file: Path) -> None:
         if not _USER_NAME.fullmatch(server.user):
             raise ConfigError(f"{file}: servers.{name}.user: expected a login name (letters, "
                               f"digits, . _ -), not {server.user!r}.")
+
+
+def _flatten_keymap(doc: dict[str, Any]) -> None:
+    """`[keymap.certificates] renew = "N"` is `"certificates.renew" = "N"`: one flat table."""
+    keymap = doc.get("keymap")
+    if not isinstance(keymap, dict):
+        return
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, table: dict[str, Any]) -> None:
+        for key, value in table.items():
+            name = f"{prefix}.{key}" if prefix else key
+            if isinstance(value, dict):
+                walk(name, value)
+            else:
+                flat[name] = value
+
+    walk("", keymap)
+    doc["keymap"] = flat
 
 
 def _template_host_optional(doc: dict[str, Any]) -> None:
@@ -521,6 +544,7 @@ def config_problems(text: str, file: Path) -> list[str]:
         except ConfigError as err:
             return [str(err)]
         return []  # pragma: no cover - tomllib and parse_settings agree
+    _flatten_keymap(doc)
     reader = _Reader(file)
     problems: list[str] = []
 

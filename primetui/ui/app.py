@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from primetui.config import Settings
     from primetui.plans.plan import Plan, PlanResult
     from primetui.registry import Services
+    from primetui.ui.handoff import TerminalProgram
+    from primetui.ui.widgets.command_line import CommandLine
 
 DemoStarter = Callable[[Callable[[str], None]], "Settings"]
 """Starts the practice world, reporting progress sentences; returns its settings."""
@@ -66,10 +68,23 @@ class PrimeApp(ThreadWork, App[str | None]):
     BINDINGS = [
         Binding("r", "refresh", "Refresh", tooltip="Read the account and the current tab again",
                 id="app.refresh"),
-        Binding("question_mark", "toggle_keys", "Keys", key_display="?",
-                tooltip="Show or hide every key of this screen", id="app.help"),
+        Binding("question_mark", "help", "Keys", key_display="?",
+                tooltip="This tab's keys, then every other key, each with its id", id="app.help"),
         Binding("q", "quit", "Quit", tooltip="Leave primetui", id="app.quit"),
         Binding("ctrl+c", "interrupt", "Quit", show=False, id="app.interrupt"),
+        Binding("colon", "command_line", "Command", key_display=":", show=False,
+                tooltip="Type a tab or an action by name: :instances, :renew, :logs, :q",
+                id="app.command_line"),
+        Binding("S", "ssh_shell", "SSH shell", show=False, id="app.ssh_shell",
+                tooltip="Open an SSH shell on the selected server (strict host keys); "
+                "primetui comes back when it ends"),
+        Binding("L", "server_logs", "Server logs", show=False, id="app.server_logs",
+                tooltip="The last lines of nginx's and certbot's logs on the selected server"),
+        Binding("E", "edit_config", "Edit config", show=False, id="app.edit_config",
+                tooltip="Open the config in $EDITOR; it is checked when you come back"),
+        Binding("V", "pager", "Pager", show=False, id="app.pager",
+                tooltip="The selected audit entry (Audit tab), else the report of the last "
+                "7 days, in $PAGER"),
     ]
 
     def __init__(self, settings: Settings | None = None, *, services: Services | None = None,
@@ -89,7 +104,11 @@ class PrimeApp(ThreadWork, App[str | None]):
         self.config_path = config_path
         self._notes: list[tuple[str, str]] = []
         """(message, severity) to notify once the app is running."""
+        self.terminal_program: TerminalProgram | None = None
+        """Runs a program on the terminal (`primetui.ui.handoff`); None: the app suspends
+        itself and runs it. Tests put a recording one here (there is no terminal to hand)."""
         self._load_themes(theme_dirs)
+        self._apply_keymap(settings)
 
     # -- themes ----------------------------------------------------------------------------
 
@@ -133,6 +152,33 @@ class PrimeApp(ThreadWork, App[str | None]):
         ui = dataclasses.replace(settings.ui, theme=name)
         self.settings = dataclasses.replace(settings, ui=ui)
         self.notify(f"Theme {name}, saved in {settings.path}.")
+
+    # -- keys ------------------------------------------------------------------------------
+
+    def _apply_keymap(self, settings: Settings | None) -> None:
+        """Move the keys the config's `[keymap]` moves (well-formed keys only; the ids are
+        checked after the first frame, see `_check_keymap`)."""
+        from primetui.ui.keys import syntax_checked
+
+        keymap = settings.keymap if settings is not None else {}
+        self.set_keymap(syntax_checked(keymap))
+
+    def _check_keymap(self) -> None:
+        """Say, one sentence each, the `[keymap]` entries that were left out."""
+        settings = self.settings
+        if settings is None or not settings.keymap:
+            return
+        from primetui.ui.keys import check_keymap
+
+        def check() -> list[str]:
+            return check_keymap(settings.keymap)[1]
+
+        self.run_in_thread(check, done=self._say_keymap_problems, group="keymap",
+                           description="keymap-check")
+
+    def _say_keymap_problems(self, problems: list[str]) -> None:
+        for problem in problems:
+            self.notify(problem, severity="warning", timeout=15)
 
     # -- screens ---------------------------------------------------------------------------
 
@@ -178,6 +224,7 @@ class PrimeApp(ThreadWork, App[str | None]):
     def _after_first_frame(self) -> None:
         """Work that must not delay the first frame: notifications, the demo's start."""
         self._flush_notes()
+        self._check_keymap()
         if self.demo_starter is not None and self.settings is None:
             self._status("Starting the practice world…")
             self.start_demo()
@@ -202,6 +249,9 @@ class PrimeApp(ThreadWork, App[str | None]):
             services = Services(settings, prompter=UiPrompter(self))
         self.settings, self.services = settings, services
         self._apply_theme(settings.ui.theme)
+        self._apply_keymap(settings)
+        if self.is_running:
+            self._check_keymap()
         if self.shell is not None:
             self.shell.services_changed(settings, services)
         self.refresh_bindings()
@@ -288,6 +338,12 @@ class PrimeApp(ThreadWork, App[str | None]):
                     and not settings.ui.read_only and self.shell is not None)
         if action in ("refresh", "show_tab"):
             return self.shell is not None and not on_modal
+        if action in ("command_line", "ssh_shell", "server_logs", "pager"):
+            return self.shell is not None and self.screen is self.shell
+        if action == "edit_config":
+            return not on_modal and self.settings is not None and self.settings.path is not None
+        if action == "help":
+            return not on_modal
         if action == "quit":
             return not on_modal
         return True
@@ -310,6 +366,219 @@ class PrimeApp(ThreadWork, App[str | None]):
             self.action_hide_help_panel()
         else:
             self.action_show_help_panel()
+
+    def action_help(self) -> None:
+        """`?`: this tab's keys first, then the keys of everywhere, then the table's."""
+        from primetui.ui.keys import (
+            global_bindings,
+            own_bindings,
+            rows,
+            tab_bindings,
+            table_bindings,
+        )
+        from primetui.ui.screens.help import HelpScreen, help_sections
+        from primetui.ui.tabs.table_tab import TableTab
+
+        keymap = dict(self._keymap)
+        shell = self.shell
+        if shell is not None and self.screen is shell:
+            body = shell.body(shell.active_tab)
+            title = body.TITLE if body is not None else shell.active_tab
+            here = rows(tab_bindings(type(body)), keymap) if body is not None else []
+            if body is not None and body.read_only:
+                here = [r if r.id.partition(".")[2] not in body.MUTATING else
+                        dataclasses.replace(r, what=r.what + " (off: read-only)") for r in here]
+            table = rows(table_bindings(), keymap) if isinstance(body, TableTab) else []
+        else:
+            title = type(self.screen).__name__.removesuffix("Screen") or "This screen"
+            here, table = rows(own_bindings(type(self.screen)), keymap), []
+        everywhere = rows(global_bindings(), keymap)
+        self.push_screen(HelpScreen(help_sections(title, here, everywhere, table), keymap))
+
+    # -- the command line ----------------------------------------------------------------------
+
+    def action_command_line(self) -> None:
+        """`:`: open the command line at the bottom of the shell (once)."""
+        shell = self.shell
+        if shell is None or self.screen is not shell:
+            return
+        found = shell.query("#command-line")
+        if found:
+            found.first().query_one("Input").focus()
+            return
+        from primetui.ui.palette import command_line_commands
+        from primetui.ui.widgets.command_line import CommandLine
+
+        self._focus_before_command_line = self.focused
+        shell.mount(CommandLine(command_line_commands(self), shell.active_tab))  # type: ignore[arg-type]
+
+    async def _close_command_line(self, line: CommandLine) -> None:
+        """Remove the line and give the keyboard back to what had it."""
+        await line.remove()
+        before = getattr(self, "_focus_before_command_line", None)
+        if before is not None and before.is_attached:
+            before.focus()
+        elif self.shell is not None:
+            body = self.shell.body(self.shell.active_tab)
+            if body is not None:
+                body.focus_content()
+
+    async def on_command_line_chosen(self, message: CommandLine.Chosen) -> None:
+        """A command typed on the command line: close the line, then run it."""
+        import inspect
+
+        await self._close_command_line(message.line)
+        result = message.command.run()
+        if inspect.isawaitable(result):
+            await result
+
+    async def on_command_line_closed(self, message: CommandLine.Closed) -> None:
+        """escape on the command line."""
+        await self._close_command_line(message.line)
+
+    # -- hand-offs to other programs (primetui.ui.handoff) ------------------------------------
+
+    def run_program(self, argv: list[str], *, input_text: str | None = None) -> int | None:
+        """Run a program on the terminal, the app suspended meanwhile; its exit code."""
+        from primetui.ui.handoff import SuspendedProgram
+
+        program = self.terminal_program or SuspendedProgram(self)
+        return program(argv, input_text=input_text)
+
+    def _handoff_server(self) -> str | None:
+        """The selected server's name, or None after saying why there is none."""
+        from primetui.ui.handoff import selected_server
+
+        if self.shell is None or self.settings is None:
+            return None
+        try:
+            return selected_server(self.shell, self.settings)
+        except PrimeError as err:
+            self.notify(str(err), severity="warning")
+            return None
+
+    def action_ssh_shell(self) -> None:
+        """`S`: an SSH shell on the selected server; primetui comes back when it ends."""
+        name = self._handoff_server()
+        if name is None or self.settings is None:
+            return
+        from primetui.ui.handoff import shell_argv
+
+        self.run_in_thread(shell_argv, self.settings, name,
+                           done=lambda argv: self._open_shell(name, argv), group="handoff",
+                           description="ssh-command")
+
+    def _open_shell(self, name: str, argv: list[str]) -> None:
+        from primetui.ui.handoff import after_shell
+
+        after_shell(self, name, self.run_program(argv))
+
+    def action_server_logs(self) -> None:
+        """`L`: the tail of nginx's and certbot's logs on the selected server."""
+        name = self._handoff_server()
+        if name is None or self.services is None or self.settings is None:
+            return
+        from primetui.ui.screens.server_logs import ServerLogsScreen, read_logs
+
+        services, server = self.services, self.settings.servers[name]
+        self.push_screen(ServerLogsScreen(name, lambda: read_logs(services.runner(name),
+                                                                  server)))
+
+    def action_edit_config(self) -> None:
+        """`E`: the config in $EDITOR; checked on return, put back as it was if it is broken."""
+        from primetui.ui.handoff import ConfigEdit, editor_argv
+
+        settings = self.settings
+        if settings is None or settings.path is None:
+            self.notify("There is no config file to edit yet.", severity="warning")
+            return
+        try:
+            edit = ConfigEdit(settings.path)
+            argv = editor_argv(settings.path)
+        except PrimeError as err:
+            self.notify(str(err), severity="error")
+            return
+        self._edit_config(edit, argv)
+
+    def _edit_config(self, edit: object, argv: list[str]) -> None:
+        from primetui.ui.dialogs.confirm import ConfirmDialog
+        from primetui.ui.handoff import ConfigEdit
+
+        assert isinstance(edit, ConfigEdit)
+        code = self.run_program(argv)
+        if code is None:
+            return
+        problem, text = edit.problem()
+        if text == edit.before:
+            self.notify("The config is unchanged.")
+            return
+        if problem is None:
+            self._config_edited(edit)
+            return
+
+        def answered(again: bool | None) -> None:
+            if again:
+                self._edit_config(edit, argv)
+                return
+            try:
+                kept = edit.keep_old(text)
+            except OSError as err:
+                self.notify(f"The old config could not be put back: {err.strerror or err}.",
+                            severity="error")
+                return
+            self.notify(f"The config is as it was; your edit is kept in {kept}.",
+                        severity="warning", timeout=12)
+
+        self.push_screen(ConfirmDialog(
+            f"The edited config has a problem: {problem} Edit it again?",
+            f"No puts the old config back (your edit is kept in {edit.rejected_path})."),
+            answered)
+
+    def _config_edited(self, edit: object) -> None:
+        """A good edit: primetui reads the config again and every tab with it."""
+        from primetui.config import load_settings
+        from primetui.ui.handoff import ConfigEdit
+
+        assert isinstance(edit, ConfigEdit)
+        try:
+            settings = load_settings(edit.path)
+        except PrimeError as err:  # changed again under us: say it, keep what runs
+            self.notify(str(err), severity="error")
+            return
+        demo = self.settings.demo if self.settings is not None else False
+        old = self.services
+        self.install(dataclasses.replace(settings, demo=demo))
+        if old is not None and old is not self.services:
+            threading.Thread(target=old.close, name="close-old-services", daemon=True).start()
+        self.notify(f"Read {edit.path} again.")
+
+    def action_pager(self) -> None:
+        """`V`: the selected audit entry (Audit tab), else the report of the last 7 days."""
+        from primetui.ui.handoff import audit_entry_text, pager_argv
+
+        try:
+            argv = pager_argv()
+        except PrimeError as err:
+            self.notify(str(err), severity="error")
+            return
+        shell = self.shell
+        if shell is None or self.services is None:
+            return
+        body = shell.body(shell.active_tab)
+        entry = getattr(body, "selected", None) if shell.active_tab == "audit" else None
+        if entry is not None:
+            self.run_program(argv, input_text=audit_entry_text(entry))
+            return
+        services = self.services
+
+        def report() -> str:
+            from primetui.overview.report import build_report
+
+            return build_report(services, 7 * 86400, window="7 days", now=time.time())
+
+        self.notify("Building the report of the last 7 days…")
+        self.run_in_thread(report, done=lambda text: self.run_program(argv, input_text=text),
+                           group="handoff", description="report-for-pager")
 
     async def action_quit(self) -> None:
         """`q`: leave; in the demo, first say so when its maintenance mode is still on."""

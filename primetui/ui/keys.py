@@ -146,11 +146,12 @@ def shown_keys(binding: Binding, keymap: Mapping[str, str] | None = None) -> str
 
 
 def _display(key: str) -> str:
+    """`?` for question_mark, `/` for slash; every other key by its name (`enter`, `ctrl+r`)."""
     key = key.strip()
     if "+" in key and len(key) > 1:
         return key
     shown = format_key(key)
-    return shown if len(shown) == 1 else key
+    return shown if len(shown) == 1 and shown.isascii() and shown.isprintable() else key
 
 
 def rows(bindings: Iterable[Binding], keymap: Mapping[str, str] | None = None,
@@ -207,32 +208,57 @@ README_BEGIN = "<!-- keys: generated from the bindings by scripts/readme_keys.py
 README_END = "<!-- keys: end -->"
 
 
-def _table(rows_: list[KeyRow], first: str = "key") -> list[str]:
-    lines = [f"| {first} | id | what |", "|---|---|---|"]
+def _table(rows_: list[KeyRow], first: str = "") -> list[str]:
+    """A Markdown table of `rows_`; `first` names a leading column (its value before `|`)."""
+    head = f"| {first} " if first else ""
+    lines = [f"{head}| key | id | what |", "|---" * (4 if first else 3) + "|"]
     for r in rows_:
+        where, _, what = r.what.rpartition("\0")
         keys = " / ".join(f"`{k.strip()}`" for k in r.keys.split(" / "))
-        what = r.what.replace("|", "\\|")
-        lines.append(f"| {keys} | `{r.id}` | {what} |")
+        what = what.replace("|", "\\|")
+        lines.append(f"{'| ' + where + ' ' if first else ''}| {keys} | `{r.id}` | {what} |")
     return lines
 
 
+def _with_where(where: str, rows_: list[KeyRow]) -> list[KeyRow]:
+    return [KeyRow(r.keys, r.id, f"{where}\0{r.what}") for r in rows_]
+
+
 def readme_keys() -> str:
-    """The README's key tables: everywhere, in tables, each tab, then the screens over them."""
+    """The README's key tables: everywhere, every table, each tab's own, the screens over them."""
     from primetui.ui.tabs import TABS
     from primetui.ui.tabs.base import TabBody
 
-    lines = ["Everywhere (the shell):", "", *_table(rows(global_bindings())), "",
-             "In every table:", "", *_table(rows(table_bindings())), ""]
-    for tab in TABS:
-        own = tab_bindings(tab.load())
-        lines += [f"{tab.title} tab (`{tab.key}`):", "", *_table(rows(own)), ""]
-    screens = [o for o in owners() if not issubclass(o, TabBody) and o.__name__ not in
-               ("PrimeApp", "MainScreen", "TableTab", "LiveTable")]
-    for owner in screens:
-        bound = rows(own_bindings(owner))
-        if bound:
-            lines += [f"{_owner_title(owner)}:", "", *_table(bound), ""]
-    return "\n".join(lines).rstrip() + "\n"
+    tab_rows = [row for tab in TABS
+                for row in _with_where(f"{tab.title} (`{tab.key}`)",
+                                       rows(tab_bindings(tab.load())))]
+    screen_rows: dict[tuple[str, str], KeyRow] = {}
+    for owner in owners():
+        if issubclass(owner, TabBody) or owner.__name__ in _SHELL_OWNERS:
+            continue
+        for row in rows(own_bindings(owner)):
+            where = _owner_name(owner)
+            known = screen_rows.get((row.id, row.keys))
+            if known is not None:
+                where = f"{known.what.partition(chr(0))[0]}, {where}"
+            screen_rows[(row.id, row.keys)] = KeyRow(row.keys, row.id, f"{where}\0{row.what}")
+    lines = ["Everywhere in the shell:", "", *_table(rows(global_bindings())), "",
+             "In every table:", "", *_table(rows(table_bindings())), "",
+             "Each tab's own keys:", "", *_table(tab_rows, "tab"), "",
+             "On the screens and dialogs over the tabs:", "",
+             *_table(sorted(screen_rows.values(), key=lambda r: r.id), "where")]
+    return "\n".join(lines) + "\n"
+
+
+_SHELL_OWNERS = ("PrimeApp", "MainScreen", "TableTab", "LiveTable")
+
+
+def _owner_name(owner: type) -> str:
+    """`PlanScreen` → "plan", `TypeNameDialog` → "type name", `ChecklistBox` → "checklist box"."""
+    import re
+
+    name = re.sub(r"(Screen|Dialog)$", "", owner.__name__) or owner.__name__
+    return " ".join(w.lower() for w in re.findall(r"[A-Z][a-z]*", name))
 
 
 def _class_bindings(cls: type) -> list[Binding]:
@@ -246,8 +272,3 @@ def _class_bindings(cls: type) -> list[Binding]:
 def tab_bindings(body_class: type) -> list[Binding]:
     """A tab's own keys (not the table keys it shares)."""
     return [b for b in _class_bindings(body_class) if not is_table_key(b)]
-
-
-def _owner_title(owner: type) -> str:
-    doc = (owner.__doc__ or owner.__name__).strip().splitlines()[0].rstrip(".")
-    return f"{owner.__name__} — {doc}"
