@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from textual.binding import Binding
-from textual.keys import Keys, format_key, key_to_character
+from textual.keys import REPLACED_KEYS, Keys, format_key, key_to_character
 
 MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
 _NAMED_KEYS = frozenset(k.value for k in Keys if "+" not in k.value and not k.value.startswith("<"))
@@ -95,7 +95,7 @@ def key_problem(keys: str) -> str:
             if not base.isprintable() or base.isspace():
                 return f"'{part}' is not a printable key"
             continue
-        if base not in _NAMED_KEYS and key_to_character(base) is None:
+        if base not in _NAMED_KEYS and key_to_character(REPLACED_KEYS.get(base, base)) is None:
             return f"'{part}' is not a key name (e.g. n, N, ctrl+r, f5, enter, space, slash)"
     return ""
 
