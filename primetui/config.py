@@ -654,7 +654,10 @@ def to_document(settings: Settings) -> dict[str, Any]:
             return str(value)
         return value
 
-    return plain(settings)
+    document = plain(settings)
+    if not document.get("keymap"):  # no empty [keymap] table in every file written
+        document.pop("keymap", None)
+    return document
 
 
 def save_settings(settings: Settings, file: Path) -> None:

@@ -392,7 +392,7 @@ class PrimeApp(ThreadWork, App[str | None]):
         else:
             title = type(self.screen).__name__.removesuffix("Screen") or "This screen"
             here, table = rows(own_bindings(type(self.screen)), keymap), []
-        everywhere = rows(global_bindings(), keymap)
+        everywhere = rows(global_bindings(type(self), MainScreen), keymap)
         self.push_screen(HelpScreen(help_sections(title, here, everywhere, table), keymap))
 
     # -- the command line ----------------------------------------------------------------------

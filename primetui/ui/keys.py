@@ -194,12 +194,16 @@ def table_bindings() -> list[Binding]:
     return list(unique.values())
 
 
-def global_bindings() -> list[Binding]:
-    """The keys that work on every tab: the app's own and the shell's number keys."""
-    from primetui.ui.app import PrimeApp
-    from primetui.ui.screens.main import MainScreen
+def global_bindings(*shell: type) -> list[Binding]:
+    """The keys that work on every tab: the app's own and the shell's number keys.
 
-    return [*own_bindings(PrimeApp), *own_bindings(MainScreen)]
+    `shell` is the app's class and the shell screen's; without them they are found by name
+    among the `owners()` (the README's tables).
+    """
+    if not shell:
+        by_name = {o.__name__: o for o in owners()}
+        shell = (by_name["PrimeApp"], by_name["MainScreen"])
+    return [b for owner in shell for b in own_bindings(owner)]
 
 
 # -- the README ------------------------------------------------------------------------------

@@ -95,15 +95,14 @@ HANDOFFS = (
 
 def handoff_commands(app: PaletteHost) -> list[PaletteCommand]:
     """The hand-offs that make sense now (see `primetui.ui.handoff`)."""
-    return [PaletteCommand(name, f"{help_} (key {_app_key(action)}).",
+    return [PaletteCommand(name, f"{help_} (key {_app_key(app, action)}).",
                            partial(app.run_action, action), words)
             for action, name, help_, words in HANDOFFS if app.check_action(action, ()) is not False]
 
 
-def _app_key(action: str) -> str:
-    from primetui.ui.app import PrimeApp
-
-    found = [b for b in PrimeApp.BINDINGS if isinstance(b, Binding) and b.action == action]
+def _app_key(app: PaletteHost, action: str) -> str:
+    found = [b for b in getattr(type(app), "BINDINGS", [])
+             if isinstance(b, Binding) and b.action == action]
     return (found[0].key_display or found[0].key) if found else "none"
 
 

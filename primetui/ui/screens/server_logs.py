@@ -109,6 +109,8 @@ class ServerLogsScreen(DetailsScreen[None]):
             f"{read} of {len(tails)} logs read on {self.server_name} (r reads them again).")
 
     def _failed(self, error: BaseException | None) -> None:
-        from primetui.ui.app import error_sentence
+        from primetui.errors import PrimeError
 
-        self.query_one("#server-logs-status", Static).update(error_sentence(error))
+        text = str(error) if isinstance(error, PrimeError) else \
+            f"The logs could not be read ({type(error).__name__})."
+        self.query_one("#server-logs-status", Static).update(text)
