@@ -35,12 +35,25 @@ def help_sections(tab_title: str, tab_rows: list[KeyRow], global_rows: list[KeyR
                   table_rows: list[KeyRow]) -> list[Section]:
     """The sections in the order a person needs them: this tab, everywhere, tables."""
     sections: list[Section] = []
+    global_rows = _tabs_in_one_row(global_rows)
     if tab_rows:
         sections.append((f"{tab_title}: what this tab does", tab_rows))
     sections.append(("Everywhere", global_rows))
     if table_rows:
         sections.append(("In the table", table_rows))
     return sections
+
+
+def _tabs_in_one_row(rows: list[KeyRow]) -> list[KeyRow]:
+    """The number keys of the tabs as one row: `1 2 3 …  Show a tab: Overview, …  tabs.<tab>`."""
+    tabs = [r for r in rows if r.id.startswith("tabs.")]
+    if len(tabs) < 2:
+        return rows
+    one = KeyRow(keys=" ".join(r.keys for r in tabs), id="tabs.<tab id>",
+                 what="Show a tab: " + ", ".join(r.what for r in tabs))
+    first = rows.index(tabs[0])
+    rest = [r for r in rows if r not in tabs]
+    return [*rest[:first], one, *rest[first:]]
 
 
 class HelpScreen(DetailsScreen[None]):

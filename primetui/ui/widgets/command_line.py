@@ -46,7 +46,7 @@ class CommandLine(Vertical):
         color: $accent;
         text-style: bold;
     }
-    CommandLine Input {
+    CommandLine Input, CommandLine Input:focus {
         border: none;
         height: 1;
         padding: 0;
