@@ -770,6 +770,10 @@ switch = "elastic-ip"          # or "route53" (then hosted_zone_id = "Z…")
 [ui]
 theme = "prime-dark"
 read_only = false
+
+# [keymap]                     # move a key: binding id = keys (`?` and the README list the ids)
+# "certificates.renew" = "N"
+# "app.ssh_shell" = "ctrl+s,S"
 """
 
 

@@ -412,29 +412,42 @@ class PrimeApp(ThreadWork, App[str | None]):
         self._focus_before_command_line = self.focused
         shell.mount(CommandLine(command_line_commands(self), shell.active_tab))  # type: ignore[arg-type]
 
-    async def _close_command_line(self, line: CommandLine) -> None:
-        """Remove the line and give the keyboard back to what had it."""
+    async def _close_command_line(self, line: CommandLine, *, refocus: bool) -> None:
+        """Remove the line; give the keyboard back to what had it (escape) or, after a
+        command, to the shown tab unless the command gave it elsewhere."""
         await line.remove()
         before = getattr(self, "_focus_before_command_line", None)
-        if before is not None and before.is_attached:
+        self._focus_before_command_line = None
+        if refocus and before is not None and before.is_attached:
             before.focus()
-        elif self.shell is not None:
-            body = self.shell.body(self.shell.active_tab)
+        else:
+            self.call_later(self._focus_shown_tab)
+
+    def _focus_shown_tab(self) -> None:
+        shell = self.shell
+        if shell is None or self.screen is not shell:
+            return
+        if self.focused is None or not self.focused.is_attached:
+            body = shell.body(shell.active_tab)
             if body is not None:
                 body.focus_content()
 
     async def on_command_line_chosen(self, message: CommandLine.Chosen) -> None:
-        """A command typed on the command line: close the line, then run it."""
+        """A command typed on the command line: close the line, then run it.
+
+        The keyboard is not handed back to the widget that had it first: focusing a widget
+        of another tab would switch back to that tab after the command switched away.
+        """
         import inspect
 
-        await self._close_command_line(message.line)
+        await self._close_command_line(message.line, refocus=False)
         result = message.command.run()
         if inspect.isawaitable(result):
             await result
 
     async def on_command_line_closed(self, message: CommandLine.Closed) -> None:
         """escape on the command line."""
-        await self._close_command_line(message.line)
+        await self._close_command_line(message.line, refocus=True)
 
     # -- hand-offs to other programs (primetui.ui.handoff) ------------------------------------
 

@@ -13,7 +13,8 @@ async def type_command(pilot, text: str) -> CommandLine:
     await pilot.press("colon")
     await pilot.pause()
     line = pilot.app.screen.query_one(CommandLine)
-    await pilot.press(*[{" ": "space", ".": "full_stop", "-": "minus"}.get(c, c) for c in text])
+    await pilot.press(*[{" ": "space", ".": "full_stop", "-": "minus", "_": "underscore"}.get(c, c)
+                        for c in text])
     await pilot.pause()
     return line
 
@@ -46,6 +47,8 @@ async def test_typed_tab_name_jumps_to_that_tab(aws_settings, tmp_path):
             await settle(app, pilot)
             assert app.shell.active_tab == tab, typed
             assert not app.screen.query(CommandLine)
+            body = app.shell.body(tab)
+            assert app.focused is body or app.focused in body.query("*")  # its keys are live
 
 
 async def test_typed_action_runs_the_current_tabs_own_action(aws_settings, tmp_path):
