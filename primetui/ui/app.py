@@ -372,6 +372,7 @@ class PrimeApp(ThreadWork, App[str | None]):
         from primetui.ui.keys import (
             global_bindings,
             own_bindings,
+            owner_name,
             rows,
             tab_bindings,
             table_bindings,
@@ -380,6 +381,7 @@ class PrimeApp(ThreadWork, App[str | None]):
         from primetui.ui.tabs.table_tab import TableTab
 
         keymap = dict(self._keymap)
+        kind = "tab"
         shell = self.shell
         if shell is not None and self.screen is shell:
             body = shell.body(shell.active_tab)
@@ -390,10 +392,13 @@ class PrimeApp(ThreadWork, App[str | None]):
                         dataclasses.replace(r, what=r.what + " (off: read-only)") for r in here]
             table = rows(table_bindings(), keymap) if isinstance(body, TableTab) else []
         else:
-            title = type(self.screen).__name__.removesuffix("Screen") or "This screen"
+            title, kind = owner_name(type(self.screen)).capitalize(), "screen"
             here, table = rows(own_bindings(type(self.screen)), keymap), []
-        everywhere = rows(global_bindings(type(self), MainScreen), keymap)
-        self.push_screen(HelpScreen(help_sections(title, here, everywhere, table), keymap))
+        live = [b for b in global_bindings(type(self), MainScreen)
+                if self.check_action(b.action.partition("(")[0], ()) is not False]
+        everywhere = rows(live, keymap)
+        self.push_screen(HelpScreen(help_sections(title, here, everywhere, table, kind=kind),
+                                    keymap))
 
     # -- the command line ----------------------------------------------------------------------
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -153,7 +152,7 @@ def editor_argv(path: Path, environ: dict[str, str] | None = None) -> list[str]:
 
 
 def pager_argv(environ: dict[str, str] | None = None) -> list[str]:
-    """`$PAGER` (with its arguments), else `less -R`... without colours: `less`."""
+    """`$PAGER` (with its arguments), else `less`."""
     env = os.environ if environ is None else environ
     command = env.get("PAGER") or "less"
     try:
@@ -225,5 +224,3 @@ def audit_entry_text(entry: Any) -> str:
     parts += ["", "Output", *(entry.output_tail or ["(no output)"])]
     return "\n".join(printable(p) for p in parts) + "\n"
 
-
-Callback = Callable[[], Any]

@@ -241,7 +241,7 @@ def readme_keys() -> str:
         if issubclass(owner, TabBody) or owner.__name__ in _SHELL_OWNERS:
             continue
         for row in rows(own_bindings(owner)):
-            where = _owner_name(owner)
+            where = owner_name(owner)
             known = screen_rows.get((row.id, row.keys))
             if known is not None:
                 where = f"{known.what.partition(chr(0))[0]}, {where}"
@@ -257,7 +257,7 @@ def readme_keys() -> str:
 _SHELL_OWNERS = ("PrimeApp", "MainScreen", "TableTab", "LiveTable")
 
 
-def _owner_name(owner: type) -> str:
+def owner_name(owner: type) -> str:
     """`PlanScreen` → "plan", `TypeNameDialog` → "type name", `ChecklistBox` → "checklist box"."""
     import re
 

@@ -113,3 +113,19 @@ async def test_bad_keymap_entries_are_one_sentence_each_and_the_good_ones_still_
         assert app.shell.active_tab == "backups"
         refreshes = [k for k, b in app.active_bindings.items() if b.binding.action == "refresh"]
         assert refreshes == ["r"]  # the default stays
+
+
+async def test_help_on_the_first_run_screen_leads_with_its_own_keys(tmp_path):
+    from primetui.ui.app import make_app
+
+    app = make_app(config_path=tmp_path / "config.toml")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert headings(app) == ["First run: what this screen does", "Everywhere"]
+        assert "first_run.write_starter" in section_text(app, 0)
+        everywhere = section_text(app, 1)
+        assert "app.quit" in everywhere
+        assert "app.ssh_shell" not in everywhere and "tabs.<tab id>" not in everywhere

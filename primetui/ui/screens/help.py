@@ -32,12 +32,12 @@ def key_table(rows: list[KeyRow]) -> Table:
 
 
 def help_sections(tab_title: str, tab_rows: list[KeyRow], global_rows: list[KeyRow],
-                  table_rows: list[KeyRow]) -> list[Section]:
+                  table_rows: list[KeyRow], *, kind: str = "tab") -> list[Section]:
     """The sections in the order a person needs them: this tab, everywhere, tables."""
     sections: list[Section] = []
     global_rows = _tabs_in_one_row(global_rows)
     if tab_rows:
-        sections.append((f"{tab_title}: what this tab does", tab_rows))
+        sections.append((f"{tab_title}: what this {kind} does", tab_rows))
     sections.append(("Everywhere", global_rows))
     if table_rows:
         sections.append(("In the table", table_rows))
