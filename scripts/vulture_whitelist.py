@@ -69,3 +69,6 @@ writable
 
 # DataTable's public show_cursor, set on the Overview's areas table (no cursor there).
 show_cursor
+
+# The README's key tables: written and checked by scripts/readme_keys.py (outside primetui/).
+README_BEGIN, README_END, readme_keys

@@ -93,11 +93,11 @@ def show_command(term: Terminal) -> int:
                 rows.append((name, value, "config file" if name in written else "default"))
     problems = _keymap_problems(settings.keymap)
     if term.json:
-        document: dict[str, object] = {
+        shown: dict[str, object] = {
             "settings": [{"key": k, "value": v, "source": s} for k, v, s in rows]}
         if problems:
-            document["problems"] = problems
-        term.print_json(document)
+            shown["problems"] = problems
+        term.print_json(shown)
         return 0
     width = max(len(k) for k, _, _ in rows)
     for key, value, source in rows:
