@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from primetui.cli.terminal import Terminal
 
@@ -13,6 +14,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = cfg.add_subparsers(dest="config_command", required=True, parser_class=type(cfg))
     init = sub.add_parser("init", help="write a starter config file")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.add_argument("--discover", action="store_true",
+                      help="then look in AWS for prod's EC2 instance and save it (asked on a "
+                           "terminal)")
     init.set_defaults(handler=init_command)
     check = sub.add_parser("check", help="validate the config file")
     check.set_defaults(handler=check_command)
@@ -39,6 +43,15 @@ def init_command(term: Terminal) -> int:
     path = config_path(term.args.config)
     write_starter(path, force=term.args.force)
     print(f"Wrote a starter config to {path}; edit it, then run 'primetui config check'.")
+    if not term.args.discover and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return 0
+    if not term.args.discover and input(
+            "Look in AWS for prod's EC2 instance now (the maintenance wizard needs it)? [y/N] "
+            ).strip().lower() not in ("y", "yes"):
+        return 0
+    from primetui.cli.maintenance import offer_prod_instance
+
+    offer_prod_instance(term, save=term.args.discover)
     return 0
 
 

@@ -186,22 +186,29 @@ def status_command(term: Terminal) -> int:
 
 def discover_command(term: Terminal) -> int:
     """Find servers.<prod>.instance: show the candidates, then save or print the line."""
+    settings = term.services.settings
+    name = settings.maintenance.prod
+    if settings.servers.get(name) is None:
+        raise UsageError(f"maintenance.prod names '{name}', which is not a [servers] table.")
+    return offer_prod_instance(term, save=term.args.save)
+
+
+def offer_prod_instance(term: Terminal, *, save: bool) -> int:
+    """Look for prod's EC2 instance, show what was found, and save it (`save`, or yes on a
+    terminal) in the config keeping its comments; else print the line to add. Shared by
+    `maintenance discover` and `config init --discover`."""
     import sys
 
-    from primetui.maintenance.discovery import discover_prod, save_instance
-
-    args = term.args
     services = term.services
     settings = services.settings
+    wizard = services.maintenance
     name = settings.maintenance.prod
     server = settings.servers.get(name)
-    if server is None:
-        raise UsageError(f"maintenance.prod names '{name}', which is not a [servers] table.")
-    found = discover_prod(services.aws, server=name, host=server.host,
-                          domain=settings.maintenance.domain)
+    found = wizard.discover_prod()
     if not found:
-        print(f"No instance matches prod: none holds an Elastic IP of the site, has the "
-              f"address {server.host}, or is named {name!r}.")
+        where = f", has the address {server.host}" if server and server.host else ""
+        print(f"No instance matches prod: none holds an Elastic IP of the site{where}, or "
+              f"is named {name!r}.")
         return 1
     print("Found:")
     for candidate in found:
@@ -211,13 +218,13 @@ def discover_command(term: Terminal) -> int:
         print(f"More than one instance fits equally; set servers.{name}.instance yourself.")
         return 1
     line = f'instance = "{best.instance_id}"'
-    if server.instance == best.instance_id:
+    if server is not None and server.instance == best.instance_id:
         print(f"servers.{name}.instance is already {best.instance_id}.")
         return 0
     if settings.path is None or settings.ui.read_only:
         print(f"Add to [servers.{name}]: {line}")
         return 0
-    if not args.save:
+    if not save:
         if not sys.stdin.isatty():
             print(f"Add to [servers.{name}] in {settings.path}: {line}  (or pass --save)")
             return 0
@@ -225,7 +232,7 @@ def discover_command(term: Terminal) -> int:
                  ).strip().lower() not in ("y", "yes"):
             print("Nothing was saved.")
             return 0
-    if save_instance(settings.path, name, best.instance_id):
+    if wizard.adopt_prod_instance(best) is not None:
         print(f"Saved servers.{name}.instance = {best.instance_id} in {settings.path}.")
     else:
         print(f"tomlkit is not installed, so the config was not edited; add to "

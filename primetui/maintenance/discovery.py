@@ -93,8 +93,9 @@ def _name(raw: dict[str, Any]) -> str:
     return next((t["Value"] for t in raw.get("Tags", []) if t.get("Key") == "Name"), "")
 
 
-def save_instance(config: Path, server: str, instance_id: str) -> bool:
-    """Write servers.<server>.instance into the config keeping its comments and layout.
+def save_instance(config: Path, server: str, instance_id: str, *, host: str | None = None) -> bool:
+    """Write servers.<server>.instance (and `host`, when given: a new [servers] table needs
+    one) into the config keeping its comments and layout.
 
     Returns False when tomlkit (the format-preserving TOML library, a dependency) cannot
     be imported: the caller then prints the line to add instead.
@@ -110,6 +111,8 @@ def save_instance(config: Path, server: str, instance_id: str) -> bool:
     table = servers.get(server)
     if table is None:
         table = servers[server] = tomlkit.table()
+    if host:
+        table["host"] = host
     table["instance"] = instance_id
     text = tomlkit.dumps(doc)
     parse_settings(text, config)  # the edited file must still be a valid config

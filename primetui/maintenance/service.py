@@ -10,6 +10,7 @@ files the person may edit live in `maintenance/` there.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +20,7 @@ from primetui.config import ServerSettings, Settings
 from primetui.errors import ConfigError
 from primetui.maintenance.aws_side import MaintenanceAws
 from primetui.maintenance.context import Timing, WizardContext
+from primetui.maintenance.discovery import Candidate, discover_prod, save_instance
 from primetui.maintenance.host_steps import (
     TEARDOWNS,
     OffOptions,
@@ -101,6 +103,37 @@ class MaintenanceService:
             return PagePreview(index, html, page_text(html))
         html = render_index(options or self.page_options(), self.settings.maintenance.domain)
         return PagePreview(None, html, page_text(html))
+
+    # -- prod's instance -------------------------------------------------------------------
+
+    def prod_instance_missing(self) -> bool:
+        """Whether the wizard cannot tell prod's EC2 instance yet (not in the config, and no
+        earlier run recorded it): the preflight then offers to look for it."""
+        server = self.settings.servers.get(self.settings.maintenance.prod)
+        return not (server and server.instance) and not self.state().get("prod_instance_id")
+
+    def discover_prod(self) -> list[Candidate]:
+        """Instances that may be prod, most telling first (nothing is saved)."""
+        m = self.settings.maintenance
+        server = self.settings.servers.get(m.prod)
+        return discover_prod(self.aws, server=m.prod, host=server.host if server else "",
+                             domain=m.domain)
+
+    def adopt_prod_instance(self, candidate: Candidate) -> Path | None:
+        """Use `candidate` as prod from now on and save it in the config file (keeping its
+        comments); returns the file written, or None when there is no file to write."""
+        m = self.settings.maintenance
+        server = self.settings.servers.get(m.prod)
+        host = None if server and server.host else (candidate.public_ip or candidate.private_ip)
+        written = None
+        if self.settings.path is not None and save_instance(
+                self.settings.path, m.prod, candidate.instance_id, host=host):
+            written = self.settings.path
+        adopted = dataclasses.replace(server or ServerSettings(host=host or ""),
+                                      instance=candidate.instance_id)
+        self.settings = dataclasses.replace(self.settings,
+                                            servers={**self.settings.servers, m.prod: adopted})
+        return written
 
     # -- plans -----------------------------------------------------------------------------
 

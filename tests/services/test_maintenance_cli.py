@@ -153,3 +153,29 @@ def test_a_plan_without_prods_instance_points_at_discover(world: World, tmp_path
     path = _without_instance(world, tmp_path, monkeypatch)
     assert main(["--config", str(path), "maintenance", "plan"]) != 0
     assert "primetui maintenance discover" in capsys.readouterr().err
+
+
+def test_config_init_discover_finds_prod_and_writes_its_server_table(
+        world: World, tmp_path, monkeypatch, capsys):
+    """A new lab: the starter config has no [servers.prod]; `--discover` finds the instance
+    holding the account's Elastic IP and writes its host and instance into the new file."""
+    from primetui.config import load_settings
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", world.settings.aws.endpoint_url or "")
+    path = tmp_path / "new-lab.toml"
+    assert main(["--config", str(path), "config", "init", "--discover"]) == 0
+    out = capsys.readouterr().out
+    assert "Wrote a starter config" in out and world.seed.prod_instance_id in out
+    assert "Saved servers.prod.instance" in out
+    prod = load_settings(str(path)).servers["prod"]
+    assert prod.instance == world.seed.prod_instance_id
+    assert prod.host  # the instance's address, so the table is a valid server
+    assert path.read_text().startswith("# primetui configuration.")  # the starter's comments
+
+
+def test_config_init_without_a_terminal_does_not_look_in_aws(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens: unused
+    path = tmp_path / "quiet.toml"
+    assert main(["--config", str(path), "config", "init"]) == 0
+    out = capsys.readouterr().out
+    assert "Found" not in out and "prod" not in out

@@ -173,3 +173,38 @@ async def test_on_then_off_through_the_tui(world: World, tmp_path):
         await pilot.press("enter")
         await settle(app, pilot)
         assert "Maintenance is off" in _status_text(app)
+
+
+async def test_on_without_prods_instance_offers_the_one_found_and_saves_it(world: World,
+                                                                          tmp_path):
+    """The wizard's preflight: prod's instance is not in the config, so `o` looks for it in
+    AWS, shows what it found before saving, and on yes saves it (comments kept) and goes on
+    to the form."""
+    from primetui.config import load_settings, to_document, write_document
+    from primetui.ui.dialogs.confirm import ConfirmDialog
+
+    path = tmp_path / "lab.toml"
+    prod = dataclasses.replace(world.settings.servers["prod"], instance=None)
+    settings = dataclasses.replace(world.settings, path=path,
+                                   servers={**world.settings.servers, "prod": prod})
+    write_document(to_document(settings), path)
+    path.write_text("# the lab's own words\n" + path.read_text())
+    services = Services(settings, audit=AuditLog(world.state_dir / "audit.jsonl"))
+    services.__dict__["maintenance"] = world.service(settings)
+    app = make_app(settings, services=services, config_path=path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("6")
+        await settle(app, pilot)
+        await pilot.press("o")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        shown = str(app.screen.query_one("#confirm-detail").render())
+        assert world.seed.prod_instance_id in str(app.screen.query_one("#confirm-question")
+                                                  .render())
+        assert "Elastic IP" in shown and str(path) in shown
+        assert load_settings(str(path)).servers["prod"].instance is None  # asked first
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MaintenanceFormDialog)
+        assert load_settings(str(path)).servers["prod"].instance == world.seed.prod_instance_id
+        assert path.read_text().startswith("# the lab's own words\n")

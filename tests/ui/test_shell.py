@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
@@ -338,3 +339,18 @@ async def test_audit_tab_lists_newest_first_and_r_reads_again(aws_settings, tmp_
     monkeypatch.delenv("TZ")
     time.tzset()
 
+
+
+async def test_quitting_while_a_tab_is_being_built_for_the_first_time_is_clean(aws_settings,
+                                                                               tmp_path):
+    """Seen in a real run: `7` then `q` at once; the app took the new Audit tab apart while
+    it was being built, and giving it the keyboard crashed the quit."""
+    for delay in (0, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.08):
+        app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            app.simulate_key("7")
+            await asyncio.sleep(delay)
+            app.exit()
+            await pilot.pause()
+        assert app.return_code == 0, delay

@@ -142,7 +142,10 @@ class MainScreen(Screen[None]):
             spec = next(tab for tab in TABS if tab.id == tab_id)
             body = spec.load()(self.tab_wiring(tab_id))
             await event.pane.mount(body)
-        body.focus_content()
+        try:
+            body.focus_content()
+        except NoMatches:  # quitting while the tab was being built took it apart again
+            return
         subject, self._subject_to_select = self._subject_to_select, None
         if subject is not None and subject[0] == tab_id:
             body.select_subject(subject[1])

@@ -21,6 +21,9 @@ from primetui.ui.tabs.table_tab import TableTab
 from primetui.ui.tabs.wiring import MaintenanceWiring
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from primetui.maintenance.discovery import Candidate
     from primetui.maintenance.service import MaintenanceService, MaintenanceStatus, PagePreview
     from primetui.plans.plan import Plan
 
@@ -149,10 +152,22 @@ class MaintenanceTab(TableTab[MaintenanceWiring]):
         self.app.push_screen(PagePreviewScreen(preview.text, where))
 
     def action_maintenance_on(self) -> None:
-        """`o`: the form (page's words, checklist), then the `on` plan."""
+        """`o`: the form (page's words, checklist), then the `on` plan; when prod's instance
+        is not known yet, first offer the one found in AWS."""
         service = self._service()
         if service is None or self.wiring is None:
             return
+        if service.prod_instance_missing():
+            self.set_status("Looking in AWS for prod's EC2 instance (servers."
+                            f"{self.wiring.settings.maintenance.prod}.instance is not set)…")
+            self.run_in_thread(service.discover_prod, done=self.offer_prod_instance,
+                               after=self.reload, group="maintenance-discover")
+            return
+        self.open_form(service)
+
+    def open_form(self, service: MaintenanceService) -> None:
+        """The page's words and the checklist; submitted, the `on` plan."""
+        assert self.wiring is not None
         from primetui.maintenance.service import CHECKLIST
         from primetui.ui.tabs.maintenance.dialogs import MaintenanceFormDialog
 
@@ -163,6 +178,50 @@ class MaintenanceTab(TableTab[MaintenanceWiring]):
         self.app.push_screen(MaintenanceFormDialog(service.page_options(),
                                                    self.wiring.settings.maintenance.domain,
                                                    CHECKLIST), chosen)
+
+    def offer_prod_instance(self, found: list[Candidate]) -> None:
+        """What discovery found, shown before anything is saved: one clear candidate is
+        offered (yes saves it in the config and goes on to the form); none or a tie says
+        what to set by hand."""
+        assert self.wiring is not None
+        prod = self.wiring.settings.maintenance.prod
+        if not found or (len(found) > 1 and found[1].rank == found[0].rank):
+            what = ("No instance in this account looks like prod" if not found else
+                    "More than one instance fits equally (" +
+                    ", ".join(c.instance_id for c in found[:3]) + ")")
+            self.notify(f"{what}: set servers.{prod}.instance in the config to prod's EC2 "
+                        f"instance id.", severity="warning", title=self.TITLE, timeout=15)
+            return
+        from primetui.ui.dialogs.confirm import ConfirmDialog
+
+        best = found[0]
+        path = self.wiring.settings.path
+        where = (f"Saved as servers.{prod}.instance in {path}, keeping its comments." if path
+                 else "Used for this session (there is no config file to save it in).")
+        question = ConfirmDialog(f"Use {best.instance_id} as prod?",
+                                 f"Found {best.describe()}.\n{where}")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_in_thread(self.adopt_prod_instance, best, done=self.prod_adopted,
+                                   group="maintenance-discover")
+
+        self.app.push_screen(question, answered)
+
+    def adopt_prod_instance(self, candidate: Candidate) -> Path | None:
+        """Save the chosen instance (a small file edit) for this and later sessions."""
+        assert self.wiring is not None
+        return self.wiring.maintenance().adopt_prod_instance(candidate)
+
+    def prod_adopted(self, written: Path | None) -> None:
+        """Say where it was saved, then go on to the form."""
+        assert self.wiring is not None
+        service = self.wiring.maintenance()
+        prod = service.settings.servers[service.settings.maintenance.prod]
+        if written is not None:
+            self.notify(f"Saved servers.{service.settings.maintenance.prod}.instance = "
+                        f"{prod.instance} in {written}.", title=self.TITLE)
+        self.open_form(service)
 
     def action_maintenance_off(self) -> None:
         """`f`: keep, stop or terminate the host afterwards, then the `off` plan."""
