@@ -24,7 +24,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from textual.binding import Binding
-from textual.keys import REPLACED_KEYS, Keys, format_key, key_to_character
+from textual.keys import (
+    KEY_NAME_REPLACEMENTS,
+    REPLACED_KEYS,
+    Keys,
+    format_key,
+    key_to_character,
+)
 
 MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
 _NAMED_KEYS = frozenset(k.value for k in Keys if "+" not in k.value and not k.value.startswith("<"))
@@ -125,7 +131,43 @@ def check_keymap(keymap: Mapping[str, str], known: Iterable[str] | None = None,
                             f"default key stays.")
             continue
         good[binding_id] = keys
-    return good, problems
+    return good, problems + clashes(good)
+
+
+def clashes(keymap: Mapping[str, str]) -> list[str]:
+    """One sentence per default key a keymap entry takes from another binding of the same
+    screen or tab (Textual then drops that binding's key without a word)."""
+    said: list[str] = []
+    for owner in owners():
+        merged = _class_bindings(owner)
+        for binding_id, keys in keymap.items():
+            if not any(b.id == binding_id for b in merged):
+                continue
+            for key in (_normal(k) for k in keys.split(",")):
+                for other in merged:
+                    if other.id == binding_id or (other.id in keymap):
+                        continue
+                    if key in (_normal(k) for k in other.key.split(",")):
+                        sentence = (f"[keymap]: {binding_id} = '{keys}' takes {key} from "
+                                    f"{other.id}, which has no key now; give it one in "
+                                    f"[keymap].")
+                        if sentence not in said:
+                            said.append(sentence)
+    return said
+
+
+def _normal(key: str) -> str:
+    """A key as Textual compares it: `?` is `question_mark`, `/` is `slash`."""
+    import unicodedata
+
+    key = key.strip()
+    if len(key) != 1 or key.isalnum():
+        return key
+    try:
+        name = unicodedata.name(key).lower().replace("-", "_").replace(" ", "_")
+    except ValueError:
+        return key
+    return KEY_NAME_REPLACEMENTS.get(name, name)
 
 
 def syntax_checked(keymap: Mapping[str, str]) -> dict[str, str]:

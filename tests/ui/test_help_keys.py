@@ -129,3 +129,18 @@ async def test_help_on_the_first_run_screen_leads_with_its_own_keys(tmp_path):
         everywhere = section_text(app, 1)
         assert "app.quit" in everywhere
         assert "app.ssh_shell" not in everywhere and "tabs.<tab id>" not in everywhere
+
+
+async def test_a_keymap_key_taken_from_another_binding_is_said_once(aws_settings, tmp_path):
+    settings = dataclasses.replace(lab_settings(aws_settings, tmp_path),
+                                   keymap={"certificates.renew": "d"})
+    app = lab_app(settings, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("4")
+        await settle(app, pilot)
+        said = [n for n in notifications(app) if "certificates.dry_run" in n]
+        assert said == ["[keymap]: certificates.renew = 'd' takes d from "
+                        "certificates.dry_run, which has no key now; give it one in [keymap]."]
+        active = {k: b.binding.action for k, b in app.active_bindings.items()}
+        assert active["d"] == "renew"

@@ -117,3 +117,16 @@ def test_readme_check_script_sees_a_changed_key(tmp_path: Path, monkeypatch) -> 
     assert module.main(["--check"]) == 1
     readme.write_text(text)
     assert module.main(["--check"]) == 0
+
+
+def test_a_key_taken_from_another_binding_of_the_same_tab_is_said() -> None:
+    good, problems = check_keymap({"certificates.renew": "d", "app.help": "f1"})
+    assert good == {"certificates.renew": "d", "app.help": "f1"}  # kept: it is what was asked
+    assert problems == ["[keymap]: certificates.renew = 'd' takes d from "
+                        "certificates.dry_run, which has no key now; give it one in [keymap]."]
+
+
+def test_swapping_two_keys_is_no_clash() -> None:
+    assert check_keymap({"certificates.renew": "d", "certificates.dry_run": "n"})[1] == []
+    # The app's key and a tab's are not one screen's: the tab's is found first, no key lost.
+    assert check_keymap({"app.help": "slash"})[1] == []
