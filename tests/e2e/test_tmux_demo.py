@@ -6,42 +6,14 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.fixtures.common import require_binary
+from tests.fixtures.tmux import Tmux
 
 PRIMETUI = Path(sys.executable).with_name("primetui")
-
-
-class Tmux:
-    """A private tmux server running one 120x36 pane."""
-
-    def __init__(self, socket: Path) -> None:
-        self.base = ["tmux", "-S", str(socket)]
-
-    def __call__(self, *args: str) -> str:
-        return subprocess.run(self.base + list(args), capture_output=True, text=True,
-                              timeout=20).stdout
-
-    def screen(self) -> str:
-        return self("capture-pane", "-p", "-t", "tui")
-
-    def wait_for(self, text: str, timeout: float = 60.0) -> str:
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if text in screen:
-                return screen
-            time.sleep(0.2)
-        raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
-
-    def alive(self) -> bool:
-        return subprocess.run(self.base + ["has-session", "-t", "tui"], capture_output=True,
-                              timeout=20).returncode == 0
 
 
 @pytest.mark.e2e

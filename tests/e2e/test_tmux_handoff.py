@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_tmux_demo import Tmux
 from tests.fixtures.common import require_binary
+from tests.fixtures.tmux import Tmux
 
 PRIMETUI = Path(sys.executable).with_name("primetui")
 

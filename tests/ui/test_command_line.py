@@ -5,18 +5,8 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from primetui.ui.widgets.command_line import CommandLine
+from tests.fixtures.command_line import type_command
 from tests.fixtures.shell import SIZE, lab_app, lab_settings, settle
-
-
-async def type_command(pilot, text: str) -> CommandLine:
-    """`:` then `text` (not yet entered); the line that opened."""
-    await pilot.press("colon")
-    await pilot.pause()
-    line = pilot.app.screen.query_one(CommandLine)
-    await pilot.press(*[{" ": "space", ".": "full_stop", "-": "minus", "_": "underscore"}.get(c, c)
-                        for c in text])
-    await pilot.pause()
-    return line
 
 
 async def test_colon_opens_the_line_and_escape_closes_it_giving_the_keyboard_back(

@@ -230,3 +230,23 @@ async def test_pager_elsewhere_shows_the_report(aws_settings, tmp_path, monkeypa
         await settle(app, pilot)
     paged = out.read_text()
     assert paged.startswith("# ") and "7 days" in paged
+
+
+async def test_ssh_by_name_on_the_command_line_and_in_the_palette(aws_settings, tmp_path,
+                                                                 ssh_server_settings):
+    from primetui.ui.palette import palette_commands
+    from tests.fixtures.command_line import type_command
+
+    app, _ = server_app(aws_settings, tmp_path, ssh_server_settings)
+    terminal = app.terminal_program = RecordingTerminal()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        names = {c.name for c in palette_commands(app)}
+        assert {"Open an SSH shell on the server", "Show the server's nginx and certbot logs",
+                "Edit the config in $EDITOR", "Open in $PAGER"} <= names
+        await pilot.press("4")
+        await settle(app, pilot)
+        await type_command(pilot, "ssh")
+        await pilot.press("enter")
+        await settle(app, pilot)
+    assert [argv[-1] for argv, _ in terminal.runs] == [ssh_server_settings.host]
