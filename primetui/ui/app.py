@@ -23,6 +23,7 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 
 from primetui.errors import PrimeError
+from primetui.ui.handoff import HandOffActions
 from primetui.ui.messages import DemoProgress, OpenPlan, WorkFailed
 from primetui.ui.screens.main import MainScreen
 from primetui.ui.themes import choose_theme, load_themes, shipped_themes_dir
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from primetui.config import Settings
     from primetui.plans.plan import Plan, PlanResult
     from primetui.registry import Services
-    from primetui.ui.handoff import TerminalProgram
     from primetui.ui.widgets.command_line import CommandLine
 
 DemoStarter = Callable[[Callable[[str], None]], "Settings"]
@@ -57,7 +57,7 @@ def error_sentence(err: BaseException | None) -> str:
     return f"Unexpected error: {name}{': ' + detail if detail else ''}."
 
 
-class PrimeApp(ThreadWork, App[str | None]):
+class PrimeApp(HandOffActions, ThreadWork, App[str | None]):
     """The shell: first-run screen or the tabs, themes, palette, keys, and worker failures."""
 
     TITLE = "primetui"
@@ -104,9 +104,6 @@ class PrimeApp(ThreadWork, App[str | None]):
         self.config_path = config_path
         self._notes: list[tuple[str, str]] = []
         """(message, severity) to notify once the app is running."""
-        self.terminal_program: TerminalProgram | None = None
-        """Runs a program on the terminal (`primetui.ui.handoff`); None: the app suspends
-        itself and runs it. Tests put a recording one here (there is no terminal to hand)."""
         self._load_themes(theme_dirs)
         self._apply_keymap(settings)
 
@@ -161,7 +158,9 @@ class PrimeApp(ThreadWork, App[str | None]):
         from primetui.ui.keys import syntax_checked
 
         keymap = settings.keymap if settings is not None else {}
-        self.set_keymap(syntax_checked(keymap))
+        self.keymap_in_use = syntax_checked(keymap)
+        """The keys moved from their defaults, as the help screen shows them."""
+        self.set_keymap(self.keymap_in_use)
 
     def _check_keymap(self) -> None:
         """Say, one sentence each, the `[keymap]` entries that were left out."""
@@ -380,7 +379,7 @@ class PrimeApp(ThreadWork, App[str | None]):
         from primetui.ui.screens.help import HelpScreen, help_sections
         from primetui.ui.tabs.table_tab import TableTab
 
-        keymap = dict(self._keymap)
+        keymap = dict(self.keymap_in_use)
         kind = "tab"
         shell = self.shell
         if shell is not None and self.screen is shell:
@@ -453,150 +452,6 @@ class PrimeApp(ThreadWork, App[str | None]):
     async def on_command_line_closed(self, message: CommandLine.Closed) -> None:
         """escape on the command line."""
         await self._close_command_line(message.line, refocus=True)
-
-    # -- hand-offs to other programs (primetui.ui.handoff) ------------------------------------
-
-    def run_program(self, argv: list[str], *, input_text: str | None = None) -> int | None:
-        """Run a program on the terminal, the app suspended meanwhile; its exit code."""
-        from primetui.ui.handoff import SuspendedProgram
-
-        program = self.terminal_program or SuspendedProgram(self)
-        return program(argv, input_text=input_text)
-
-    def _handoff_server(self) -> str | None:
-        """The selected server's name, or None after saying why there is none."""
-        from primetui.ui.handoff import selected_server
-
-        if self.shell is None or self.settings is None:
-            return None
-        try:
-            return selected_server(self.shell, self.settings)
-        except PrimeError as err:
-            self.notify(str(err), severity="warning")
-            return None
-
-    def action_ssh_shell(self) -> None:
-        """`S`: an SSH shell on the selected server; primetui comes back when it ends."""
-        name = self._handoff_server()
-        if name is None or self.settings is None:
-            return
-        from primetui.ui.handoff import shell_argv
-
-        self.run_in_thread(shell_argv, self.settings, name,
-                           done=lambda argv: self._open_shell(name, argv), group="handoff",
-                           description="ssh-command")
-
-    def _open_shell(self, name: str, argv: list[str]) -> None:
-        from primetui.ui.handoff import after_shell
-
-        after_shell(self, name, self.run_program(argv))
-
-    def action_server_logs(self) -> None:
-        """`L`: the tail of nginx's and certbot's logs on the selected server."""
-        name = self._handoff_server()
-        if name is None or self.services is None or self.settings is None:
-            return
-        from primetui.ui.screens.server_logs import ServerLogsScreen, read_logs
-
-        services, server = self.services, self.settings.servers[name]
-        self.push_screen(ServerLogsScreen(name, lambda: read_logs(services.runner(name),
-                                                                  server)))
-
-    def action_edit_config(self) -> None:
-        """`E`: the config in $EDITOR; checked on return, put back as it was if it is broken."""
-        from primetui.ui.handoff import ConfigEdit, editor_argv
-
-        settings = self.settings
-        if settings is None or settings.path is None:
-            self.notify("There is no config file to edit yet.", severity="warning")
-            return
-        try:
-            edit = ConfigEdit(settings.path)
-            argv = editor_argv(settings.path)
-        except PrimeError as err:
-            self.notify(str(err), severity="error")
-            return
-        self._edit_config(edit, argv)
-
-    def _edit_config(self, edit: object, argv: list[str]) -> None:
-        from primetui.ui.dialogs.confirm import ConfirmDialog
-        from primetui.ui.handoff import ConfigEdit
-
-        assert isinstance(edit, ConfigEdit)
-        code = self.run_program(argv)
-        if code is None:
-            return
-        problem, text = edit.problem()
-        if text == edit.before:
-            self.notify("The config is unchanged.")
-            return
-        if problem is None:
-            self._config_edited(edit)
-            return
-
-        def answered(again: bool | None) -> None:
-            if again:
-                self._edit_config(edit, argv)
-                return
-            try:
-                kept = edit.keep_old(text)
-            except OSError as err:
-                self.notify(f"The old config could not be put back: {err.strerror or err}.",
-                            severity="error")
-                return
-            self.notify(f"The config is as it was; your edit is kept in {kept}.",
-                        severity="warning", timeout=12)
-
-        self.push_screen(ConfirmDialog(
-            f"The edited config has a problem: {problem} Edit it again?",
-            f"No puts the old config back (your edit is kept in {edit.rejected_path})."),
-            answered)
-
-    def _config_edited(self, edit: object) -> None:
-        """A good edit: primetui reads the config again and every tab with it."""
-        from primetui.config import load_settings
-        from primetui.ui.handoff import ConfigEdit
-
-        assert isinstance(edit, ConfigEdit)
-        try:
-            settings = load_settings(edit.path)
-        except PrimeError as err:  # changed again under us: say it, keep what runs
-            self.notify(str(err), severity="error")
-            return
-        demo = self.settings.demo if self.settings is not None else False
-        old = self.services
-        self.install(dataclasses.replace(settings, demo=demo))
-        if old is not None and old is not self.services:
-            threading.Thread(target=old.close, name="close-old-services", daemon=True).start()
-        self.notify(f"Read {edit.path} again.")
-
-    def action_pager(self) -> None:
-        """`V`: the selected audit entry (Audit tab), else the report of the last 7 days."""
-        from primetui.ui.handoff import audit_entry_text, pager_argv
-
-        try:
-            argv = pager_argv()
-        except PrimeError as err:
-            self.notify(str(err), severity="error")
-            return
-        shell = self.shell
-        if shell is None or self.services is None:
-            return
-        body = shell.body(shell.active_tab)
-        entry = getattr(body, "selected", None) if shell.active_tab == "audit" else None
-        if entry is not None:
-            self.run_program(argv, input_text=audit_entry_text(entry))
-            return
-        services = self.services
-
-        def report() -> str:
-            from primetui.overview.report import build_report
-
-            return build_report(services, 7 * 86400, window="7 days", now=time.time())
-
-        self.notify("Building the report of the last 7 days…")
-        self.run_in_thread(report, done=lambda text: self.run_program(argv, input_text=text),
-                           group="handoff", description="report-for-pager")
 
     async def action_quit(self) -> None:
         """`q`: leave; in the demo, first say so when its maintenance mode is still on."""

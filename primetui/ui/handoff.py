@@ -17,9 +17,13 @@ put a recording one in its place, since a headless test has no terminal to hand 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 import subprocess
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -29,6 +33,7 @@ if TYPE_CHECKING:
     from textual.app import App
 
     from primetui.config import Settings
+    from primetui.registry import Services
     from primetui.ui.screens.main import MainScreen
 
 
@@ -224,3 +229,153 @@ def audit_entry_text(entry: Any) -> str:
     parts += ["", "Output", *(entry.output_tail or ["(no output)"])]
     return "\n".join(printable(p) for p in parts) + "\n"
 
+
+# -- the app's hand-off keys -------------------------------------------------------------------
+
+
+class HandOffActions:
+    """The app's hand-off actions (`S`, `L`, `E`, `V`), mixed into `PrimeApp`."""
+
+    terminal_program: TerminalProgram | None = None
+    """Runs a program on the terminal; None: the app suspends itself and runs it. Tests put
+    a recording one here (a headless test has no terminal to hand over)."""
+
+    # Provided by the app this is mixed into.
+    settings: Settings | None
+    services: Services | None
+    notify: Callable[..., None]
+    push_screen: Callable[..., Any]
+    run_in_thread: Callable[..., Any]
+    install: Callable[..., None]
+
+    def run_program(self, argv: list[str], *, input_text: str | None = None) -> int | None:
+        """Run a program on the terminal, the app suspended meanwhile; its exit code."""
+        program = self.terminal_program or SuspendedProgram(self)  # type: ignore[arg-type]
+        return program(argv, input_text=input_text)
+
+    if TYPE_CHECKING:
+        @property
+        def shell(self) -> MainScreen | None:
+            """The shell screen, once it is on the stack (the app's property)."""
+
+    def _handoff_server(self) -> str | None:
+        """The selected server's name, or None after saying why there is none."""
+        shell = self.shell
+        if shell is None or self.settings is None:
+            return None
+        try:
+            return selected_server(shell, self.settings)
+        except PrimeError as err:
+            self.notify(str(err), severity="warning")
+            return None
+
+    def action_ssh_shell(self) -> None:
+        """`S`: an SSH shell on the selected server; primetui comes back when it ends."""
+        name = self._handoff_server()
+        if name is None or self.settings is None:
+            return
+        self.run_in_thread(shell_argv, self.settings, name,
+                           done=lambda argv: self._open_shell(name, argv), group="handoff",
+                           description="ssh-command")
+
+    def _open_shell(self, name: str, argv: list[str]) -> None:
+        after_shell(self, name, self.run_program(argv))  # type: ignore[arg-type]
+
+    def action_server_logs(self) -> None:
+        """`L`: the tail of nginx's and certbot's logs on the selected server."""
+        name = self._handoff_server()
+        if name is None or self.services is None or self.settings is None:
+            return
+        from primetui.ui.screens.server_logs import ServerLogsScreen, read_logs
+
+        services, server = self.services, self.settings.servers[name]
+        self.push_screen(ServerLogsScreen(name, lambda: read_logs(services.runner(name),
+                                                                  server)))
+
+    def action_edit_config(self) -> None:
+        """`E`: the config in $EDITOR; checked on return, put back as it was if it is broken."""
+        settings = self.settings
+        if settings is None or settings.path is None:
+            self.notify("There is no config file to edit yet.", severity="warning")
+            return
+        try:
+            edit = ConfigEdit(settings.path)
+            argv = editor_argv(settings.path)
+        except PrimeError as err:
+            self.notify(str(err), severity="error")
+            return
+        self._edit_config(edit, argv)
+
+    def _edit_config(self, edit: ConfigEdit, argv: list[str]) -> None:
+        from primetui.ui.dialogs.confirm import ConfirmDialog
+
+        code = self.run_program(argv)
+        if code is None:
+            return
+        problem, text = edit.problem()
+        if text == edit.before:
+            self.notify("The config is unchanged.")
+            return
+        if problem is None:
+            self._config_edited(edit)
+            return
+
+        def answered(again: bool | None) -> None:
+            if again:
+                self._edit_config(edit, argv)
+                return
+            try:
+                kept = edit.keep_old(text)
+            except OSError as err:
+                self.notify(f"The old config could not be put back: {err.strerror or err}.",
+                            severity="error")
+                return
+            self.notify(f"The config is as it was; your edit is kept in {kept}.",
+                        severity="warning", timeout=12)
+
+        self.push_screen(ConfirmDialog(
+            f"The edited config has a problem: {problem} Edit it again?",
+            f"No puts the old config back (your edit is kept in {edit.rejected_path})."),
+            answered)
+
+    def _config_edited(self, edit: ConfigEdit) -> None:
+        """A good edit: primetui reads the config again and every tab with it."""
+        from primetui.config import load_settings
+
+        try:
+            settings = load_settings(edit.path)
+        except PrimeError as err:  # changed again under us: say it, keep what runs
+            self.notify(str(err), severity="error")
+            return
+        demo = self.settings.demo if self.settings is not None else False
+        old = self.services
+        self.install(dataclasses.replace(settings, demo=demo))
+        if old is not None and old is not self.services:
+            threading.Thread(target=old.close, name="close-old-services", daemon=True).start()
+        self.notify(f"Read {edit.path} again.")
+
+    def action_pager(self) -> None:
+        """`V`: the selected audit entry (Audit tab), else the report of the last 7 days."""
+        try:
+            argv = pager_argv()
+        except PrimeError as err:
+            self.notify(str(err), severity="error")
+            return
+        shell = self.shell
+        if shell is None or self.services is None:
+            return
+        body = shell.body(shell.active_tab)
+        entry = getattr(body, "selected", None) if shell.active_tab == "audit" else None
+        if entry is not None:
+            self.run_program(argv, input_text=audit_entry_text(entry))
+            return
+        services = self.services
+
+        def report() -> str:
+            from primetui.overview.report import build_report
+
+            return build_report(services, 7 * 86400, window="7 days", now=time.time())
+
+        self.notify("Building the report of the last 7 days…")
+        self.run_in_thread(report, done=lambda text: self.run_program(argv, input_text=text),
+                           group="handoff", description="report-for-pager")
