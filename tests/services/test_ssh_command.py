@@ -8,10 +8,12 @@ from pathlib import Path
 from primetui.config import ServerSettings
 from primetui.remote.ssh_command import ssh_argv
 from primetui.remote.ssh_config import ResolvedHost, resolve_server
+from tests.fixtures.common import require_binary
 
 
 def run(argv: list[str]) -> subprocess.CompletedProcess[str]:
     """Run ssh without a terminal (stdin closed), as a test can."""
+    require_binary("ssh")
     return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                           timeout=60, check=False)
 

@@ -18,6 +18,7 @@ from primetui.remote.ssh_command import ssh_argv
 from primetui.remote.ssh_config import resolve_server
 from primetui.ui.dialogs.confirm import ConfirmDialog
 from primetui.ui.screens.server_logs import ServerLogsScreen
+from tests.fixtures.common import require_binary
 from tests.fixtures.shell import SIZE, lab_app, lab_settings, notifications, settle, write_audit
 
 
@@ -75,6 +76,7 @@ async def test_shell_key_runs_strict_ssh_to_the_certificates_server(aws_settings
     assert argv[argv.index("-p") + 1] == str(s.port) and argv[argv.index("-l") + 1] == s.user
     assert argv[argv.index("-i") + 1] == str(s.key)
     # The very command, with a command instead of a login shell, reaches the real sshd.
+    require_binary("ssh")
     done = subprocess.run([*argv, "echo", "shell-ok"], stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
