@@ -5,7 +5,7 @@ Every `Binding` primetui declares has an `id` (`app.refresh`, `certificates.rene
 
     [keymap]
     "certificates.renew" = "N"
-    "app.shell" = "ctrl+s,S"
+    "app.ssh_shell" = "ctrl+s,S"
 
 (or `[keymap.certificates]` with `renew = "N"`). Textual applies the map itself
 (`App.set_keymap`); this module says which ids exist, which keys are well formed, and lays the
@@ -89,8 +89,6 @@ def key_problem(keys: str) -> str:
     if not keys.strip() or any(not p for p in parts):
         return "an empty key"
     for part in parts:
-        if part == ",":
-            continue
         *mods, base = part.split("+") if len(part) > 1 else [part]
         bad = [m for m in mods if m.lower() not in MODIFIERS]
         if bad:
