@@ -105,6 +105,9 @@ def selected_server(shell: MainScreen, settings: Settings) -> str:
         raise PrimeError("Select a server first: an SSH host on the Overview, an instance "
                          "that is a configured server, or use the Certificates or "
                          "Maintenance tab.")
+    if name == "local" and name not in servers:
+        raise PrimeError("That server is this machine (\"local\"): there is no SSH server to "
+                         "hand off to; use this terminal.")
     if name not in servers:
         raise PrimeError(f"The server '{name}' is not in the config's [servers].")
     if not servers[name].host.strip():

@@ -91,3 +91,9 @@ def test_editor_is_visual_then_editor_then_vi_with_its_own_arguments() -> None:
 def test_pager_is_pager_else_less() -> None:
     assert pager_argv({"PAGER": "less -R"}) == ["less", "-R"]
     assert pager_argv({}) == ["less"]
+
+
+def test_certbot_on_this_machine_is_said_not_looked_up() -> None:
+    settings = Settings(servers={"prod": PROD}, certificates=CertificateSettings(server="local"))
+    with pytest.raises(PrimeError, match=r'^That server is this machine \("local"\)'):
+        selected_server(StandInShell("certificates"), settings)
