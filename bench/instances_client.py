@@ -167,6 +167,9 @@ def main() -> int:
         return 2
     if args.record:
         record(args.aws, args.instances)
+    # Installed, primetui has its bytecode compiled (as the aws CLI's virtualenv has); this
+    # machine sets PYTHONDONTWRITEBYTECODE=1, so without this every run would recompile it.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "primetui")], check=True)
     answers = json.loads(gzip.decompress(DATA.read_bytes()))
     server, endpoint = serve(answers)
     try:

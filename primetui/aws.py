@@ -10,6 +10,7 @@ methods only. tests/unit/test_aws_errors.py checks this in a fresh interpreter.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import re
@@ -197,11 +198,18 @@ def explain_aws_error(err: BaseException, action: str, profile: str | None, *,
 
 def _is_aws_failure(err: BaseException) -> bool:
     """Whether an exception came from botocore or boto3 (and should be explained)."""
-    from boto3.exceptions import Boto3Error
+    import sys
+
     from botocore.exceptions import BotoCoreError, ClientError
     from botocore.parsers import ResponseParserError
 
-    return isinstance(err, BotoCoreError | ClientError | Boto3Error | ResponseParserError)
+    if isinstance(err, BotoCoreError | ClientError | ResponseParserError):
+        return True
+    if "boto3" not in sys.modules:  # only S3's transfers use boto3: no boto3, no boto3 error
+        return False
+    from boto3.exceptions import Boto3Error
+
+    return isinstance(err, Boto3Error)
 
 
 class AwsDeadlineError(AwsCallError):
@@ -235,6 +243,49 @@ def call_with_deadline(fn: Callable[[], T], seconds: float, on_late: Callable[[]
     return box["value"]
 
 
+AnswerReader = Callable[[bytes], tuple[dict[str, Any], bytes]]
+"""Reads a successful answer's body itself: (what it found, what is left for botocore)."""
+
+_READERS: contextvars.ContextVar[dict[str, AnswerReader] | None] = contextvars.ContextVar(
+    "primetui_answer_readers", default=None)
+_CALL = threading.local()  # the readers of the call running on this (deadline) thread
+
+
+@contextmanager
+def reading_answers(operation: str, reader: AnswerReader) -> Iterator[None]:
+    """Within the block, this thread's successful `operation` answers are read by `reader`.
+
+    For a listing that needs a few fields of a large answer (EC2 DescribeInstances):
+    `reader` turns the body into botocore-shaped data and hands back a small envelope for
+    botocore's own parser (its response metadata), so signing, retries, errors and
+    pagination stay botocore's. Error answers are always botocore's to read.
+    """
+    token = _READERS.set({**(_READERS.get() or {}), operation: reader})
+    try:
+        yield
+    finally:
+        _READERS.reset(token)
+
+
+def _read_answer_ourselves(operation_model: Any, response_dict: dict[str, Any],
+                           customized_response_dict: dict[str, Any] | None = None,
+                           **_: Any) -> None:
+    readers = getattr(_CALL, "readers", None)
+    reader = readers.get(operation_model.name) if readers else None
+    body = response_dict.get("body")
+    if (reader is None or customized_response_dict is None or not isinstance(body, bytes)
+            or response_dict.get("status_code", 500) >= 300):
+        return
+    from botocore.parsers import ResponseParserError
+
+    try:
+        found, envelope = reader(body)
+    except ValueError as err:
+        raise ResponseParserError(str(err)) from None
+    customized_response_dict.update(found)
+    response_dict["body"] = envelope
+
+
 def _bound_calls(client: Any, service: str, aws: AwsService) -> None:
     """Give every API call of `client` (paginators' pages too) an overall deadline."""
     make_call = client._make_api_call  # every operation and every page goes through it
@@ -242,6 +293,14 @@ def _bound_calls(client: Any, service: str, aws: AwsService) -> None:
     def bounded(operation: str, params: Any) -> Any:
         seconds = aws.deadline
         action = f"{service}:{operation}"
+        readers = _READERS.get()  # the caller's (the call itself runs on another thread)
+
+        def call() -> Any:
+            _CALL.readers = readers
+            try:
+                return make_call(operation, params)
+            finally:
+                _CALL.readers = None
 
         def late() -> AwsDeadlineError:
             url = str(aws.settings.endpoint_url or client.meta.endpoint_url or "its endpoint")
@@ -250,11 +309,11 @@ def _bound_calls(client: Any, service: str, aws: AwsService) -> None:
                 f"{seconds:g} s: check the network, or raise aws.deadline.",
                 kind="unreachable", action=action)
 
-        return call_with_deadline(lambda: make_call(operation, params), seconds, late,
-                                  name=f"aws-{action}")
+        return call_with_deadline(call, seconds, late, name=f"aws-{action}")
 
     client._make_api_call = bounded
     client.meta.events.register("before-parse", _refuse_non_aws_answer)
+    client.meta.events.register("before-parse", _read_answer_ourselves)
 
 
 def _refuse_non_aws_answer(operation_model: Any, response_dict: dict[str, Any],
@@ -310,6 +369,7 @@ class AwsService:
         self.settings = settings
         self._lock = threading.RLock()
         self._sessions: dict[str, Any] = {}
+        self._cores: dict[str, Any] = {}
         self._clients: dict[tuple[str, str], Any] = {}
         self._identity: AccountIdentity | None = None
         self._deadline: float | None = None
@@ -351,18 +411,38 @@ class AwsService:
         with self.translating(action):
             return fn(*args, **kwargs)
 
+    def core_session(self, region: str | None = None) -> Any:
+        """The botocore session for this profile and `region`, which every client comes from."""
+        region = region or self.settings.region
+        with self._lock:
+            found = self._cores.get(region)
+            if found is None:
+                import botocore.session
+
+                with self.translating("aws:CreateSession"):
+                    found = botocore.session.get_session()
+                    found.register_component("data_loader", _shared_loader())
+                    if self.settings.profile is not None:
+                        found.set_config_variable("profile", self.settings.profile)
+                    found.set_config_variable("region", region)
+                self._cores[region] = found
+            return found
+
     def session(self, region: str | None = None) -> Any:
-        """The boto3 Session for this profile and `region` (the configured one by default)."""
+        """The boto3 Session for this profile and `region` (the configured one by default).
+
+        Built on `core_session`, so both share credentials. Only S3 clients are made through
+        it (boto3 adds `upload_file`); the others are plain botocore clients, so a command
+        that never touches S3 does not import boto3 and s3transfer.
+        """
         region = region or self.settings.region
         with self._lock:
             found = self._sessions.get(region)
             if found is None:
                 import boto3
-                import botocore.session
 
+                core = self.core_session(region)
                 with self.translating("aws:CreateSession"):
-                    core = botocore.session.get_session()
-                    core.register_component("data_loader", _shared_loader())
                     found = boto3.Session(botocore_session=core,
                                           profile_name=self.settings.profile,
                                           region_name=region)
@@ -385,7 +465,11 @@ class AwsService:
                 extra = {"endpoint_url": s.endpoint_url} if s.endpoint_url else {}
                 with self.translating(f"{name}:CreateClient"):
                     try:
-                        found = self.session(region).client(name, config=config, **extra)
+                        if name == "s3":
+                            found = self.session(region).client(name, config=config, **extra)
+                        else:
+                            found = self.core_session(region).create_client(
+                                name, config=config, **extra)
                     except ValueError as err:  # botocore: "Invalid endpoint: …"
                         raise AwsCallError(
                             f"AWS cannot be reached for {name}: {_clean(str(err))} (check "

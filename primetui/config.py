@@ -211,6 +211,9 @@ class UiSettings:
     """The theme's name (see themes/)."""
     read_only: bool = False
     """Turn every mutating action off."""
+    refresh: float = 120.0
+    """Seconds between background refreshes of the Overview and the Certificates tab; a
+    refresh reuses what the session read within this many seconds (at least 10)."""
 
 
 @dataclass(frozen=True)
@@ -471,6 +474,13 @@ def _check_references(s: Settings, file: Path) -> None:
                           f"with its address; remove `port`, or reach it through "
                           f"maintenance.addresses.maintenance = \"host:{template.port}\".")
     _check_backups(s.backups, file)
+    if s.ui.refresh < MIN_REFRESH:
+        raise ConfigError(f"{file}: ui.refresh: expected at least {MIN_REFRESH:g} seconds "
+                          f"between background refreshes, not {s.ui.refresh:g}.")
+
+
+MIN_REFRESH = 10.0
+"""The shortest `ui.refresh`: more often would keep a server's SSH busy for nothing."""
 
 
 def _check_backups(b: BackupSettings, file: Path) -> None:
@@ -770,6 +780,7 @@ switch = "elastic-ip"          # or "route53" (then hosted_zone_id = "Z…")
 [ui]
 theme = "prime-dark"
 read_only = false
+refresh = 120                  # seconds between background refreshes (Overview, Certificates)
 
 # [keymap]                     # move a key: binding id = keys (`?` and the README list the ids)
 # "certificates.renew" = "N"

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from primetui.aws import AccountSummary, AwsService
     from primetui.backups.service import BackupService
     from primetui.certificates.service import CertificatesService
+    from primetui.certificates.watch import CertbotWatch
     from primetui.instances.service import InstancesService
     from primetui.maintenance.service import MaintenanceService
     from primetui.overview.collector import FindingsService
@@ -102,7 +103,33 @@ class Services:
         # The session's connection: asking through `prompter`, or never asking (None).
         runner = self.connections.runner(name, ask=prompter is not None)
         return CertificatesService(self.settings.certificates, runner, profile,  # type: ignore[arg-type]
-                                   locations=locations_for(profile, server))
+                                   locations=locations_for(profile, server),
+                                   watch=self.certbot_watch)
+
+    @cached_property
+    def certbot_watch(self) -> CertbotWatch:
+        """The session's last read of certbot's side, shared by every certificates service
+        (the Overview's and the Certificates tab's): fresh for `ui.refresh` seconds."""
+        from primetui.certificates.watch import CertbotWatch
+
+        return CertbotWatch(self.settings.ui.refresh)
+
+    def certbot_config_dir(self, server: str) -> str | None:
+        """certbot's configuration directory on `server` as certbot itself names it (the
+        certificates server only; None for another server, or when certbot cannot be
+        asked). Read once a session: the Certificates tab's read answers it too."""
+        from primetui.errors import PrimeError
+
+        if server != self.settings.certificates.server or server not in self.settings.servers:
+            return None
+        known = self.certbot_watch.config_dir(server)
+        if known is not None:
+            return known
+        service = self.make_certificates(self.prompter)
+        try:
+            return service.server_certificates().config_dir
+        except PrimeError:
+            return None
 
     @cached_property
     def maintenance(self) -> MaintenanceService:
@@ -111,7 +138,8 @@ class Services:
         from primetui.maintenance.service import MaintenanceService, ssh_factory
 
         return MaintenanceService(self.settings, self.aws, ssh_factory(self.prompter),
-                                  Path(self.audit.path).parent)
+                                  Path(self.audit.path).parent,
+                                  certbot_dir=self.certbot_config_dir)
 
     @cached_property
     def findings(self) -> FindingsService:
@@ -158,8 +186,16 @@ class Services:
         except PlanInterrupted as stop:
             self._record(plan, stop.result)
             raise
+        finally:
+            self._changed(plan)
         self._record(plan, result)
         return result
+
+    def _changed(self, plan: Plan) -> None:
+        """A certificates plan ran (renewal, issuance, auto-renewal): the next read of
+        certbot's side asks certbot itself again, not the session's last read."""
+        if (plan.action or "").startswith("certs.") and "certbot_watch" in self.__dict__:
+            self.certbot_watch.forget(self.settings.certificates.server)
 
     def _record(self, plan: Plan, result: PlanResult) -> None:
         try:
@@ -171,7 +207,10 @@ class Services:
     def undo_plan(self, plan: Plan, result: PlanResult,
                   on_event: Callable[[PlanEvent], None] | None = None) -> PlanResult:
         """Undo the steps a failed run completed, and record the undo."""
-        undone = undo_completed(plan, result, on_event)
+        try:
+            undone = undo_completed(plan, result, on_event)
+        finally:
+            self._changed(plan)
         undo_plan = Plan(title=f"Undo: {plan.title}", target=plan.target,
                          steps=[s for i, s in enumerate(plan.steps) if i in result.completed()],
                          action=f"{plan.action or 'plan'}.undo")

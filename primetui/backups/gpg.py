@@ -9,7 +9,9 @@ temporary file for ciphertext, a pipe into the tar reader for plaintext.
 
 from __future__ import annotations
 
+import copy
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -64,20 +66,34 @@ class GpgCipher:
         self.gnupghome = gnupghome
         self.binary = binary
         self.s2k_count = s2k_count
+        self._made: tuple[tuple[str, str | None], Any] | None = None
+        self._lock = threading.Lock()
 
     def _gpg(self) -> Any:
+        """A python-gnupg handle of its own for one call.
+
+        Making one runs `gpg --list-config` to learn gpg's version: that is done once per
+        binary and home, and each call gets a copy (its own `on_data`), so a backup's
+        encrypt and verify start one gpg process each, not two.
+        """
         import gnupg
 
         forbid_core_dumps()  # a passphrase is in this process: a core file must not show it
         home = str(self.gnupghome) if self.gnupghome else None
         if home:
             Path(home).mkdir(mode=0o700, parents=True, exist_ok=True)
-        try:
-            gpg = gnupg.GPG(gpgbinary=self.binary, gnupghome=home)
-        except (OSError, ValueError):
-            raise MissingToolError("gpg is not installed or does not run; install the 'gnupg' "
-                                   "package (apt-get install gnupg).") from None
-        gpg.buffer_size = CHUNK
+        key = (self.binary, home)
+        with self._lock:
+            if self._made is None or self._made[0] != key:
+                try:
+                    made = gnupg.GPG(gpgbinary=self.binary, gnupghome=home)
+                except (OSError, ValueError):
+                    raise MissingToolError("gpg is not installed or does not run; install the "
+                                           "'gnupg' package (apt-get install gnupg).") from None
+                made.buffer_size = CHUNK
+                self._made = (key, made)
+            gpg = copy.copy(self._made[1])
+        gpg.on_data = None
         return gpg
 
     def encrypt(self, source: BinaryIO, sink: Callable[[bytes], None], passphrase: str) -> int:

@@ -1,19 +1,28 @@
-"""Restore: preview first, then stage, compare, and swap in, or leave everything as it was.
+"""Restore: decrypt once into staging, preview from it, and swap in, or leave everything as it was.
 
-The preview decrypts the archive once and checks every member without writing anything.
-The restore decrypts it again into a private staging directory inside the destination (the
-same filesystem, so the swap is a set of renames), checks that what was staged is exactly
-what was previewed, then moves the current files aside and the restored ones in. Any
-failure moves everything back and deletes the staging directory and its plaintext.
+The preview decrypts the archive once, checking every member as it streams out of gpg and
+gunzip, into a private staging directory inside the destination (the same filesystem, so
+the swap is a set of renames); nothing outside that directory is written. The preview is
+built from what was staged, so the preview and the files swapped in are the same bytes by
+construction. Only after the person confirms are the current files moved aside and the
+staged ones moved in. A preview that is not followed by a restore deletes its staging
+directory (`RestorePreview.discard`, or at the latest when the preview is dropped or the
+process exits); any failure moves everything back and deletes the staging directory and its
+plaintext. A preview made without staging (a dry run) decrypts into nothing, and its restore
+decrypts into a fresh staging directory and compares it with the preview, as before.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import hmac
 import json
 import os
 import tempfile
+import weakref
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +40,54 @@ from primetui.backups.tar import Listing, hash_tree
 from primetui.printable import printable
 
 STAGING_PREFIX = ".primetui-restore-"
+_MARK_KEY = os.urandom(32)
+"""Keys the passphrase's mark kept with staged files (the passphrase itself is not kept)."""
+
+
+def _discard_staging(staging: Path, created: Path | None) -> None:
+    remove_tree(staging)
+    if created is not None:
+        try:
+            created.rmdir()  # only when the restore made it and nothing else was put there
+        except OSError:
+            pass
+
+
+def _mark(passphrase: str) -> bytes:
+    return hmac.new(_MARK_KEY, passphrase.encode("utf-8", "surrogatepass"),
+                    hashlib.sha256).digest()
+
+
+class StagedRestore:
+    """An archive decrypted (once) into `path/new`, waiting for the person to confirm.
+
+    Owned by the preview until a restore takes it; deleted by `discard()`, or when nothing
+    refers to it any more, or when the process exits. `created` is the destination when the
+    preview had to make it (it is removed again with the staging directory).
+    """
+
+    def __init__(self, path: Path, created: Path | None = None, passphrase: str = "") -> None:
+        self.path = path
+        self.created = created
+        self._mark = _mark(passphrase)
+        self._finalizer = weakref.finalize(self, _discard_staging, path, created)
+
+    def decrypted_with(self, passphrase: str) -> bool:
+        """Whether these files were decrypted with `passphrase` (else gpg must judge it)."""
+        return hmac.compare_digest(self._mark, _mark(passphrase))
+
+    def ready(self) -> bool:
+        """Whether the staged files are still there to be swapped in."""
+        return self._finalizer.alive and (self.path / "new").is_dir()
+
+    def take(self) -> Path:
+        """Hand the staging directory to the restore, which deletes it whatever happens."""
+        self._finalizer.detach()
+        return self.path
+
+    def discard(self) -> None:
+        """Delete the staged plaintext (and the destination, when the preview made it)."""
+        self._finalizer()
 
 
 @dataclass(frozen=True)
@@ -44,6 +101,13 @@ class RestorePreview:
     changes: ChangePreview
     notes: tuple[str, ...] = ()
     """Sentences about the destination itself (an interrupted restore found there)."""
+    staged: StagedRestore | None = field(default=None, compare=False, repr=False)
+    """The archive as decrypted for this preview, swapped in as is (None for a dry run)."""
+
+    def discard(self) -> None:
+        """Delete what this preview staged, when no restore is going to use it."""
+        if self.staged is not None:
+            self.staged.discard()
 
     @property
     def refused(self) -> tuple[str, ...]:
@@ -88,6 +152,49 @@ def make_preview(listing: Listing, archive: Path, destination: Path) -> RestoreP
     scope = restore_scope(m.name for m in listing.members)
     changes = diff_trees(current_states(destination, scope), incoming_states(listing), scope)
     return RestorePreview(archive, destination, listing, tuple(scope), changes)
+
+
+def stage_preview(cipher: GpgCipher, archive: Path, destination: Path, passphrase: str, *,
+                  limits: ArchiveLimits | None = None,
+                  include: list[str] | None = None) -> RestorePreview:
+    """Decrypt `archive` once into a staging directory in `destination`, and preview from it.
+
+    Every member is checked as it streams out (`read_archive`: no links, devices, `..` or
+    absolute names, sizes and ratio within the limits) before its bytes are written, and
+    only inside the staging directory. On any failure (a wrong passphrase, a damaged or
+    hostile archive, a full disk, an interruption) the staging directory is deleted, and the
+    destination too when this made it.
+    """
+    dest = destination
+    created: Path | None = None
+    if not dest.exists():
+        try:
+            dest.mkdir(mode=0o700, parents=True)
+        except OSError as err:
+            raise write_error(err, f"the destination {dest}") from None
+        created = dest
+    staging: Path | None = None
+    try:
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=dest))
+            (staging / "new").mkdir(mode=0o700)
+            (staging / "old").mkdir(mode=0o700)
+        except OSError as err:
+            raise write_error(err, f"a staging directory in {dest}") from None
+        listing = decrypt_and_read(cipher, archive, passphrase, staging=staging / "new",
+                                   limits=limits, include=include)
+        staged = StagedRestore(staging, created, passphrase)
+        staging = created = None  # the StagedRestore owns them from here
+        try:
+            preview = make_preview(listing, archive, dest.absolute())
+        except BaseException:
+            staged.discard()
+            raise
+    except BaseException:
+        if staging is not None:
+            _discard_staging(staging, created)
+        raise
+    return dataclasses.replace(preview, staged=staged)
 
 
 JOURNAL = "journal.json"
@@ -180,29 +287,44 @@ def _write_journal(staging: Path, journal: dict[str, Any]) -> None:
 def restore(cipher: GpgCipher, preview: RestorePreview, passphrase: str,
             emit: Callable[[str], None] = lambda line: None, *,
             limits: ArchiveLimits | None = None, include: list[str] | None = None) -> None:
-    """Stage, compare with the preview, swap in; on failure the destination is unchanged."""
+    """Swap in what the preview staged; on failure the destination is unchanged.
+
+    When the preview staged nothing (a dry run's), its staging is gone (a plan run a second
+    time) or the passphrase is not the one the preview decrypted with, the archive is
+    decrypted into a fresh staging directory and compared with the preview first.
+    """
     dest = preview.destination
-    created = not dest.exists()
-    if created:
+    staged = preview.staged
+    if staged is not None and not (staged.ready() and staged.decrypted_with(passphrase)):
+        staged.discard()  # decrypted again below: gpg says whether this passphrase is right
+        staged = None
+    created = not dest.exists() or (staged is not None and staged.created is not None)
+    if not dest.exists():
         try:
             dest.mkdir(mode=0o700, parents=True)
         except OSError as err:
             raise write_error(err, f"the destination {dest}") from None
     staging: Path | None = None
-    for line in recover_interrupted(dest):
-        emit(line)
     try:
-        _check_space(dest, preview.listing.total_size)
-        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=dest))
-        new = staging / "new"
-        new.mkdir(mode=0o700)
-        (staging / "old").mkdir(mode=0o700)
-        emit(f"decrypting {preview.archive.name} into {staging.name}/ (checked member by member)")
-        staged = decrypt_and_read(cipher, preview.archive, passphrase, staging=new,
-                                  limits=limits, include=include)
-        if incoming_states(staged) != incoming_states(preview.listing):
-            raise BackupError(f"{preview.archive.name} no longer holds what the preview showed; "
-                              f"nothing was restored.")
+        for line in recover_interrupted(dest):
+            emit(line)
+        if staged is not None:
+            staging = staged.take()
+            emit(f"using {preview.archive.name} as decrypted and checked for the preview "
+                 f"({staging.name}/)")
+        else:
+            _check_space(dest, preview.listing.total_size)
+            staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=dest))
+            new = staging / "new"
+            new.mkdir(mode=0o700)
+            (staging / "old").mkdir(mode=0o700)
+            emit(f"decrypting {preview.archive.name} into {staging.name}/ (checked member by "
+                 f"member)")
+            again = decrypt_and_read(cipher, preview.archive, passphrase, staging=new,
+                                     limits=limits, include=include)
+            if incoming_states(again) != incoming_states(preview.listing):
+                raise BackupError(f"{preview.archive.name} no longer holds what the preview "
+                                  f"showed; nothing was restored.")
         emit(f"swapping in: {', '.join(preview.scope)}")
         _swap(dest, preview.scope, staging)
     except BaseException as err:

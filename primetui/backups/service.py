@@ -45,6 +45,7 @@ from primetui.backups.restore import (
     make_preview,
     recover_interrupted,
     restore,
+    stage_preview,
 )
 from primetui.backups.sources import (
     BackupSource,
@@ -254,23 +255,30 @@ class BackupService:
 
     def preview_restore(self, file: str | Path, passphrase: str,
                         destination: Path | None = None, *,
-                        recover: bool = True) -> RestorePreview:
-        """Decrypt and check every member (writing nothing), then compare with the disk.
+                        recover: bool = True, stage: bool = True) -> RestorePreview:
+        """Decrypt once, checking every member, into staging; then compare with the disk.
 
-        A restore that was killed mid-swap is first finished or rolled back from its journal
-        (`recover=False`, for a dry run, only says so in the preview's notes).
+        The staged files are what `restore_plan` swaps in (no second decryption); call the
+        preview's `discard()` when the person says no. With `stage=False` (a dry run) the
+        archive is decrypted and checked with nothing written at all. A restore that was
+        killed mid-swap is first finished or rolled back from its journal (`recover=False`,
+        for a dry run, only says so in the preview's notes).
         """
         path = self.resolve(file)
         dest = Path(destination).expanduser() if destination else \
             self.default_restore_destination()
         notes = recover_interrupted(dest, dry_run=not recover)
-        listing = decrypt_and_read(self.cipher, path, passphrase, limits=self.limits,
-                                   include=list(self.config.include))
-        preview = make_preview(listing, path, dest.absolute())
+        if stage:
+            preview = stage_preview(self.cipher, path, dest, passphrase, limits=self.limits,
+                                    include=list(self.config.include))
+        else:
+            listing = decrypt_and_read(self.cipher, path, passphrase, limits=self.limits,
+                                       include=list(self.config.include))
+            preview = make_preview(listing, path, dest.absolute())
         return dataclasses.replace(preview, notes=tuple(notes))
 
     def restore_plan(self, preview: RestorePreview, passphrase: str) -> Plan:
-        """Save the current files to a pre-restore backup, then stage, check and swap in."""
+        """Save the current files to a pre-restore backup, then swap in what the preview staged."""
         check_passphrase(passphrase)
         dest, scope = preview.destination, list(preview.scope)
         present = [n for n in scope if os.path.lexists(dest / n)]

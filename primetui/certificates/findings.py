@@ -22,12 +22,13 @@ def no_domains() -> AreaResult:
     return status("certificates", "No domains configured.")
 
 
-def check_certificates(service: CertificatesService) -> AreaResult:
-    """Certificates inside warn/critical days, unreachable, or served ≠ renewed."""
+def check_certificates(service: CertificatesService, *, fresh: bool = False) -> AreaResult:
+    """Certificates inside warn/critical days, unreachable, or served ≠ renewed (`fresh`:
+    certbot itself is asked, not the session's last read; see `CertbotWatch`)."""
     cs = service.settings
     if not cs.domains:
         return no_domains()
-    overview = service.overview()
+    overview = service.overview(fresh=fresh)
     findings = []
     for d in overview.domains:
         days = d.days_left

@@ -3,13 +3,16 @@
 One SSH command reads it all (a round trip costs more than the work): `certbot
 certificates`, every renewal conf, the deploy hooks, the systemd timers and the cron
 entries that run `certbot renew`, and whether a cron daemon runs. Where the files live is
-the host profile's business; a `--config-dir` in `certificates.certbot` takes precedence.
+certbot's own answer (the host profile's, or a `--config-dir` in `certificates.certbot`,
+only while certbot lists nothing). Once certbot has named its directory, a poll reads the
+same facts from the files alone (`from_files`: see lineage_files), without running certbot.
 """
 
 from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from primetui.certificates.certbot import (
@@ -19,6 +22,12 @@ from primetui.certificates.certbot import (
     parse_certificates,
     parse_renewal_conf,
     renewal_cron_lines,
+)
+from primetui.certificates.lineage_files import (
+    MARK,
+    lineage_lines,
+    listing_from_files,
+    split_lineages,
 )
 from primetui.config import CertificateSettings
 from primetui.errors import RemoteError
@@ -36,7 +45,7 @@ DEPLOY_HOOK_NAME = "primetui-reload-nginx"
 KNOWN_TIMERS = ("certbot.timer", "snap.certbot.renew.timer", f"{TIMER_UNIT}.timer")
 STATUS_TIMEOUT = 120.0
 """Seconds the status command may take (certbot starts slowly on small instances)."""
-_MARK = "@@@primetui"
+_MARK = MARK
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,8 @@ class ServerCertificates:
     listing: CertbotListing
     renewal: tuple[RenewalConf, ...]
     auto_renewal: AutoRenewal
+    by_certbot: bool = True
+    """Listed by `certbot certificates` itself; False: read from its files (a poll)."""
 
     def conf(self, name: str) -> RenewalConf | None:
         """The renewal conf of lineage `name`, if it was read."""
@@ -94,26 +105,34 @@ def config_dir_of(settings: CertificateSettings, profile: HostProfile) -> str:
 
 
 def status_script(settings: CertificateSettings, config_dir: str,
-                  cron_dirs: tuple[str, ...] = ()) -> str:
+                  cron_dirs: tuple[str, ...] = (), *, from_files: bool = False) -> str:
     """The one shell script that prints every section `parse_status` reads.
 
     certbot's directory is certbot's own answer: the `live/` parent of the first
     `Certificate Path:` it lists (a wrapper script's `--config-dir` included); `config_dir`
-    only when it lists no certificate.
+    only when it lists no certificate. With `from_files`, certbot is not run at all:
+    `config_dir` is the directory it named before, and each lineage's files are read there.
     """
     extra = " ".join(f"{shlex.quote(d)}/*" for d in cron_dirs)
     timers = " ".join(KNOWN_TIMERS)
+    if from_files:
+        certbot = [f"echo '{_MARK} files'", f"le={shlex.quote(config_dir)}"]
+    else:
+        certbot = [
+            f"out=$({settings.certbot} certificates 2>&1); code=$?",
+            f"echo '{_MARK} certificates'",
+            "printf '%s\\n' \"$out\"",
+            f"echo \"{_MARK} certbot-exit $code\"",
+            "found=$(printf '%s\\n' \"$out\" | sed -n "
+            "'s#^ *Certificate Path: *\\(/.*\\)/live/[^/]*/[^/]*$#\\1#p' | head -n 1)",
+            f"le=${{found:-{shlex.quote(config_dir)}}}",
+        ]
     return "\n".join([
-        f"out=$({settings.certbot} certificates 2>&1); code=$?",
-        f"echo '{_MARK} certificates'",
-        "printf '%s\\n' \"$out\"",
-        f"echo \"{_MARK} certbot-exit $code\"",
-        "found=$(printf '%s\\n' \"$out\" | sed -n "
-        "'s#^ *Certificate Path: *\\(/.*\\)/live/[^/]*/[^/]*$#\\1#p' | head -n 1)",
-        f"le=${{found:-{shlex.quote(config_dir)}}}",
+        *certbot,
         f"echo \"{_MARK} config-dir $le\"",
         f"for f in \"$le\"/renewal/*.conf; do [ -f \"$f\" ] && echo \"{_MARK} renewal $f\" "
         "&& cat \"$f\"; done",
+        *(lineage_lines('"$le"') if from_files else []),
         f"echo '{_MARK} hooks'; ls -1 \"$le\"/renewal-hooks/deploy 2>/dev/null",
         f"echo '{_MARK} systemd'",
         f"if [ -d /run/systemd/system ]; then for t in {timers}; do "
@@ -128,8 +147,9 @@ def status_script(settings: CertificateSettings, config_dir: str,
 
 
 def parse_status(output: str, *, server: str, host: str, config_dir: str,
-                 wrapper: str | None = None) -> ServerCertificates:
-    """Split the status script's output into its sections and parse each one."""
+                 wrapper: str | None = None, now: datetime | None = None) -> ServerCertificates:
+    """Split the status script's output into its sections and parse each one (`now`
+    judges the lineages read from files: VALID: N days, EXPIRED)."""
     sections: list[tuple[str, list[str]]] = []
     for line in output.splitlines():
         if line.startswith(_MARK + " "):
@@ -140,7 +160,8 @@ def parse_status(output: str, *, server: str, host: str, config_dir: str,
     exit_head = next((h for h, _ in sections if h.startswith("certbot-exit")), "certbot-exit 1")
     exit_code = int(exit_head.split()[-1]) if exit_head.split()[-1].isdigit() else 1
     certificates = text.get("certificates", "")
-    if exit_code != 0:
+    from_files = "files" in text
+    if exit_code != 0 and not from_files:
         lines = [ln.strip() for ln in certificates.splitlines() if ln.strip()
                  and not ln.strip().startswith(("Saving debug log", "Ask for help"))]
         if exit_code == 127 or any("not found" in ln for ln in lines[-1:]):
@@ -166,17 +187,29 @@ def parse_status(output: str, *, server: str, host: str, config_dir: str,
         cron_running=text.get("crond", "").strip() == "running",
         deploy_hooks=tuple(h for h in text.get("hooks", "").split() if h),
     )
-    return ServerCertificates(server, host, config_dir, parse_certificates(certificates),
-                              tuple(renewal), auto)
+    listing = (listing_from_files(split_lineages(sections), {c.name: c for c in renewal}, now)
+               if from_files else parse_certificates(certificates))
+    return ServerCertificates(server, host, config_dir, listing, tuple(renewal), auto,
+                              by_certbot=not from_files)
 
 
 def read_server_certificates(runner: Runner, profile: HostProfile,
                              settings: CertificateSettings, *,
-                             cron_dirs: tuple[str, ...] = ()) -> ServerCertificates:
-    """Run the status script on the server (through sudo where the profile wants it)."""
-    config_dir = config_dir_of(settings, profile)
-    result = runner.run(status_script(settings, config_dir, cron_dirs), sudo=profile.sudo,
-                        timeout=STATUS_TIMEOUT, warn=True)
+                             cron_dirs: tuple[str, ...] = (),
+                             known_dir: str | None = None) -> ServerCertificates:
+    """Run the status script on the server (through sudo where the profile wants it).
+
+    With `known_dir` (the directory certbot named in an earlier read) certbot is not run:
+    its files there are read instead (one short command, no certbot log, no lock).
+    """
+    config_dir = known_dir or config_dir_of(settings, profile)
+    script = status_script(settings, config_dir, cron_dirs, from_files=known_dir is not None)
+    result = runner.run(script, sudo=profile.sudo, timeout=STATUS_TIMEOUT, warn=True)
+    if known_dir is not None and f"{_MARK} files" not in result.stdout.splitlines()[:1]:
+        lines = [ln.strip() for ln in result.stderr.splitlines() if ln.strip()]
+        reason = lines[-1].rstrip(".") if lines else f"exit {result.exit_code}"
+        raise RemoteError(f"certbot's files in {known_dir} could not be read on "
+                          f"{runner.host}: {reason}.")
     return parse_status(result.stdout, server=runner.name, host=runner.host,
                         config_dir=config_dir, wrapper=wrapper_of(settings.certbot))
 

@@ -3,8 +3,11 @@
 `overview()` probes every endpoint (all at once, each with its own timeout) while one SSH
 command reads certbot's side, then joins them per domain: urgency from `warn_days` and
 `critical_days`, mismatches between what is served and what is on disk, and the order
-the tab and `certs list` show (most urgent first). Renewal and automatic renewal are
-plans (see cert_renew and cert_timer). Blocking: the UI calls it from a worker thread.
+the tab and `certs list` show (most urgent first). certbot's side comes through the
+session's `CertbotWatch`: `certbot certificates` for the first read and whenever the
+person asks (`fresh`), otherwise the last read while it is fresh, or certbot's files
+read again. Renewal and automatic renewal are plans (see renew and auto_renew).
+Blocking: the UI calls it from a worker thread.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from primetui.certificates.model import PortCommands, RenewPlan, RenewRequest
 from primetui.certificates.probe import EndpointProbe, ProbeState, probe_endpoints
 from primetui.certificates.renew import build_renew_plan
 from primetui.certificates.server import ServerCertificates, read_server_certificates
+from primetui.certificates.watch import CertbotWatch
 from primetui.config import CertificateSettings
 from primetui.errors import HostKeyUnknownError, PrimeError
 from primetui.plans.plan import Plan
@@ -112,12 +116,15 @@ class CertificatesService:
 
     def __init__(self, settings: CertificateSettings, runner: Runner, profile: HostProfile, *,
                  locations: RenewalLocations | None = None,
-                 commands: PortCommands | None = None) -> None:
+                 commands: PortCommands | None = None,
+                 watch: CertbotWatch | None = None) -> None:
         self.settings = settings
         self.runner = runner
         self.profile = profile
         self.locations = locations or RenewalLocations()
         self.commands = commands or PortCommands.from_settings(settings)
+        self.watch = watch or CertbotWatch()
+        """The session's last reads of certbot's side (shared by every service it makes)."""
 
     # -- reading -------------------------------------------------------------------------
 
@@ -133,15 +140,34 @@ class CertificatesService:
         return {p.domain: p for p in results}
 
     def server_certificates(self) -> ServerCertificates:
-        """certbot's certificates, renewal confs and automatic renewal on the server."""
-        extra = (self.locations.cron_dir,) if self.locations.practice else ()
-        return read_server_certificates(self.runner, self.profile, self.settings,
-                                        cron_dirs=extra)
+        """certbot's certificates, renewal confs and automatic renewal on the server, as
+        `certbot certificates` lists them now (remembered for the polls that follow)."""
+        return self._read(None)
 
-    def overview(self) -> CertificatesOverview:
-        """Both sides of every domain, read at the same time, most urgent first."""
+    def watched_certificates(self, *, fresh: bool = False) -> ServerCertificates:
+        """certbot's side for a screen that polls: the session's last read while it is
+        younger than `ui.refresh`, else certbot's files read again in the directory certbot
+        named; `certbot certificates` itself only for the first read, or with `fresh` (the
+        person asked)."""
+        name = self.runner.name
+        with self.watch.reading(name):  # a second screen asking meanwhile reuses this read
+            if not fresh and (seen := self.watch.fresh(name)) is not None:
+                return seen
+            return self._read(None if fresh else self.watch.config_dir(name))
+
+    def _read(self, known_dir: str | None) -> ServerCertificates:
+        extra = (self.locations.cron_dir,) if self.locations.practice else ()
+        started = self.watch.clock()
+        status = read_server_certificates(self.runner, self.profile, self.settings,
+                                          cron_dirs=extra, known_dir=known_dir)
+        self.watch.remember(status, started)
+        return status
+
+    def overview(self, *, fresh: bool = False) -> CertificatesOverview:
+        """Both sides of every domain, read at the same time, most urgent first; certbot's
+        side as `watched_certificates(fresh=fresh)` gives it."""
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="certbot-status") as pool:
-            server_job = pool.submit(self.server_certificates)
+            server_job = pool.submit(self.watched_certificates, fresh=fresh)
             probes = self.probe()
             server, error, unknown = None, None, False
             try:

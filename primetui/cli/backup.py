@@ -239,15 +239,20 @@ def restore_command(term: Terminal) -> int:
     if term.read_only and not args.dry_run:
         raise UsageError("Read-only mode is on, so nothing was restored.")
     passphrase = read_passphrase(args)
+    # One decryption: the preview stages the files that the plan swaps in (a dry run
+    # writes nothing, so it stages nothing).
     preview = service.preview_restore(args.file, passphrase,
                                       Path(args.to) if args.to else None,
-                                      recover=not args.dry_run)
-    term.say("\n".join(preview.lines()))
-    if not (preview.changes.added or preview.changes.changed or preview.changes.removed):
-        term.say("Nothing to restore: the destination already matches the backup.")
-        return 0
-    return term.run_plan(service.restore_plan(preview, passphrase), yes=args.yes,
-                         dry_run=args.dry_run)
+                                      recover=not args.dry_run, stage=not args.dry_run)
+    try:
+        term.say("\n".join(preview.lines()))
+        if not (preview.changes.added or preview.changes.changed or preview.changes.removed):
+            term.say("Nothing to restore: the destination already matches the backup.")
+            return 0
+        return term.run_plan(service.restore_plan(preview, passphrase), yes=args.yes,
+                             dry_run=args.dry_run)
+    finally:
+        preview.discard()  # the staged plaintext goes, whether it was swapped in or not
 
 
 def prune_command(term: Terminal) -> int:

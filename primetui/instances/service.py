@@ -81,9 +81,14 @@ class InstancesService:
 
     def ec2_instances(self, *, page_size: int | None = PAGE_SIZE) -> builtins.list[Instance]:
         """The EC2 instances, as rows sorted by name."""
+        from primetui.aws import reading_answers
+        from primetui.instances.listing_answer import OPERATION, read_listing_answer
+
         ec2 = self.aws.client("ec2")
         rows: list[Instance] = []
-        with self.aws.translating("ec2:DescribeInstances"):
+        # the rows' eight fields are read from the XML directly (see listing_answer.py)
+        with self.aws.translating("ec2:DescribeInstances"), \
+                reading_answers(OPERATION, read_listing_answer):
             # terminated instances are left out here rather than by a filter, which makes
             # the server check every instance (the aws CLI's describe-instances asks none)
             pages = ec2.get_paginator("describe_instances").paginate(

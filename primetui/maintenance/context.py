@@ -41,7 +41,8 @@ class WizardContext:
     """The wizard's shared parts; steps read and record progress through `state`."""
 
     def __init__(self, settings: Settings, state: WizardState, aws: MaintenanceAws,
-                 runner_factory: RunnerFactory, work_dir: Path, timing: Timing) -> None:
+                 runner_factory: RunnerFactory, work_dir: Path, timing: Timing, *,
+                 certbot_dir: Callable[[str], str | None] | None = None) -> None:
         self.settings = settings
         self.m = settings.maintenance
         self.state = state
@@ -51,6 +52,8 @@ class WizardContext:
         self.timing = timing
         self._runners: dict[tuple[str, str, int, str], Runner] = {}
         self._pinned = False
+        self._certbot_dir = certbot_dir
+        self._prod_letsencrypt: tuple[str | None] | None = None
 
     # -- names and files ---------------------------------------------------------------
 
@@ -111,9 +114,18 @@ class WizardContext:
         """How the maintenance host is reached (its public address, or the override)."""
         return maintenance_server(self.settings, self.state.get("public_ip"), self.key_file())
 
+    def prod_letsencrypt(self) -> str | None:
+        """certbot's configuration directory on prod as certbot names it (asked once per
+        plan; None: not known, and prod's `paths.letsencrypt` is used)."""
+        if self._prod_letsencrypt is None:
+            found = self._certbot_dir(self.m.prod) if self._certbot_dir else None
+            self._prod_letsencrypt = (found,)
+        return self._prod_letsencrypt[0]
+
     def commands(self) -> HostCommands:
         """The install, certificates and site commands for this pair of hosts."""
-        return HostCommands(self.domain, self.prod_settings(), self.maint_settings())
+        return HostCommands(self.domain, self.prod_settings(), self.maint_settings(),
+                            prod_letsencrypt=self.prod_letsencrypt())
 
     @contextlib.contextmanager
     def runner(self, which: str) -> Iterator[Runner]:

@@ -11,6 +11,7 @@ files the person may edit live in `maintenance/` there.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,8 +71,12 @@ class MaintenanceService:
 
     def __init__(self, settings: Settings, aws: AwsService, runner_factory: RunnerFactory,
                  state_dir: Path, *, timing: Timing | None = None,
-                 poll_interval: float = 5.0, aws_timeout: float = 900.0) -> None:
+                 poll_interval: float = 5.0, aws_timeout: float = 900.0,
+                 certbot_dir: Callable[[str], str | None] | None = None) -> None:
         self.settings = settings
+        self.certbot_dir = certbot_dir
+        """certbot's configuration directory on a server, as certbot names it (the
+        registry's; without it the host profile's `paths.letsencrypt` is used)."""
         self.aws = aws
         self.runner_factory = runner_factory
         self.state_path = state_dir / STATE_FILE
@@ -140,7 +145,7 @@ class MaintenanceService:
     def _context(self, state: WizardState) -> WizardContext:
         aws = MaintenanceAws(self.aws, poll_interval=self.poll_interval, timeout=self.aws_timeout)
         return WizardContext(self.settings, state, aws, self.runner_factory, self.work_dir,
-                             self.timing)
+                             self.timing, certbot_dir=self.certbot_dir)
 
     def _check(self) -> None:
         m = self.settings.maintenance

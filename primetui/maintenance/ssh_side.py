@@ -120,11 +120,14 @@ def ssh_line(server: ServerSettings, cmd: str) -> str:
 class HostCommands:
     """The commands of the install, certificates and site steps for one pair of hosts."""
 
-    def __init__(self, domain: str, prod: ServerSettings, maintenance: ServerSettings) -> None:
+    def __init__(self, domain: str, prod: ServerSettings, maintenance: ServerSettings, *,
+                 prod_letsencrypt: str | None = None) -> None:
         self.domain = domain
         self.prod_server = prod
         self.maint_server = maintenance
         self.prod = profile_for(prod)
+        if prod_letsencrypt:  # certbot's own answer wins over the profile's paths.letsencrypt
+            self.prod = dataclasses.replace(self.prod, letsencrypt=prod_letsencrypt)
         self.maint = profile_for(maintenance)
         self.upload = f"{self.maint.home}/{UPLOAD_DIR}"
 

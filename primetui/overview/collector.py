@@ -84,14 +84,16 @@ class FindingsService:
         self.services = services
         self.now = now
 
-    def checks(self) -> dict[str, Callable[[], AreaResult | None]]:
-        """Each area's check, ready to call (None from a check: the area does not apply)."""
+    def checks(self, fresh: bool = False) -> dict[str, Callable[[], AreaResult | None]]:
+        """Each area's check, ready to call (None from a check: the area does not apply);
+        `fresh`: the person asked, so certbot itself is asked too (not the session's last
+        read of it, see `CertbotWatch`)."""
         s, settings = self.services, self.services.settings
         return {
             "aws": lambda: check_aws(s.aws),
             "instances": self._instances,
             "schedules": self._schedules,
-            "certificates": self._certificates,
+            "certificates": lambda: self._certificates(fresh),
             "backups": self._backups,
             "secrets": self._secrets,
             "maintenance": self._maintenance,
@@ -104,13 +106,14 @@ class FindingsService:
     def _schedules(self) -> AreaResult:
         return check_schedules(self.services.schedules)
 
-    def _certificates(self) -> AreaResult:
-        """With a service of its own that has no prompter: a host key is never asked about."""
+    def _certificates(self, fresh: bool = False) -> AreaResult:
+        """With a service of its own that has no prompter: a host key is never asked about.
+        It shares the session's connection and last read of certbot's side."""
         if not self.services.settings.certificates.domains:
             return no_domains()  # nothing to check, and perhaps no server to check it on
         service = self.services.make_certificates(prompter=None)
         try:
-            return check_certificates(service)
+            return check_certificates(service, fresh=fresh)
         finally:
             service.close()
 
@@ -129,14 +132,17 @@ class FindingsService:
         return check_maintenance(service, self.now())
 
     def collect(self, timeout: float = DEFAULT_TIMEOUT,
-                is_cancelled: Callable[[], bool] = lambda: False) -> FindingsReport:
+                is_cancelled: Callable[[], bool] = lambda: False, *,
+                fresh: bool = False) -> FindingsReport:
         """Every area's findings, most urgent first, within `timeout` seconds.
 
         `is_cancelled` (the caller is going away) ends the wait early; the areas not done
-        by then are reported as not answering.
+        by then are reported as not answering. A background refresh leaves `fresh` off, so
+        certbot's side is the session's last read or its files (never `certbot
+        certificates`); the person asking (`c`, `r`) turns it on.
         """
         started, t0 = time.time(), time.monotonic()
-        outcomes = gather(self.checks(), timeout, is_cancelled)
+        outcomes = gather(self.checks(fresh), timeout, is_cancelled)
         results = {area: judge(area, outcomes[area], timeout) for area in AREAS}
         results = fold_aws(results, outcomes)
         shown = [r for r in (results[a] for a in AREAS) if r is not None]

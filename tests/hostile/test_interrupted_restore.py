@@ -64,6 +64,11 @@ def stagings(project: Path) -> list[Path]:
     return [p for p in project.iterdir() if p.name.startswith(STAGING_PREFIX)]
 
 
+def outside_staging(found: dict[str, tuple]) -> dict[str, tuple]:
+    """A tree without the staging directories (a preview decrypts into its own)."""
+    return {k: v for k, v in found.items() if not k.startswith(STAGING_PREFIX)}
+
+
 @pytest.mark.parametrize("kill_after", [1, 2, 3, 5])  # 5 renames in all: .env.production is new
 def test_a_restore_killed_between_renames_is_rolled_back_and_a_dry_run_deletes_nothing(
         service: BackupService, gpg_home: GpgHome, tmp_path: Path, kill_after: int,
@@ -90,7 +95,9 @@ def test_a_restore_killed_between_renames_is_rolled_back_and_a_dry_run_deletes_n
 
     preview = service.preview_restore(archive, PASSPHRASE)
     assert any("rolled back" in note for note in preview.notes)
-    assert tree(project) == before and stagings(project) == []
+    # the interrupted staging is gone; the only one left is the preview's own, fresh one
+    assert outside_staging(tree(project)) == before
+    assert stagings(project) == [preview.staged.path] != [staging]
 
     assert execute(service.restore_plan(preview, PASSPHRASE)).ok
     assert (project / ".env.production").exists() and not (project / "config/new.toml").exists()
@@ -108,4 +115,7 @@ def test_a_restore_killed_after_its_swap_is_finished(
     assert (staging / "old" / ".env").read_text() == "CHANGED=after the backup\n"
     preview = service.preview_restore(archive, PASSPHRASE)
     assert any("finished" in note for note in preview.notes)
-    assert stagings(project) == [] and tree(project) == restored
+    assert stagings(project) == [preview.staged.path] != [staging]
+    assert outside_staging(tree(project)) == restored
+    preview.discard()
+    assert stagings(project) == []

@@ -18,6 +18,7 @@ from primetui.plans.plan import execute
 from primetui.sandbox.gpg import GpgHome
 from tests.fixtures.backups import (
     PASSPHRASE,
+    counting_gpg,
     create,
     make_service,
     run_ok,
@@ -177,3 +178,17 @@ def test_prune_keeps_exactly_the_newest_n_and_names_each_file(service: BackupSer
     assert sorted(os.listdir(service.destination)) == sorted(
         [f"prime-backup-{d}.tar.gz.gpg" for d in days[2:]] + ["someone-elses.tar.gz.gpg"])
     assert service.prune_plan(keep=4).steps == []
+
+
+def test_a_backup_starts_gpg_twice_encrypt_and_verify_and_a_verify_once(
+        service: BackupService, tmp_path: Path) -> None:
+    """gpg's version is asked once per cipher (python-gnupg runs `gpg --list-config` for
+    each handle it makes), not before every encryption and decryption."""
+    log = counting_gpg(service, tmp_path)
+    path = create(service)
+    service.verify(path, PASSPHRASE)
+    calls = log.read_text().splitlines()
+    assert sum("--list-config" in c for c in calls) == 1
+    assert sum("--symmetric" in c.split() for c in calls) == 1
+    assert sum("--decrypt" in c.split() for c in calls) == 2  # the create's check, the verify
+    assert len(calls) == 4

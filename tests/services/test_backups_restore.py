@@ -16,7 +16,9 @@ from primetui.plans.plan import execute
 from primetui.sandbox.gpg import GpgHome
 from tests.fixtures.backups import (
     PASSPHRASE,
+    counting_gpg,
     create,
+    decryptions,
     make_service,
     member,
     run_ok,
@@ -35,6 +37,12 @@ def no_staging_left(root: Path) -> bool:
     return not any(name.startswith(STAGING_PREFIX) for name in os.listdir(root))
 
 
+def outside_staging(digest: dict[str, tuple]) -> dict[str, tuple]:
+    """A tree_digest without the preview's private staging directory."""
+    return {k: v for k, v in digest.items() if not k.startswith(STAGING_PREFIX)}
+
+
+
 def test_preview_shows_added_changed_and_removed_files_with_sizes_and_modes(
         service: BackupService, sample_project: Path) -> None:
     path = create(service)
@@ -45,7 +53,14 @@ def test_preview_shows_added_changed_and_removed_files_with_sizes_and_modes(
     (sample_project / "config" / "local.toml").write_text("debug = true\n")
     before = tree_digest(sample_project)
     preview = service.preview_restore(path.name, PASSPHRASE)
-    assert tree_digest(sample_project) == before  # the preview writes nothing
+    # nothing is written outside the preview's private staging directory, which holds the
+    # archive as decrypted once, and which discarding the preview deletes
+    assert outside_staging(tree_digest(sample_project)) == before
+    assert preview.staged is not None and preview.staged.path.parent == sample_project
+    assert stat.S_IMODE(preview.staged.path.stat().st_mode) == 0o700
+    assert (preview.staged.path / "new" / "config" / "app.toml").is_file()
+    preview.discard()
+    assert tree_digest(sample_project) == before
     assert [c.path for c in preview.changes.added] == ["config/app.toml"]
     assert [c.path for c in preview.changes.changed] == [".env"]
     assert [c.path for c in preview.changes.removed] == ["config/local.toml"]
@@ -164,3 +179,80 @@ def test_a_backup_of_one_nested_file_restores_only_that_file(
     after = tree_digest(sample_project)
     assert (sample_project / "config/nginx/site.conf").read_bytes() == b"server {}\n"
     assert {k for k in after if after[k] != before.get(k)} == {"config/nginx/site.conf"}
+
+
+def test_restore_decrypts_the_archive_once_and_swaps_in_what_the_preview_staged(
+        service: BackupService, tmp_path: Path) -> None:
+    path = create(service)
+    log = counting_gpg(service, tmp_path)
+    target = tmp_path / "fresh"
+    preview = service.preview_restore(path, PASSPHRASE, target)
+    assert decryptions(log) == 1
+    staged = preview.staged.path / "new" / ".env"
+    staged.write_text("EDITED IN STAGING\n")  # only to see that these very files go in
+    run_ok(service.restore_plan(preview, PASSPHRASE))
+    assert decryptions(log) == 1  # the real gpg ran once to decrypt, for preview and restore
+    assert (target / ".env").read_text() == "EDITED IN STAGING\n"
+    assert no_staging_left(target)
+
+
+def test_restore_over_files_decrypts_the_archive_once_besides_checking_the_safety_copy(
+        service: BackupService, sample_project: Path, tmp_path: Path) -> None:
+    path = create(service)
+    original = tree_digest(sample_project)
+    (sample_project / ".env").write_text("edited by hand\n")
+    log = counting_gpg(service, tmp_path)
+    preview = service.preview_restore(path, PASSPHRASE)
+    run_ok(service.restore_plan(preview, PASSPHRASE))
+    # one for the archive, one to verify the pre-restore safety copy just written
+    assert decryptions(log) == 2
+    assert tree_digest(sample_project) == original and no_staging_left(sample_project)
+
+
+def test_a_dry_run_preview_writes_nothing_and_its_restore_decrypts_again(
+        service: BackupService, sample_project: Path, tmp_path: Path) -> None:
+    path = create(service)
+    original = tree_digest(sample_project)
+    (sample_project / ".env").write_text("edited by hand\n")
+    edited = tree_digest(sample_project)
+    log = counting_gpg(service, tmp_path)
+    preview = service.preview_restore(path, PASSPHRASE, stage=False)
+    assert preview.staged is None and tree_digest(sample_project) == edited
+    run_ok(service.restore_plan(preview, PASSPHRASE))
+    assert decryptions(log) == 3  # preview, safety copy, and the staging the preview skipped
+    assert tree_digest(sample_project) == original
+
+
+def test_a_preview_nobody_restores_deletes_its_staging_when_dropped(
+        service: BackupService, sample_project: Path, tmp_path: Path) -> None:
+    import gc
+
+    path = create(service)
+    target = tmp_path / "never"
+    preview = service.preview_restore(path, PASSPHRASE, target)
+    staging = preview.staged.path
+    assert staging.is_dir()
+    del preview
+    gc.collect()
+    assert not staging.exists()
+    assert not target.exists()  # made for the preview, so removed with it
+
+
+def test_a_failed_swap_after_a_staged_preview_leaves_the_destination_and_no_plaintext(
+        service: BackupService, sample_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    import primetui.backups.restore as restore_module
+
+    path = create(service)
+    (sample_project / ".env").write_text("edited by hand\n")
+    before = tree_digest(sample_project)
+    preview = service.preview_restore(path, PASSPHRASE)
+
+    def broken_swap(*args: object) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(restore_module, "_swap", broken_swap)
+    result = execute(service.restore_plan(preview, PASSPHRASE))
+    assert not result.ok and "input/output error" in (result.error or "")
+    assert tree_digest(sample_project) == before and no_staging_left(sample_project)

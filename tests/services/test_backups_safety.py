@@ -37,7 +37,13 @@ resource.setrlimit(resource.RLIMIT_FSIZE, (int(limit), int(limit)))
 if mode == "create":
     plan = service.create_plan(passphrase)
 else:
-    plan = service.restore_plan(service.preview_restore(archive, passphrase), passphrase)
+    from primetui.backups.common import BackupError
+    try:  # the preview decrypts into staging: a full disk may already stop it there
+        preview = service.preview_restore(archive, passphrase)
+    except BackupError as err:
+        print(json.dumps({"ok": False, "error": str(err), "during": "preview"}))
+        raise SystemExit(0)
+    plan = service.restore_plan(preview, passphrase)
 result = execute(plan)
 print(json.dumps({"ok": result.ok, "error": result.error}))
 """

@@ -344,3 +344,25 @@ def test_diff_rows_updates_only_what_changed() -> None:
     assert diff_rows({"i-1": a}, []).removed == ("i-1",)
     assert diff_rows({"i-2": b}, [b]).empty
     assert stopping.transitioning and not b.transitioning
+
+
+def test_the_listing_reads_the_rows_botocore_would_from_the_same_answer(
+        service: InstancesService, aws: AwsService) -> None:
+    """The listing reads DescribeInstances' XML itself (listing_answer.py): its rows are the
+    ones botocore's full parse of the same server's answer gives."""
+    from primetui.sandbox.seed import AMI
+
+    ec2 = aws.client("ec2")
+    made = ec2.run_instances(ImageId=AMI, InstanceType="t3.nano", MinCount=3, MaxCount=3,
+                             TagSpecifications=[{"ResourceType": "instance", "Tags": [
+                                 {"Key": "Name", "Value": "bench <&> é"},
+                                 {"Key": "environment", "Value": "PROD"}]}])
+    ec2.stop_instances(InstanceIds=[made["Instances"][0]["InstanceId"]])
+    full = ec2.describe_instances()  # outside a listing: botocore's own parser
+    expected = sorted((service._ec2_row(i, r.get("OwnerId", "")) for r in full["Reservations"]
+                       for i in r["Instances"]), key=lambda i: (i.name.lower(), i.id))
+    for page_size in (None, 5):
+        listed = hooked(service, aws).ec2_instances(page_size=page_size)
+        assert listed == expected and len(listed) == 5
+    assert sum(dict(i.tags).get("Name") == "bench <&> é" for i in expected) == 3
+    assert any(i.public_address for i in expected) and any(i.running_since for i in expected)

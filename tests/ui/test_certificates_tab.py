@@ -352,3 +352,30 @@ async def test_no_domains_status_keeps_the_config_table_name(aws_settings, tmp_p
         await show_tab(app, pilot)
         status = app.screen.query_one("#certificates-status")
         assert "[certificates] domains" in str(status.render())
+
+
+async def test_polls_reuse_the_last_read_and_r_asks_certbot_again(aws_settings, tmp_path,
+                                                                  monkeypatch) -> None:
+    import primetui.ui.tabs.certificates.tab as tab_module
+
+    asked: list[bool] = []
+    original = tab_module.read_overview
+
+    def recording(*args, fresh: bool = False, **kwargs):
+        asked.append(fresh)
+        return original(*args, fresh=fresh, **kwargs)
+
+    monkeypatch.setattr(tab_module, "read_overview", recording)
+    settings = lab_settings(aws_settings, tmp_path)
+    services = Services(settings, audit=AuditLog(tmp_path / "audit.jsonl"))
+    install_snapshot_certificates(services)
+    app = make_app(settings, services=services, config_path=tmp_path / "config.toml")
+    async with app.run_test(size=SIZE) as pilot:
+        await show_tab(app, pilot)
+        tab = app.screen.query_one(CertificatesTab)
+        tab._poll_due()  # the poll, every ui.refresh seconds
+        await settle(app, pilot)
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert asked == [False, False, True]
+        assert row(app, SNAPSHOT_DOMAINS[0])["state"] == "unreachable"

@@ -210,3 +210,32 @@ async def test_at_80x24_every_area_and_each_findings_fix_are_on_screen(aws_setti
         assert region.bottom <= 24 - 2, region  # above the hint and the footer
         assert region.height >= areas.row_count + 1, (
             f"{areas.row_count} areas in {region.height} lines")
+
+
+async def test_the_refresh_follows_ui_refresh_and_only_c_and_r_ask_certbot_again(
+        aws_settings, tmp_path, monkeypatch):
+    from primetui.config import UiSettings
+    from primetui.overview.collector import FindingsService
+
+    asked: list[bool] = []
+    collect = FindingsService.collect
+
+    def recording(self, *args, fresh: bool = False, **kwargs):
+        asked.append(fresh)
+        return collect(self, *args, fresh=fresh, **kwargs)
+
+    monkeypatch.setattr(FindingsService, "collect", recording)
+    settings = settings_for(aws_settings, tmp_path, ui=UiSettings(refresh=300))
+    app = lab_app(settings, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        headline = str(app.screen.query_one("#overview-headline").render())
+        assert "again every 5 minutes" in headline
+        tab = app.screen.query_one("OverviewTab")
+        tab._tick()  # the background refresh
+        await settle(app, pilot)
+        await pilot.press("c")
+        await settle(app, pilot)
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert asked == [False, False, True, True]

@@ -43,6 +43,8 @@ EXPECTED = {
     "critical_above_warn.toml": ["certificates.critical_days", "at most warn_days"],
     "empty_path.toml": ["backups.destination", "a path string"],
     "list_item_wrong_type.toml": ["backups.include[1]", "a string"],
+    "refresh_too_short.toml": ["ui.refresh", "at least 10 seconds"],
+    "refresh_not_seconds.toml": ["ui.refresh", "a positive number"],
 }
 
 
@@ -172,3 +174,19 @@ def test_permission_denied_is_one_sentence(tmp_path: Path) -> None:  # pragma: n
     path.chmod(0)
     with pytest.raises(ConfigError, match="cannot be read"):
         load_settings(path)
+
+
+def test_ui_refresh_defaults_to_two_minutes_and_config_show_lists_it(tmp_path: Path) -> None:
+    assert Settings().ui.refresh == 120.0
+    assert parse_settings(STARTER, tmp_path / "c.toml").ui.refresh == 120.0
+    config = tmp_path / "config.toml"
+    config.write_text("[ui]\nrefresh = 300\n")
+    config.chmod(0o600)
+    assert load_settings(config).ui.refresh == 300.0
+    proc = subprocess.run([sys.executable, "-m", "primetui", "--config", str(config), "config",
+                           "show", "--json"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    rows = {r["key"]: r for r in json.loads(proc.stdout)["settings"]}
+    assert rows["ui.refresh"]["value"] == 300.0 and rows["ui.refresh"]["source"] == "config file"

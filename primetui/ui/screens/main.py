@@ -211,7 +211,7 @@ class MainScreen(Screen[None]):
             self.header.load_account(self.services.account_summary)
         body = self.body(self.active_tab)
         if body is not None:
-            body.reload()
+            body.reload_asked()
 
     def reload_tab(self, tab_id: str) -> None:
         """Read one tab's data again, if that tab has been built."""

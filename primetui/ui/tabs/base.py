@@ -96,7 +96,11 @@ class TabBody(ThreadWork, Vertical, Generic[W], can_focus=True):
         self.refresh_bindings()
 
     def reload(self) -> None:
-        """Read this tab's data again (`r`); tabs with data override it."""
+        """Read this tab's data again (a poll, a plan that closed); tabs with data override it."""
+
+    def reload_asked(self) -> None:
+        """`r`: the person asked to read again (a tab may then read more than a poll does)."""
+        self.reload()
 
     def select_subject(self, subject: str) -> None:
         """Put the cursor on what a finding is about (a tab without rows ignores it)."""

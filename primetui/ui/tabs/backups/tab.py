@@ -216,7 +216,7 @@ class BackupsTab(HygieneActions, TableTab[BackupsWiring]):
         def asked(passphrase: str | None) -> None:
             if passphrase is not None:
                 self.put_line("busy", f"Checking {entry.name}: decrypting it and comparing "
-                                      f"with the files now (nothing is written)…")
+                                      f"with the files now (nothing changes until you confirm)…")
                 self.run_in_thread(
                     self.preview_restore, path, passphrase, done=self.offer_restore,
                     after=self._not_busy, group="backups-decrypt",
@@ -232,6 +232,7 @@ class BackupsTab(HygieneActions, TableTab[BackupsWiring]):
         preview = service.preview_restore(path, passphrase)
         changes = preview.changes
         if not (changes.added or changes.changed or changes.removed):
+            preview.discard()  # nothing to swap in: the staged copy goes now
             return RestoreOffer(preview, None, "")
         plan = service.restore_plan(preview, passphrase)
         safety = safety_sentence(preview, plan, service.destination)
@@ -252,6 +253,8 @@ class BackupsTab(HygieneActions, TableTab[BackupsWiring]):
         def answered(yes: bool | None) -> None:
             if yes:
                 self.post_message(OpenPlan(plan))
+            else:
+                preview.discard()  # the files decrypted for the preview are deleted
 
         self.app.push_screen(RestorePreviewDialog(preview, offer.safety), answered)
 

@@ -37,10 +37,10 @@ def endpoints_only(settings: CertificateSettings, service: CertificatesService |
 
 def read_overview(certificates: Callable[[], CertificatesService],
                   configured: CertificateSettings, ask_server: bool,
-                  kept_error: str | None) -> CertificatesOverview | None:
+                  kept_error: str | None, *, fresh: bool = False) -> CertificatesOverview | None:
     """Both sides of every domain (None: no domains); the endpoints alone when the
     service cannot be made (then `configured` names the domains) or certbot's side is not
-    to be asked this time."""
+    to be asked this time. `fresh`: certbot itself is asked (the person pressed `r`)."""
     try:
         service, error = certificates(), None
     except PrimeError as err:  # e.g. certificates.server names no configured server
@@ -49,7 +49,7 @@ def read_overview(certificates: Callable[[], CertificatesService],
     if not settings.domains:
         return None
     if service is not None and ask_server:
-        return service.overview()
+        return service.overview(fresh=fresh)
     # not asked only after the person refused the host key: that is still the reason
     return endpoints_only(settings, service, error or kept_error,
                           host_key_unknown=service is not None and not ask_server)

@@ -2,7 +2,9 @@
 
 A thread worker asks the service for its overview (the endpoints are probed at once, each
 within its timeout, while one SSH command reads certbot's side), so the screen never
-waits; the rows come back most urgent first and the tab polls again every few minutes.
+waits; the rows come back most urgent first and the tab polls again every `ui.refresh`
+seconds. A poll reuses the session's last read of certbot's side (the Overview's too) or
+reads certbot's files; `r` asks certbot itself (`certbot certificates`) again.
 Renewing (n), a dry run (d), a forced renewal (f, asked first: it spends one of Let's
 Encrypt's duplicate certificates) and automatic renewal (a) are plans: built in a worker
 (they read certbot's side first), shown and run by the plan screen, then the tab reads
@@ -35,8 +37,8 @@ if TYPE_CHECKING:
     from primetui.certificates.service import CertificatesOverview
     from primetui.plans.plan import Plan
 
-POLL_SECONDS = 300.0
-"""How often both sides are read again while the tab is shown."""
+POLL_SECONDS = 120.0
+"""How often both sides are read again while the tab is shown, unless `ui.refresh` says."""
 AFTER_PLAN_SECONDS = 1.0
 """How soon after a plan closes both sides are read again (waits while the plan is open)."""
 LOAD_GROUP = "certificates"
@@ -100,27 +102,32 @@ class CertificatesTab(TableTab[CertificatesWiring]):
 
     # -- reading ---------------------------------------------------------------------------
 
-    def reload(self) -> None:
-        """Read both sides again (`r`, a poll, a plan that closed)."""
+    def reload_asked(self) -> None:
+        """`r`: both sides again, certbot's side from certbot itself."""
+        self.reload(fresh=True)
+
+    def reload(self, fresh: bool = False) -> None:
+        """Read both sides again (`r`, a poll, a plan that closed); `fresh`: the person
+        asked, so `certbot certificates` runs rather than a reuse of the session's last read."""
         if self.wiring is None:
             self.set_status("Certificates appear here once primetui is configured.")
             return
         self._announce_report()
-        self.poll_after(POLL_SECONDS)
+        self.poll_after(self.wiring.settings.ui.refresh)
         if self.overview is None:
             self.set_status("Checking each domain's certificate…")
         ask_server = not (self.polling and self._refused)  # a poll never asks again
-        self.run_in_thread(self.read_overview, ask_server, self._notified_error,
+        self.run_in_thread(self.read_overview, ask_server, self._notified_error, fresh,
                            done=self.show_overview, failed=self._overview_failed,
                            group=LOAD_GROUP)
 
-    def read_overview(self, ask_server: bool,
-                      kept_error: str | None) -> CertificatesOverview | None:
+    def read_overview(self, ask_server: bool, kept_error: str | None,
+                      fresh: bool = False) -> CertificatesOverview | None:
         """The overview, off the event loop (probes, SSH, perhaps a host-key question)."""
         assert self.wiring is not None
         with self._lock:
             return read_overview(self.wiring.certificates, self.wiring.settings.certificates,
-                                 ask_server, kept_error)
+                                 ask_server, kept_error, fresh=fresh)
 
     def show_overview(self, overview: CertificatesOverview | None) -> None:
         """Fill the table and the status line; say a new server failure once."""

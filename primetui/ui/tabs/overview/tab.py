@@ -3,7 +3,9 @@
 It is built for the first frame, so it imports nothing heavy and starts its thread worker
 only after it is mounted; the findings come from the findings service's `collect()` (every
 area at once, each within a timeout, never prompting) and are read again every two
-minutes (not while a dialog is open) and on `r` or `c`. `enter` on a finding shows the
+minutes, or every `ui.refresh` seconds (not while a dialog is open), and on `r` or `c`;
+a background refresh reuses the session's last read of certbot's side (or its files),
+`r` and `c` ask certbot itself again. `enter` on a finding shows the
 tab that fixes it; its line says which key does it there, read from that tab's own
 bindings (a finding names its action by id, never by key).
 """
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
     from primetui.ui.widgets.live_table import LiveTable
 
 REFRESH_SECONDS = 120.0
-"""How often the findings are read again in the background."""
+"""How often the findings are read again in the background unless `ui.refresh` says."""
 LABELS = {"critical": "● CRITICAL", "warning": "▲ WARNING", "info": "● NOTE", "ok": "✓ OK"}
 COLOURS = {"critical": "error", "warning": "warning", "info": "accent", "ok": "success"}
 """Theme variables that colour each severity."""
@@ -56,6 +58,14 @@ def shorten_home(text: str) -> str:
 
 SHORT = 30
 """Below this many lines (an 80×24 terminal) the Overview packs its parts tighter."""
+
+
+def every_words(seconds: float) -> str:
+    """How often, in words: `2 minutes`, `90 seconds`, `1 minute`."""
+    if seconds >= 60 and seconds % 60 == 0:
+        minutes = int(seconds // 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{seconds:g} seconds"
 
 
 def clock(when: float) -> str:
@@ -175,10 +185,15 @@ class OverviewTab(TabBody[OverviewWiring]):
         if took_focus:
             findings.focus()
 
+    @property
+    def refresh_seconds(self) -> float:
+        """Seconds between background checks: `ui.refresh` (two minutes unless set)."""
+        return self.wiring.settings.ui.refresh if self.wiring is not None else REFRESH_SECONDS
+
     def on_mount(self) -> None:
-        """Start checking after the first frame, then every two minutes."""
+        """Start checking after the first frame, then every `ui.refresh` seconds."""
         self.call_after_refresh(self.reload)
-        self._timer = self.set_interval(REFRESH_SECONDS, self._tick)
+        self._timer = self.set_interval(self.refresh_seconds, self._tick)
         self.watch(self.app, "theme", lambda: self.show_report(self.report), init=False)
 
     def focus_content(self) -> None:
@@ -190,6 +205,9 @@ class OverviewTab(TabBody[OverviewWiring]):
         """New settings and services: rebuild, then check again."""
         self.report = None
         super().set_wiring(wiring)
+        if self._timer is not None:  # the new settings' ui.refresh
+            self._timer.stop()
+            self._timer = self.set_interval(self.refresh_seconds, self._tick)
         self.call_after_refresh(self.reload)
 
     # -- keys -----------------------------------------------------------------------------
@@ -236,8 +254,12 @@ class OverviewTab(TabBody[OverviewWiring]):
             self.refresh_bindings()
 
     def action_check_now(self) -> None:
-        """`c`: check every area again now."""
-        self.reload()
+        """`c`: check every area again now (certbot itself asked again too)."""
+        self.reload(fresh=True)
+
+    def reload_asked(self) -> None:
+        """`r`: the same as `c`."""
+        self.reload(fresh=True)
 
     def action_practice(self) -> None:
         """Ask the app to show the practice plan."""
@@ -268,12 +290,13 @@ class OverviewTab(TabBody[OverviewWiring]):
 
     def _connected(self, name: str) -> None:
         self.notify(f"{name} answered with a trusted host key.", title=self.TITLE)
-        self.reload()
+        self.reload(fresh=True)
 
     # -- data -----------------------------------------------------------------------------
 
-    def reload(self) -> None:
-        """Check every area again (in a thread: it waits on AWS, servers and gpg)."""
+    def reload(self, fresh: bool = False) -> None:
+        """Check every area again (in a thread: it waits on AWS, servers and gpg); `fresh`:
+        the person asked, so certbot's side is not taken from the session's last read."""
         if self.wiring is None or not self.is_attached:
             return
         headline = self.query_one("#overview-headline", Static)
@@ -282,21 +305,22 @@ class OverviewTab(TabBody[OverviewWiring]):
         else:  # the findings stay on screen while the new check runs, and say so
             headline.update(f"Checking every area again… (last checked at "
                             f"{clock(self.report.checked_at)})")
-        self.run_in_thread(self.collect, done=self._collected, group="overview")
+        self.run_in_thread(self.collect, fresh, done=self._collected, group="overview")
 
     def _tick(self) -> None:
-        """The two-minute refresh; it waits while a dialog or plan is on top."""
+        """The background refresh (`ui.refresh`); it waits while a dialog or plan is on top."""
         if self.wiring is not None and self.app.screen is self.screen:
             self.reload()
 
-    def collect(self) -> tuple[FindingsReport, dict[str, str]]:
+    def collect(self, fresh: bool = False) -> tuple[FindingsReport, dict[str, str]]:
         """Every area's findings (each area within its timeout; never prompts), and the
         key of each action they name, from the fixing tabs' bindings."""
         from primetui.ui.tabs.overview.fix_keys import fix_keys
 
         assert self.wiring is not None
         worker = get_current_worker()
-        report = self.wiring.findings().collect(is_cancelled=lambda: worker.is_cancelled)
+        report = self.wiring.findings().collect(is_cancelled=lambda: worker.is_cancelled,
+                                                fresh=fresh)
         return report, fix_keys({f.action for f in report.findings}, type(self.app))
 
     async def _collected(self, found: tuple[FindingsReport, dict[str, str]]) -> None:
@@ -311,8 +335,7 @@ class OverviewTab(TabBody[OverviewWiring]):
         if report is None or not self.query("#overview-findings"):
             return
         self.report = report
-        every = ("" if self.has_class("-short") else
-                 f" again every {int(REFRESH_SECONDS // 60)} minutes")
+        every = "" if self.has_class("-short") else f" again every {every_words(self.refresh_seconds)}"
         self.query_one("#overview-headline", Static).update(
             f"{report.headline()} Checked at {clock(report.checked_at)}{every}; c checks now.")
         rows: dict[str, tuple] = {}
