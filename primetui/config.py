@@ -41,6 +41,9 @@ class AwsSettings:
     deadline: float = 90.0
     """Seconds one AWS call may take in all, retries included, however slowly the answer
     trickles in (read_timeout bounds only the wait for each piece of it)."""
+    account: str | None = None
+    """The 12-digit AWS account id the credentials must belong to; primetui refuses to change
+    anything when STS says they belong to another (a context's `account` sets it)."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,9 @@ class CertificateSettings:
     """Extra CA bundle trusted when verifying served chains (e.g. a test CA)."""
     acme_server: str | None = None
     """A custom ACME directory URL passed to certbot with --server."""
+    account: str | None = None
+    """The ACME account id certbot renews and issues with (`--account`), for a server
+    where certbot holds more than one; unset, the account that issued the certificate."""
     certbot: str = "certbot"
     """The certbot command on the server (may include --config-dir and friends)."""
     timeout: float = 8.0
@@ -211,9 +217,50 @@ class UiSettings:
     """The theme's name (see themes/)."""
     read_only: bool = False
     """Turn every mutating action off."""
+    banner: str | None = None
+    """A word shown across the top of the screen, e.g. "PRODUCTION" (a context's `banner`)."""
     refresh: float = 120.0
     """Seconds between background refreshes of the Overview and the Certificates tab; a
     refresh reuses what the session read within this many seconds (at least 10)."""
+
+
+CONTEXT_SECTIONS = ("aws", "ssh", "servers", "instances", "certificates", "backups",
+                    "maintenance", "ui")
+"""The top-level sections a context may override."""
+CONTEXT_SHORTHANDS = {"account": ("aws", "account"), "banner": ("ui", "banner"),
+                      "theme": ("ui", "theme")}
+"""A context's own keys, and the section key each one sets."""
+DEFAULT_CONTEXT = "default"
+"""The name of the top-level settings as a context (`--context default`)."""
+_CONTEXT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+
+
+@dataclass(frozen=True)
+class ContextSettings:
+    """One named context (`[contexts.NAME]`): another account, region and server set.
+
+    Its sections override the top-level ones key by key, except `servers`, which replaces
+    the top-level servers whole (no production host leaks into a staging context); a context
+    without `servers` uses the top-level ones. The section tables are kept as written.
+    """
+
+    account: str | None = None
+    """The AWS account id (12 digits, quoted) the credentials must belong to here."""
+    banner: str | None = None
+    """A word shown across the top of the screen in this context, e.g. "PRODUCTION"."""
+    theme: str | None = None
+    """This context's theme (production can look different at a glance)."""
+    description: str = ""
+    """A line shown beside the name in the context switcher."""
+    aws: dict[str, Any] = field(default_factory=dict)
+    ssh: dict[str, Any] = field(default_factory=dict)
+    servers: dict[str, Any] = field(default_factory=dict)
+    instances: dict[str, Any] = field(default_factory=dict)
+    certificates: dict[str, Any] = field(default_factory=dict)
+    backups: dict[str, Any] = field(default_factory=dict)
+    maintenance: dict[str, Any] = field(default_factory=dict)
+    ui: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -235,6 +282,16 @@ class Settings:
     """Where these settings were read from (not a key in the file)."""
     demo: bool = field(default=False, compare=False)
     """True when running against the sandbox (not a key in the file)."""
+    default_context: str | None = None
+    """The context used when neither --context nor PRIMETUI_CONTEXT names one."""
+    contexts: dict[str, ContextSettings] = field(default_factory=dict)
+    """Named contexts (`[contexts.NAME]`); the top-level settings are the context "default"."""
+    context: str | None = field(default=None, compare=False)
+    """The context these settings are for; None for the top-level ones (not a key)."""
+    document: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The file's top-level tables as read, to build another context from (not a key)."""
+    forced_read_only: bool = field(default=False, compare=False)
+    """--read-only was given: every context is read-only (not a key)."""
 
 
 _CHOICES = {
@@ -242,7 +299,15 @@ _CHOICES = {
     ("certificates", "method"): ("webroot", "standalone"),
     ("maintenance", "switch"): ("elastic-ip", "route53"),
 }
-_NOT_KEYS = {"path", "demo", "explicit", "ssh_config"}
+_NOT_KEYS = {"path", "demo", "explicit", "ssh_config", "context", "document", "forced_read_only"}
+
+
+def _choices(key: str, name: str) -> tuple[str, ...] | None:
+    """The allowed values of `name` in section `key` (also inside `contexts.NAME.`)."""
+    parts = key.split(".")
+    if parts[0] == "contexts" and len(parts) > 2:
+        parts = parts[2:]
+    return _CHOICES.get((parts[0], name))
 
 
 def _type_name(tp: Any) -> str:
@@ -314,6 +379,8 @@ class _Reader:
         raise self.fail(key, _type_name(tp))  # pragma: no cover - every field type is above
 
     def section(self, key: str, raw: Any, cls: type) -> Any:
+        if cls is ContextSettings:
+            return self.context(key, raw)
         if not isinstance(raw, dict):
             raise self.fail(key, "a table")
         hints = get_type_hints(cls)
@@ -328,7 +395,7 @@ class _Reader:
             where = f"{key}.{name}" if key else name
             if name in raw:
                 kwargs[name] = self.value(where, raw[name], hints[name])
-                choices = _CHOICES.get((key.split(".")[0], name))
+                choices = _choices(key, name)
                 if choices and kwargs[name] not in choices:
                     raise self.fail(where, "one of " + ", ".join(choices))
             elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
@@ -340,10 +407,94 @@ class _Reader:
         return cls(**kwargs)
 
 
-def parse_settings(text: str, file: Path) -> Settings:
-    """Parse TOML text into `Settings`; every problem is one `ConfigError` sentence."""
+    def context(self, key: str, raw: Any) -> ContextSettings:
+        """A `[contexts.NAME]` table: its own keys, and each section's keys and types."""
+        name = key.rsplit(".", 1)[-1]
+        if not isinstance(raw, dict):
+            raise self.fail(key, "a table")
+        if name == DEFAULT_CONTEXT:
+            raise ConfigError(f"{self.file}: {key}: '{DEFAULT_CONTEXT}' names the top-level "
+                              f"settings; give this context another name.")
+        if not _CONTEXT_NAME.fullmatch(name):
+            raise ConfigError(f"{self.file}: {key}: expected a context name of letters, digits, "
+                              f"'.', '_' and '-' (at most 40), not {name!r}.")
+        known = [f.name for f in dataclasses.fields(ContextSettings)]
+        for item in raw:
+            if item not in known:
+                raise ConfigError(f"{self.file}: unknown key '{key}.{item}' (expected one of: "
+                                  f"{', '.join(sorted(known))}).")
+        kwargs: dict[str, Any] = {}
+        for item in ("account", "banner", "theme", "description"):
+            if item in raw:
+                kwargs[item] = self.context_value(f"{key}.{item}", item, raw[item])
+        hints = get_type_hints(Settings)
+        for section in CONTEXT_SECTIONS:
+            if section not in raw:
+                continue
+            where = f"{key}.{section}"
+            if section == "servers":
+                value = raw[section]
+                if not isinstance(value, dict):
+                    raise self.fail(where, "a table")
+                for server, table in value.items():
+                    if isinstance(table, dict):  # a missing host is told once merged (the
+                        table = {"host": "", **table}  # maintenance template needs none)
+                    self.section(f"{where}.{server}", table, ServerSettings)
+            else:
+                self.partial(where, raw[section], hints[section])
+            kwargs[section] = raw[section]
+        for item, (section, inner) in CONTEXT_SHORTHANDS.items():
+            if item in kwargs and inner in kwargs.get(section, {}):
+                raise ConfigError(f"{self.file}: {key}.{item} and {key}.{section}.{inner}: "
+                                  f"set only one of them.")
+        account = kwargs.get("aws", {}).get("account")
+        if account is not None:
+            self.context_value(f"{key}.aws.account", "account", account)
+        return ContextSettings(**kwargs)
+
+    def context_value(self, key: str, item: str, raw: Any) -> str:
+        """A context's `account`, `banner`, `theme` or `description`: checked strings."""
+        if item == "account":
+            problem = account_problem(raw)
+            if problem:
+                raise ConfigError(f"{self.file}: {key}: {problem}")
+            return raw
+        value = self.value(key, raw, str)
+        if item == "banner" and (not value.strip() or not value.isprintable() or len(value) > 60):
+            raise self.fail(key, "one printable line of at most 60 characters")
+        return value
+
+    def partial(self, key: str, raw: Any, cls: type) -> None:
+        """Some keys of a section (a context's override): each known and of the right type."""
+        if not isinstance(raw, dict):
+            raise self.fail(key, "a table")
+        hints = get_type_hints(cls)
+        fields = {f.name for f in dataclasses.fields(cls) if f.name not in _NOT_KEYS}
+        for name, value in raw.items():
+            if name not in fields:
+                raise ConfigError(f"{self.file}: unknown key '{key}.{name}' (expected one of: "
+                                  f"{', '.join(sorted(fields))}).")
+            checked = self.value(f"{key}.{name}", value, hints[name])
+            choices = _choices(key, name)
+            if choices and checked not in choices:
+                raise self.fail(f"{key}.{name}", "one of " + ", ".join(choices))
+
+
+def account_problem(raw: Any) -> str:
+    """Why `raw` is not an AWS account id (12 digits, as a quoted string), or ""."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return (f"expected the 12-digit AWS account id as a quoted string, such as "
+                f"\"{raw:012d}\" (a number loses its leading zeros).")
+    if not isinstance(raw, str) or not _ACCOUNT_ID.fullmatch(raw):
+        shown = raw if isinstance(raw, str) else type(raw).__name__
+        return f"expected a 12-digit AWS account id such as \"123456789012\", not {shown!r}."
+    return ""
+
+
+def _decode(text: str, file: Path) -> dict[str, Any]:
+    """The TOML document, or one `ConfigError` sentence naming the line."""
     try:
-        doc = tomllib.loads(text)
+        return tomllib.loads(text)
     except RecursionError:
         raise ConfigError(f"{file}: not valid TOML (its tables or arrays are nested too "
                           f"deeply to read).") from None
@@ -353,6 +504,10 @@ def parse_settings(text: str, file: Path) -> Settings:
         where = f"line {m.group(1)}, column {m.group(2)}" if m else "somewhere"
         reason = re.sub(r"\s*\(at .*\)$", "", detail) or "invalid TOML"
         raise ConfigError(f"{file}: {where}: not valid TOML ({reason[0].lower() + reason[1:]}).") from None
+
+
+def _settings_from(doc: dict[str, Any], file: Path) -> Settings:
+    """Settings from a decoded document (top-level tables, contexts read but not applied)."""
     _template_host_optional(doc)
     _flatten_keymap(doc)
     settings = _Reader(file).section("", doc, Settings)
@@ -362,6 +517,124 @@ def parse_settings(text: str, file: Path) -> Settings:
         settings = dataclasses.replace(settings, servers=servers)
     _check_references(settings, file)
     return dataclasses.replace(settings, path=file)
+
+
+def _context_document(doc: dict[str, Any], context: ContextSettings) -> dict[str, Any]:
+    """The top-level tables with one context's tables laid over them."""
+    import copy
+
+    merged = {k: copy.deepcopy(v) for k, v in doc.items() if k not in ("contexts", "default_context")}
+    for section in CONTEXT_SECTIONS:
+        override = getattr(context, section)
+        if not override:
+            continue
+        if section == "servers":
+            merged["servers"] = copy.deepcopy(override)
+        else:
+            base = merged.get(section)
+            merged[section] = {**(base if isinstance(base, dict) else {}), **copy.deepcopy(override)}
+    for item, (section, inner) in CONTEXT_SHORTHANDS.items():
+        value = getattr(context, item)
+        if value is not None:
+            merged[section] = {**merged.get(section, {}), inner: value}
+    return merged
+
+
+def context_names(settings: Settings) -> list[str]:
+    """Every context a person can switch to: "default" (the top level), then the named ones."""
+    return [DEFAULT_CONTEXT, *settings.contexts]
+
+
+def select_context(settings: Settings, name: str | None, *, origin: str = "--context") -> Settings:
+    """The settings of context `name` ("default" or None: the top-level ones).
+
+    `origin` says where the name came from (--context, PRIMETUI_CONTEXT, default_context)
+    for the one sentence when there is no such context.
+    """
+    file = settings.path or Path("the configuration")
+    if name is None or name == DEFAULT_CONTEXT:
+        if not settings.document:  # built in code: nothing to rebuild from
+            return dataclasses.replace(settings, context=None)
+        base = _settings_from(_plain_copy(settings.document), file)
+        return _keep_context_fields(base, settings, None)
+    context = settings.contexts.get(name)
+    if context is None:
+        if settings.contexts:
+            known = ", ".join(context_names(settings))
+            raise ConfigError(f"{origin} names the context '{name}', which {file} does not "
+                              f"define (its contexts are: {known}).")
+        raise ConfigError(f"{origin} names the context '{name}', but {file} defines no "
+                          f"contexts (add a [contexts.{name}] table).")
+    try:
+        chosen = _settings_from(_context_document(settings.document, context), file)
+    except ConfigError as err:
+        raise ConfigError(f"{str(err).rstrip('.')} (in context '{name}').") from None
+    return _keep_context_fields(chosen, settings, name)
+
+
+AWS_ENVIRONMENT = {"region": ("AWS_REGION", "AWS_DEFAULT_REGION"), "profile": ("AWS_PROFILE",)}
+"""The environment variables the AWS CLI reads for each `[aws]` key, first one wins."""
+
+
+def with_aws_environment(settings: Settings, environ: Any = None) -> Settings:
+    """`aws.profile` and `aws.region` from the environment, as the AWS CLI reads them, over
+    the file's, except where the chosen context sets its own (what a switch in the app
+    uses; the command line's flags apply only to the context primetui starts in)."""
+    environ = os.environ if environ is None else environ
+    own = settings.contexts[settings.context].aws if settings.context in settings.contexts else {}
+    changes = {}
+    for key, names in AWS_ENVIRONMENT.items():
+        named = next((n for n in names if environ.get(n)), None)
+        if named and key not in own:
+            changes[key] = environ[named]
+    return dataclasses.replace(settings, aws=dataclasses.replace(settings.aws, **changes))
+
+
+def _plain_copy(doc: dict[str, Any]) -> dict[str, Any]:
+    import copy
+
+    return {k: copy.deepcopy(v) for k, v in doc.items() if k not in ("contexts", "default_context")}
+
+
+def _keep_context_fields(chosen: Settings, source: Settings, name: str | None) -> Settings:
+    """`chosen` with the contexts, the document and the session's flags of `source`."""
+    ui = chosen.ui
+    if source.forced_read_only:
+        ui = dataclasses.replace(ui, read_only=True)
+    return dataclasses.replace(chosen, contexts=source.contexts, ui=ui,
+                               default_context=source.default_context, context=name,
+                               document=source.document, demo=source.demo,
+                               forced_read_only=source.forced_read_only)
+
+
+def _check_contexts(settings: Settings, doc: dict[str, Any], file: Path) -> list[str]:
+    """Every context built once (so `config check` finds a mistake in any of them), and
+    `default_context` naming one; one sentence per problem."""
+    problems = []
+    default = settings.default_context
+    if default is not None and default != DEFAULT_CONTEXT and default not in settings.contexts:
+        known = ", ".join(context_names(settings))
+        problems.append(f"{file}: default_context: expected the name of a [contexts] table "
+                        f"({known}), '{default}' is not one.")
+    for name, context in settings.contexts.items():
+        try:
+            _settings_from(_context_document(doc, context), file)
+        except ConfigError as err:
+            problems.append(f"{str(err).rstrip('.')} (in context '{name}').")
+    return problems
+
+
+def parse_settings(text: str, file: Path) -> Settings:
+    """Parse TOML text into `Settings`; every problem is one `ConfigError` sentence.
+
+    These are the top-level settings; `select_context` gives a named context's.
+    """
+    doc = _decode(text, file)
+    settings = _settings_from(doc, file)
+    problems = _check_contexts(settings, doc, file)
+    if problems:
+        raise ConfigError(problems[0])
+    return dataclasses.replace(settings, document=_plain_copy(doc))
 
 
 _DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
@@ -393,7 +666,14 @@ def _check_url(url: str) -> bool:
 
 
 def _check_names(s: Settings, file: Path) -> None:
-    """Values that reach a shell or a URL: domains, the AWS endpoint, SSH user names."""
+    """Values that reach a shell or a URL: domains, the AWS endpoint, SSH user names; the
+    pinned account id and the banner."""
+    if s.aws.account is not None and account_problem(s.aws.account):
+        raise ConfigError(f"{file}: aws.account: {account_problem(s.aws.account)}")
+    banner = s.ui.banner
+    if banner is not None and (not banner.strip() or not banner.isprintable() or len(banner) > 60):
+        raise ConfigError(f"{file}: ui.banner: expected one printable line of at most 60 "
+                          f"characters.")
     if s.aws.endpoint_url is not None and not _check_url(s.aws.endpoint_url):
         raise ConfigError(f"{file}: aws.endpoint_url: expected an http:// or https:// URL "
                           f"with a host name, not '{s.aws.endpoint_url}'.")
@@ -558,7 +838,33 @@ def config_problems(text: str, file: Path) -> list[str]:
     reader = _Reader(file)
     problems: list[str] = []
 
+    def walk_context(key: str, raw: dict[str, Any]) -> dict[str, Any]:
+        try:
+            reader.context(key, {})  # its name
+        except ConfigError as err:
+            problems.append(str(err))
+            return {}
+        sections = get_type_hints(Settings)
+        kept: dict[str, Any] = {}
+        for name, value in raw.items():
+            where = f"{key}.{name}"
+            if name in ("account", "banner", "theme", "description"):
+                try:
+                    reader.context_value(where, name, value)
+                except ConfigError as err:
+                    problems.append(str(err))
+                    continue
+            elif name == "servers" and isinstance(value, dict):
+                value = {k: walk(f"{where}.{k}", v, ServerSettings) if isinstance(v, dict)
+                         else v for k, v in value.items()}
+            elif name in CONTEXT_SECTIONS and isinstance(value, dict):
+                value = walk(where, value, sections[name])
+            kept[name] = value
+        return kept
+
     def walk(key: str, raw: dict[str, Any], cls: Any) -> dict[str, Any]:
+        if cls is ContextSettings:
+            return walk_context(key, raw)
         hints = get_type_hints(cls)
         fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in _NOT_KEYS}
         kept: dict[str, Any] = {}
@@ -581,7 +887,7 @@ def config_problems(text: str, file: Path) -> list[str]:
                 continue
             try:
                 checked = reader.value(where, value, tp)
-                choices = _CHOICES.get((key.split(".")[0], name))
+                choices = _choices(key, name)
                 if choices and checked not in choices:
                     raise reader.fail(where, "one of " + ", ".join(choices))
             except ConfigError as err:
@@ -592,11 +898,14 @@ def config_problems(text: str, file: Path) -> list[str]:
 
     cleaned = walk("", doc, Settings)
     try:
+        _template_host_optional(cleaned)
         settings = reader.section("", cleaned, Settings)
         _check_references(settings, file)
     except ConfigError as err:
         if str(err) not in problems:
             problems.append(str(err))
+        return problems
+    problems += [p for p in _check_contexts(settings, cleaned, file) if p not in problems]
     return problems
 
 
@@ -664,10 +973,14 @@ def to_document(settings: Settings) -> dict[str, Any]:
             return str(value)
         return value
 
-    document = plain(settings)
-    if not document.get("keymap"):  # no empty [keymap] table in every file written
-        document.pop("keymap", None)
-    return document
+    doc = plain(settings)
+    contexts = {name: {k: v for k, v in table.items() if v not in ({}, "")}
+                for name, table in doc.pop("contexts", {}).items()}
+    if contexts:
+        doc["contexts"] = contexts
+    if not doc.get("keymap"):  # no empty [keymap] table in every file written
+        doc.pop("keymap", None)
+    return doc
 
 
 def save_settings(settings: Settings, file: Path) -> None:
@@ -781,6 +1094,17 @@ switch = "elastic-ip"          # or "route53" (then hosted_zone_id = "Z…")
 theme = "prime-dark"
 read_only = false
 refresh = 120                  # seconds between background refreshes (Overview, Certificates)
+
+# Contexts: other places to work (staging, prod, another project), each over the settings
+# above; switch with --context NAME or ctrl+o in the app. README.md, "Contexts".
+# default_context = "staging"  # (this line goes above the first [section])
+# [contexts.prod]
+# account = "123456789012"     # refuse to act when the credentials belong to another account
+# banner = "PRODUCTION"
+# [contexts.prod.aws]
+# profile = "prime-prod"
+# [contexts.prod.servers.prod]
+# host = "prime.example.edu"
 
 # [keymap]                     # move a key: binding id = keys (`?` and the README list the ids)
 # "certificates.renew" = "N"

@@ -25,6 +25,10 @@ class AwsError(PrimeError):
     """An AWS call failed (credentials, permissions, throttling, the service itself)."""
 
 
+class WrongAccountError(AwsError):
+    """The credentials belong to another AWS account than the one the context pins."""
+
+
 class RemoteError(PrimeError):
     """A command on a server (or locally) could not be run or failed."""
 
@@ -33,13 +37,15 @@ class HostKeyUnknownError(RemoteError):
     """The server's host key is not in known_hosts; the user may accept it."""
 
     def __init__(self, message: str, *, host: str, port: int, key_type: str,
-                 fingerprint: str, key_base64: str) -> None:
+                 fingerprint: str, key_base64: str, trust_command: str = "") -> None:
         super().__init__(message)
         self.host = host
         self.port = port
         self.key_type = key_type
         self.fingerprint = fingerprint
         self.key_base64 = key_base64
+        self.trust_command = trust_command
+        """The shell command that trusts exactly this key (appends its known_hosts line)."""
 
 
 class HostKeyChangedError(RemoteError):

@@ -23,10 +23,12 @@ def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Unix(APP).user_config_path / "config.toml"
 
 
-def state_dir() -> Path:
-    """The XDG state dir (audit log, wizard progress), created with mode 0700."""
+def state_dir(*, create: bool = True) -> Path:
+    """The XDG state dir (audit log, wizard progress), created with mode 0700 unless
+    `create` is False (the crash log's folder is made only when there is a crash to log)."""
     path = Unix(APP).user_state_path
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if create:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 
 

@@ -153,8 +153,70 @@ class Services:
         return FindingsService(self)
 
     def account_summary(self) -> AccountSummary:
-        """Profile, region and account id for the header; never raises."""
-        return self.aws.summary()
+        """Profile, region and account id for the header; never raises.
+
+        When the settings pin an account and the credentials belong to another, the summary's
+        error says so (the header shows it on its status line, in red).
+        """
+        import dataclasses
+
+        summary = self.aws.summary()
+        pinned = self.settings.aws.account
+        if pinned and summary.account and summary.account != pinned:
+            return dataclasses.replace(summary, error=self._elsewhere(summary.account))
+        return summary
+
+    def _pinned_by(self) -> str:
+        """Who pins the account, in the words of a sentence."""
+        name = self.settings.context
+        return f"context '{name}'" if name else "the config (aws.account)"
+
+    def _elsewhere(self, actual: str) -> str:
+        """What a read-only view says when the credentials belong to another account."""
+        return (f"The credentials belong to AWS account {actual}, not {self.settings.aws.account} "
+                f"that {self._pinned_by()} expects: what is shown is account {actual}'s, and "
+                f"every change is refused.")
+
+    def other_account(self) -> str | None:
+        """The read-only views' warning when the account is pinned, this session has talked
+        to AWS, and the credentials belong to another account; None otherwise (no pin, AWS
+        not used, or STS cannot say; never raises)."""
+        from primetui.errors import PrimeError
+
+        pinned = self.settings.aws.account
+        if not pinned or "aws" not in self.__dict__:
+            return None
+        try:
+            actual = self.aws.identity().account
+        except PrimeError:
+            return None
+        return None if actual == pinned else self._elsewhere(actual)
+
+    def confirm_account(self) -> None:
+        """Refuse (`WrongAccountError`) unless the credentials belong to the pinned account.
+
+        Without a pin (`aws.account`, a context's `account`) this asks nothing. With one, STS
+        is asked afresh each time (credentials can change under a long session) and an
+        account it cannot confirm is refused too: a pin means "be sure".
+        """
+        from primetui.errors import PrimeError, WrongAccountError
+
+        pinned = self.settings.aws.account
+        if not pinned:
+            return
+        profile = self.aws.profile
+        whose = f"the credentials (profile {profile})" if profile else "the credentials"
+        try:
+            actual = self.aws.identity(refresh=True).account
+        except PrimeError as err:
+            raise WrongAccountError(
+                f"Refused: {self._pinned_by()} expects AWS account {pinned}, and the account "
+                f"of {whose} could not be confirmed ({str(err).rstrip('.')}); nothing was "
+                f"changed.") from None
+        if actual != pinned:
+            raise WrongAccountError(
+                f"Refused: {self._pinned_by()} expects AWS account {pinned}, but {whose} "
+                f"belong to account {actual}; nothing was changed.")
 
     @cached_property
     def connections(self) -> Connections:
@@ -179,8 +241,12 @@ class Services:
 
         A run stopped by ctrl+c is recorded as cancelled before the interrupt goes on. When
         the audit log cannot take the entry, the run keeps its real outcome and says why in
-        `result.audit_error`.
+        `result.audit_error`. A change in a pinned account is refused first when the
+        credentials belong to another (`confirm_account`); the practice plan, which only
+        writes in a scratch folder, is not.
         """
+        if plan.mutating and not plan.action.startswith("practice."):
+            self.confirm_account()
         try:
             result = execute(plan, on_event, is_cancelled)
         except PlanInterrupted as stop:
@@ -207,6 +273,8 @@ class Services:
     def undo_plan(self, plan: Plan, result: PlanResult,
                   on_event: Callable[[PlanEvent], None] | None = None) -> PlanResult:
         """Undo the steps a failed run completed, and record the undo."""
+        if plan.mutating and not plan.action.startswith("practice."):
+            self.confirm_account()
         try:
             undone = undo_completed(plan, result, on_event)
         finally:

@@ -112,6 +112,8 @@ class RenewalConf:
     http01_port: int | None = None
     renew_before_expiry: str | None = None
     deploy_hook: str | None = None
+    account: str | None = None
+    """The ACME account that issued the lineage (certbot's account id)."""
 
 
 def parse_renewal_conf(name: str, text: str) -> RenewalConf:
@@ -134,7 +136,7 @@ def parse_renewal_conf(name: str, text: str) -> RenewalConf:
                        server=values.get("server"), webroot_paths=paths,
                        http01_port=int(port) if port.isdigit() else None,
                        renew_before_expiry=values.get("renew_before_expiry"),
-                       deploy_hook=values.get("renew_hook"))
+                       deploy_hook=values.get("renew_hook"), account=values.get("account"))
 
 
 class RenewOutcome(StrEnum):

@@ -58,10 +58,18 @@ def check_certificates(service: CertificatesService, *, fresh: bool = False) -> 
         if d.mismatches:
             findings.append(Finding("warning", "certificates", f"{d.domain} serves another "
                                     f"certificate than the renewed one on disk.",
-                                    "; ".join(d.mismatches) + ". Reload nginx (the renewal's "
-                                    "deploy hook does it).", "certificates",
+                                    "; ".join(d.mismatches) + ". Reload nginx; automatic "
+                                    "renewal (primetui certs auto-renew) adds the deploy hook "
+                                    "that reloads it after each renewal if none does.",
+                                    "certificates",
                                     "certificates.auto_renew", d.domain))
-    if overview.server_error:
+    if overview.server_error and overview.host_key_unknown:
+        # The SSH hosts finding names the key and the command that trusts it: once is enough.
+        findings.append(Finding("warning", "certificates", f"certbot's certificates on "
+                                f"{cs.server} could not be read: its host key is not known "
+                                f"yet.", "The SSH hosts finding says how to trust it.",
+                                "certificates", "certificates.refresh", cs.server))
+    elif overview.server_error:
         findings.append(Finding("warning", "certificates", f"certbot's certificates on "
                                 f"{cs.server} could not be read: {overview.server_error}",
                                 "", "certificates", "certificates.refresh", cs.server))
@@ -69,6 +77,14 @@ def check_certificates(service: CertificatesService, *, fresh: bool = False) -> 
         findings.append(Finding("warning", "certificates", f"Nothing renews the certificates "
                                 f"on {cs.server} automatically.",
                                 overview.server.auto_renewal.describe(), "certificates",
+                                "certificates.auto_renew", cs.server))
+    elif overview.server is not None and not overview.server.auto_renewal.deploy_hooks:
+        # a stock Ubuntu certbot.timer renews on disk, but nothing makes nginx serve it
+        findings.append(Finding("warning", "certificates", f"Nothing reloads nginx after "
+                                f"certbot renews on {cs.server}.",
+                                f"{overview.server.auto_renewal.describe()} A renewed "
+                                f"certificate is not served until nginx reloads; install the "
+                                f"deploy hook (primetui certs auto-renew).", "certificates",
                                 "certificates.auto_renew", cs.server))
     known = [d.days_left for d in overview.domains if d.days_left is not None]
     soonest = f"; the soonest expires in {min(known)} days" if known else ""

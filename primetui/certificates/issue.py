@@ -12,6 +12,12 @@ import shlex
 import time
 from typing import TYPE_CHECKING
 
+from primetui.certificates.accounts import (
+    LETS_ENCRYPT,
+    AccountChoice,
+    choose_account,
+    read_accounts,
+)
 from primetui.certificates.certbot import (
     RenewOutcome,
     normalise_serial,
@@ -20,7 +26,7 @@ from primetui.certificates.certbot import (
 from primetui.certificates.model import RenewalReport, RenewPlan, served_line
 from primetui.certificates.server import ServerCertificates
 from primetui.config import CertificateSettings
-from primetui.errors import RemoteError, UsageError
+from primetui.errors import RemoteError, SudoPasswordNeeded, UsageError
 from primetui.plans.plan import Plan, Step, StepContext
 from primetui.remote.profiles import HostProfile
 
@@ -46,6 +52,23 @@ class _Issuance:
         self.live = f"{status.config_dir}/live/{domain}"
         self.link = settings.links.get(domain)
         self.serial: str | None = None
+        self.account = self._choose_account(planning=True)
+
+    def _choose_account(self, *, planning: bool) -> AccountChoice | None:
+        """`--account` when certbot holds several accounts for the ACME server: certonly has
+        no renewal conf of its own, so the account that issued the others. None while
+        planning when sudo refused to list them (chosen again when certbot runs)."""
+        server = self.settings.acme_server or LETS_ENCRYPT
+        confs = [c for c in self.status.renewal if (c.server or LETS_ENCRYPT) == server]
+        try:
+            accounts = read_accounts(self.runner, self.profile, self.status.config_dir)
+        except SudoPasswordNeeded:
+            if planning:
+                return None
+            raise
+        return choose_account(configured=self.settings.account, confs=confs,
+                              host=self.runner.host, server=server, accounts=accounts,
+                              server_on_command_line=True)
 
     def _sudo(self, cmd: str) -> str:
         return f"sudo {cmd}" if self.profile.sudo else cmd
@@ -61,6 +84,7 @@ class _Issuance:
         parts += ["--non-interactive", "--agree-tos"]
         if self.settings.acme_server:
             parts += ["--server", shlex.quote(self.settings.acme_server)]
+        parts += self.account.options() if self.account else []
         return " ".join(parts)
 
     def serial_command(self) -> str:
@@ -77,6 +101,10 @@ class _Issuance:
         ctx.emit(served_line(self.report.before[self.domain]))
 
     def issue(self, ctx: StepContext) -> None:
+        if self.account is None:
+            self.account = self._choose_account(planning=False) or AccountChoice()
+        if self.account.reason:
+            ctx.emit(self.account.reason)
         result = self.runner.run(self.certbot_command(), sudo=self.profile.sudo, warn=True,
                                  on_line=ctx.emit)
         text = result.stdout + "\n" + result.stderr

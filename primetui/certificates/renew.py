@@ -16,7 +16,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from primetui.certificates.certbot import RenewOutcome, name_matches, parse_renew_output
+from primetui.certificates.accounts import (
+    LETS_ENCRYPT,
+    AccountChoice,
+    choose_account,
+    read_accounts,
+)
+from primetui.certificates.certbot import (
+    RenewOutcome,
+    name_matches,
+    parse_renew_output,
+)
 from primetui.certificates.model import (
     PortCommands,
     RenewalReport,
@@ -27,7 +37,7 @@ from primetui.certificates.model import (
 from primetui.certificates.probe import EndpointProbe
 from primetui.certificates.server import ServerCertificates
 from primetui.config import CertificateSettings
-from primetui.errors import PrimeError, RemoteError
+from primetui.errors import PrimeError, RemoteError, SudoPasswordNeeded
 from primetui.plans.plan import Plan, Step, StepContext
 from primetui.remote.profiles import HostProfile
 
@@ -85,6 +95,28 @@ class _Renewal:
         fill = lambda text: text.replace("{containers}", names).replace("{port}", str(self.port))  # noqa: E731
         self.stop_cmd, self.start_cmd = fill(commands.stop), fill(commands.start)
         self.find_cmd = fill(commands.find)
+        self.confs = [c for c in confs if c is not None]
+        self.account = self._choose_account(planning=True)
+
+    def _choose_account(self, *, planning: bool) -> AccountChoice | None:
+        """`--account` when certbot holds several accounts for the ACME server (else none);
+        None while planning when sudo refused to list them (chosen again when certbot runs,
+        where a refused sudo is handled like any failed step)."""
+        confs = self.confs
+        on_command_line = self.request.dry_run and bool(self.settings.acme_server)
+        servers = [c.server for c in confs if c.server]
+        server = (self.settings.acme_server if on_command_line else None) or (
+            max(servers, key=servers.count) if servers else self.settings.acme_server
+            or LETS_ENCRYPT)
+        try:
+            accounts = read_accounts(self.runner, self.profile, self.status.config_dir)
+        except SudoPasswordNeeded:
+            if planning:
+                return None
+            raise
+        return choose_account(configured=self.settings.account, accounts=accounts,
+                              server=server, confs=confs, host=self.runner.host,
+                              server_on_command_line=on_command_line)
 
     # -- commands ------------------------------------------------------------------------
 
@@ -115,6 +147,7 @@ class _Renewal:
             parts.append("--dry-run")
             if self.settings.acme_server:  # without it, --dry-run switches to LE staging
                 parts += ["--server", shlex.quote(self.settings.acme_server)]
+        parts += self.account.options() if self.account else []
         return " ".join(parts)
 
     # -- steps ---------------------------------------------------------------------------
@@ -184,6 +217,10 @@ class _Renewal:
         return f"{_clause(err)}; {self.names} started again."
 
     def renew(self, ctx: StepContext) -> None:
+        if self.account is None:
+            self.account = self._choose_account(planning=False) or AccountChoice()
+        if self.account.reason:
+            ctx.emit(self.account.reason)
         cmd = self.certbot_command()
         for attempt in range(LOCK_RETRIES + 1):
             result = self.runner.run(cmd, sudo=self.profile.sudo, warn=True, on_line=ctx.emit)

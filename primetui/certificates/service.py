@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from primetui.certificates.auto_renew import (
+    AutoRenewalChoice,
     RenewalLocations,
-    build_auto_renewal_plan,
+    plan_auto_renewal,
 )
 from primetui.certificates.certbot import CertbotCertificate, Urgency, classify, find_mismatches
 from primetui.certificates.model import PortCommands, RenewPlan, RenewRequest
@@ -28,7 +29,6 @@ from primetui.certificates.server import ServerCertificates, read_server_certifi
 from primetui.certificates.watch import CertbotWatch
 from primetui.config import CertificateSettings
 from primetui.errors import HostKeyUnknownError, PrimeError
-from primetui.plans.plan import Plan
 from primetui.remote.profiles import HostProfile
 from primetui.remote.runners import Runner
 
@@ -202,11 +202,13 @@ class CertificatesService:
         return build_issue_plan(self.runner, self.profile, self.settings, status, domain,
                                 self.probe)
 
-    def auto_renewal_plan(self, status: ServerCertificates | None = None) -> Plan:
-        """The plan that installs a renewal timer (or cron entry) and the nginx deploy hook."""
+    def plan_auto_renewal(self, status: ServerCertificates | None = None) -> AutoRenewalChoice:
+        """What turning on automatic renewal does here: only the missing parts (the deploy
+        hook beside an existing timer, or a timer or cron entry and the hook), or nothing;
+        raises before writing anything where no scheduler could run it."""
         status = status or self.server_certificates()
-        return build_auto_renewal_plan(self.runner, self.profile, self.settings, status,
-                                       self.locations, self.server_certificates, self.commands)
+        return plan_auto_renewal(self.runner, self.profile, self.settings, status,
+                                 self.locations, self.commands)
 
     def close(self) -> None:
         """Close the SSH connection (and forget any sudo password)."""

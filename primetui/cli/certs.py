@@ -38,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     issue.add_argument("--yes", action="store_true", help="do not ask")
     issue.set_defaults(handler=issue_command)
 
-    auto = sub.add_parser("auto-renew", help="install a renewal timer (or cron entry) if none is on")
+    auto = sub.add_parser("auto-renew", help="install what automatic renewal lacks: the deploy "
+                          "hook that reloads nginx, and a timer or cron entry if none renews")
     auto.add_argument("--yes", action="store_true", help="do not ask")
     auto.add_argument("--json", action="store_true", help="the run as one JSON document on stdout")
     auto.set_defaults(handler=auto_renew_command)
@@ -145,16 +146,17 @@ def issue_command(term: Terminal) -> int:
 
 
 def auto_renew_command(term: Terminal) -> int:
-    """Install automatic renewal when none is on; say so when it already is."""
+    """Install what automatic renewal lacks (the deploy hook beside an existing timer, or a
+    timer or cron entry and the hook); say so when nothing is missing, and say what to
+    install, before writing anything, when the server has no scheduler at all."""
     service = _service(term)
     try:
-        status = service.server_certificates()
-        if status.auto_renewal.active:
-            term.say(status.auto_renewal.describe())
+        choice = service.plan_auto_renewal()
+        term.say(choice.sentence)
+        if choice.plan is None:
             return 0
         if term.read_only:
-            raise UsageError("Read-only mode is on, so no renewal timer was installed.")
-        plan = service.auto_renewal_plan(status)
-        return term.run_plan(plan, yes=term.args.yes, dry_run=False)
+            raise UsageError("Read-only mode is on, so nothing was installed.")
+        return term.run_plan(choice.plan, yes=term.args.yes, dry_run=False)
     finally:
         service.close()

@@ -123,7 +123,7 @@ _primetui() {{
     for ((i = 1; i < COMP_CWORD; i++)); do
         word="${{COMP_WORDS[i]}}"
         case "$word" in
-            --config|--profile|--region|--log-file) ((i++)) ;;
+            --config|--context|--profile|--region|--log-file) ((i++)) ;;
             -*) ;;
             *) path="${{path:+$path }}$word" ;;
         esac

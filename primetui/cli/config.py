@@ -74,36 +74,48 @@ def check_command(term: Terminal) -> int:
             term.warn(problem)
         return 2
     settings = load_settings(term.args.config)
+    contexts = f", {len(settings.contexts)} context(s)" if settings.contexts else ""
     print(f"{path}: OK ({len(settings.servers)} server(s), "
-          f"{len(settings.certificates.domains)} domain(s)).")
+          f"{len(settings.certificates.domains)} domain(s){contexts}).")
     return 0
 
 
 def show_command(term: Terminal) -> int:
     """Print the effective AWS settings and every other key, each with where it came from."""
-    from primetui.cli.terminal import _file_aws_keys, aws_sources
-    from primetui.config import load_settings, to_document
+    from primetui.cli.terminal import _context_aws, _file_aws_keys, aws_sources, context_choice
+    from primetui.config import DEFAULT_CONTEXT, load_settings, to_document
 
     settings = load_settings(term.args.config)
-    sources = aws_sources(term.args, _file_aws_keys(settings.path))
     effective = term.settings
+    sources = aws_sources(term.args, _file_aws_keys(settings.path), **_context_aws(effective))
+    _chosen, origin = context_choice(term.args, settings)
     rows: list[tuple[str, object, str]] = [
         ("config", str(settings.path), _config_source(term.args.config)),
+        ("context", effective.context or DEFAULT_CONTEXT,
+         {"PRIMETUI_CONTEXT": "environment (PRIMETUI_CONTEXT)",
+          "default_context": "config file, default_context"}.get(origin, origin)),
+    ]
+    if settings.contexts:
+        rows.append(("contexts", ", ".join([DEFAULT_CONTEXT, *settings.contexts]), "config file"))
+    rows += [
         ("aws.profile", sources["profile"][0], sources["profile"][1]),
         ("aws.region", sources["region"][0], sources["region"][1]),
-        ("aws.endpoint_url", *_endpoint(settings.aws.endpoint_url)),
+        ("aws.endpoint_url", *_endpoint(effective.aws.endpoint_url)),
     ]
     written = _written_keys(settings.path)
+    by_context = _context_keys(effective)
     if term.args.read_only:
         rows.append(("ui.read_only", True, "--read-only"))
     document = to_document(effective)
     for section, values in document.items():
-        if not isinstance(values, dict):
+        if not isinstance(values, dict) or section == "contexts":
             continue
         for key, value in values.items():
             name = f"{section}.{key}"
             if name not in {r[0] for r in rows}:
-                rows.append((name, value, "config file" if name in written else "default"))
+                source = (f"context {effective.context}" if name in by_context
+                          else "config file" if name in written else "default")
+                rows.append((name, value, source))
     problems = _keymap_problems(settings.keymap)
     if term.json:
         shown: dict[str, object] = {
@@ -140,6 +152,21 @@ def _written_keys(path: object) -> set[str]:
         return set()
     return {f"{section}.{key}" for section, values in doc.items() if isinstance(values, dict)
             for key in values}
+
+
+def _context_keys(settings: object) -> set[str]:
+    """`section.key` for every key the chosen context sets itself (servers: each one)."""
+    from primetui.config import CONTEXT_SECTIONS, CONTEXT_SHORTHANDS
+
+    name = getattr(settings, "context", None)
+    context = getattr(settings, "contexts", {}).get(name) if name else None
+    if context is None:
+        return set()
+    keys = {f"{section}.{key}" for section in CONTEXT_SECTIONS
+            for key in getattr(context, section)}
+    keys |= {f"{section}.{inner}" for item, (section, inner) in CONTEXT_SHORTHANDS.items()
+             if getattr(context, item) is not None}
+    return keys
 
 
 def _show(value: object) -> str:

@@ -29,7 +29,7 @@ EXAMPLES = {
     "config init": "primetui config init --force",
     "config check": "primetui config check",
     "config path": "primetui config path",
-    "config show": "primetui config show --region eu-west-1",
+    "config show": "primetui config show --context staging",
     "audit": "primetui audit --since 7d --json",
     "practice": "primetui practice --dry-run",
     "paths": "primetui paths --json",
@@ -70,7 +70,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _global_options(parser: argparse.ArgumentParser, *, default: object) -> None:
-    """--profile, --region, --debug, --log-file: on the top parser, and again on each command."""
+    """--context, --profile, --region, --debug, --log-file: on the top parser, and again on
+    each command."""
+    parser.add_argument("--context", default=default, metavar="NAME",
+                        help="a [contexts.NAME] of the config (wins over PRIMETUI_CONTEXT and "
+                             "default_context; 'default' is the top-level settings)")
     parser.add_argument("--profile", default=default, metavar="NAME",
                         help="AWS profile (wins over AWS_PROFILE and the config file)")
     parser.add_argument("--region", default=default, metavar="REGION",
@@ -207,8 +211,8 @@ def _quiet_after_broken_pipe() -> int:
 
 
 def crash_log_path() -> Path:
-    """Where unexpected errors are written (mode 0600)."""
-    return state_dir() / "crash.log"
+    """Where unexpected errors are written (mode 0600); its folder is made with the first."""
+    return state_dir(create=False) / "crash.log"
 
 
 def _crash_log(text: str, path: Path | None = None) -> Path:
@@ -238,7 +242,9 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         _terminate_like_ctrl_c()
         term = Terminal(args, parser)
         try:
-            return handler(term)
+            code = handler(term)
+            term.warn_if_other_account()
+            return code
         finally:
             term.close()
     return run_tui(args)
@@ -252,6 +258,9 @@ def run_tui(args: argparse.Namespace) -> int:
         from primetui.cli.terminal import effective_settings
 
         settings = effective_settings(args)
+    if getattr(args, "context", None) and (args.demo or not path.exists()):
+        where = "the practice world" if args.demo else f"{path}, which does not exist yet,"
+        raise UsageError(f"--context {args.context}: {where} defines no contexts.")
     if args.demo:
         from primetui.sandbox.tools import demo_missing
 

@@ -73,18 +73,40 @@ def is_terminal() -> bool:
 
 # ---------------------------------------------------------------------------- settings
 
-AWS_ENVIRONMENT = {"region": ("AWS_REGION", "AWS_DEFAULT_REGION"), "profile": ("AWS_PROFILE",)}
-"""The environment variables the AWS CLI reads for each `[aws]` key, first one wins."""
+CONTEXT_ENVIRONMENT = "PRIMETUI_CONTEXT"
+"""The environment variable that names the context when --context does not."""
+
+
+def context_choice(args: argparse.Namespace, settings: Settings,
+                   environ: dict[str, str] | os._Environ[str] | None = None) -> tuple[str | None, str]:
+    """The context to use and where its name came from.
+
+    `--context` wins, then `PRIMETUI_CONTEXT`, then the file's `default_context`; with none
+    of them, the top-level settings (None).
+    """
+    environ = os.environ if environ is None else environ
+    flag = getattr(args, "context", None)
+    if flag:
+        return flag, "--context"
+    if environ.get(CONTEXT_ENVIRONMENT):
+        return environ[CONTEXT_ENVIRONMENT], CONTEXT_ENVIRONMENT
+    if settings.default_context:
+        return settings.default_context, "default_context"
+    return None, "default"
 
 
 def aws_sources(args: argparse.Namespace, file_keys: dict[str, Any],
-                environ: dict[str, str] | os._Environ[str] | None = None) -> dict[str, tuple[Any, str]]:
+                environ: dict[str, str] | os._Environ[str] | None = None, *,
+                context_keys: dict[str, Any] | None = None,
+                context: str | None = None) -> dict[str, tuple[Any, str]]:
     """The effective `aws.region` and `aws.profile` with where each came from.
 
     The AWS CLI's order: the command-line flag, then the environment, then the config file,
-    then primetui's default.
+    then primetui's default. A context's own value comes right after the flag: naming a
+    context is as deliberate as a flag, and an AWS_PROFILE left in the shell must not send
+    the staging context to production.
     """
-    from primetui.config import AwsSettings
+    from primetui.config import AWS_ENVIRONMENT, AwsSettings
 
     environ = os.environ if environ is None else environ
     chosen: dict[str, tuple[Any, str]] = {}
@@ -92,6 +114,9 @@ def aws_sources(args: argparse.Namespace, file_keys: dict[str, Any],
         flag = getattr(args, key, None)
         if flag:
             chosen[key] = (flag, f"--{key}")
+            continue
+        if context_keys and key in context_keys:
+            chosen[key] = (context_keys[key], f"context {context}")
             continue
         named = next((n for n in names if environ.get(n)), None)
         if named:
@@ -118,7 +143,7 @@ def _file_aws_keys(path: Path | None) -> dict[str, Any]:
 
 
 def effective_settings(args: argparse.Namespace) -> Settings:
-    """The config file with the command line and the environment applied on top."""
+    """The config file's chosen context with the command line and the environment on top."""
     from primetui.config import load_settings
 
     settings = load_settings(getattr(args, "config", None))
@@ -126,14 +151,29 @@ def effective_settings(args: argparse.Namespace) -> Settings:
 
 
 def apply_overrides(settings: Settings, args: argparse.Namespace) -> Settings:
-    """`--read-only`, and region/profile by flag > environment > config file."""
-    sources = aws_sources(args, _file_aws_keys(settings.path))
+    """The context (--context > PRIMETUI_CONTEXT > default_context), `--read-only`, and
+    region/profile by flag > the context's own > environment > config file."""
+    from primetui.config import select_context
+
+    if getattr(args, "read_only", False):
+        settings = dataclasses.replace(settings, forced_read_only=True)
+    name, origin = context_choice(args, settings)
+    if name is not None or settings.context is not None:
+        settings = select_context(settings, name, origin=origin)
+    sources = aws_sources(args, _file_aws_keys(settings.path), **_context_aws(settings))
     aws = dataclasses.replace(settings.aws, region=sources["region"][0],
                               profile=sources["profile"][0])
     settings = dataclasses.replace(settings, aws=aws)
     if getattr(args, "read_only", False):
         settings = dataclasses.replace(settings, ui=dataclasses.replace(settings.ui, read_only=True))
     return settings
+
+
+def _context_aws(settings: Settings) -> dict[str, Any]:
+    """The `[contexts.NAME.aws]` keys of the chosen context, for `aws_sources`."""
+    if settings.context is None or settings.context not in settings.contexts:
+        return {}
+    return {"context_keys": settings.contexts[settings.context].aws, "context": settings.context}
 
 
 # ---------------------------------------------------------------------------- prompter
@@ -222,6 +262,14 @@ class Terminal:
         closing.start()
         closing.join(wait)
 
+    def warn_if_other_account(self) -> None:
+        """After a command that read AWS in a pinned context: say on stderr when the answers
+        came from another account than the pinned one (it was shown, nothing was changed)."""
+        if "services" in self.__dict__:
+            sentence = self.services.other_account()
+            if sentence:
+                self.warn(sentence)
+
     @property
     def read_only(self) -> bool:
         """Whether `--read-only` or the config turned every mutating action off."""
@@ -290,6 +338,8 @@ class Terminal:
         if self.read_only and plan.mutating:
             raise UsageError("Read-only mode is on, so this plan was not run.")
         if plan.mutating:
+            if not plan.action.startswith("practice."):
+                self.services.confirm_account()  # before asking anything
             self.confirm_protected(plan, yes=yes)
         if not yes and not plan.confirm_name:
             if not is_terminal():

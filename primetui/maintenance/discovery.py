@@ -93,9 +93,11 @@ def _name(raw: dict[str, Any]) -> str:
     return next((t["Value"] for t in raw.get("Tags", []) if t.get("Key") == "Name"), "")
 
 
-def save_instance(config: Path, server: str, instance_id: str, *, host: str | None = None) -> bool:
+def save_instance(config: Path, server: str, instance_id: str, *, host: str | None = None,
+                  context: str | None = None) -> bool:
     """Write servers.<server>.instance (and `host`, when given: a new [servers] table needs
-    one) into the config keeping its comments and layout.
+    one) into the config keeping its comments and layout. In a `context` that has servers of
+    its own, into that context's servers (never the top-level ones of another context).
 
     Returns False when tomlkit (the format-preserving TOML library, a dependency) cannot
     be imported: the caller then prints the line to add instead.
@@ -107,7 +109,12 @@ def save_instance(config: Path, server: str, instance_id: str, *, host: str | No
     from primetui.config import parse_settings
 
     doc = tomlkit.parse(config.read_text(encoding="utf-8"))
-    servers = doc.setdefault("servers", tomlkit.table(is_super_table=True))
+    root: Any = doc
+    contexts = doc.get("contexts")
+    own = contexts.get(context) if context and isinstance(contexts, dict) else None
+    if isinstance(own, dict) and "servers" in own:
+        root = own
+    servers = root.setdefault("servers", tomlkit.table(is_super_table=True))
     table = servers.get(server)
     if table is None:
         table = servers[server] = tomlkit.table()

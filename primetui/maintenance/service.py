@@ -132,7 +132,8 @@ class MaintenanceService:
         host = None if server and server.host else (candidate.public_ip or candidate.private_ip)
         written = None
         if self.settings.path is not None and save_instance(
-                self.settings.path, m.prod, candidate.instance_id, host=host):
+                self.settings.path, m.prod, candidate.instance_id, host=host,
+                context=self.settings.context):
             written = self.settings.path
         adopted = dataclasses.replace(server or ServerSettings(host=host or ""),
                                       instance=candidate.instance_id)

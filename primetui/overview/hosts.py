@@ -129,9 +129,11 @@ def host_finding(settings: Settings, name: str, outcome: Outcome) -> Finding | N
         return Finding("critical", "hosts", f"The host key of {where} has CHANGED.", str(err),
                        "overview", "", name)
     if isinstance(err, HostKeyUnknownError):
+        # From cron nothing can ask: the one sentence names the command that trusts this key.
+        how = (f"if that is the server's own fingerprint, trust it with: {err.trust_command}"
+               if err.trust_command else "compare it with the server's own before trusting it")
         return Finding("warning", "hosts", f"The host key of {where} is not in known_hosts.",
-                       f"It presents {err.key_type} {err.fingerprint}; compare it with the "
-                       f"server's own before trusting it.", "overview",
+                       f"It presents {err.key_type} {err.fingerprint}; {how}.", "overview",
                        "overview.trust_host_key", name)
     if isinstance(err, PrimeError):
         return Finding("warning", "hosts", f"{name}: {err}", f"Server {name} in the config "

@@ -12,6 +12,7 @@ import codecs
 import errno
 import hashlib
 import os
+import shlex
 import shutil
 import socket
 import threading
@@ -187,15 +188,15 @@ def host_key_facts(host: str, port: int, key: Any,
     """The unknown-host error for a key the server presented, with its fingerprint and the
     command that trusts exactly this key (for the command line, where nothing is asked)."""
     fp = fingerprint(key)
-    how = "accept it to connect"
+    how, command = "accept it to connect", ""
     if known_hosts is not None:
         line = f"{known_hosts_name(host, port)} {key.get_name()} {key.get_base64()}"
-        how = (f"if the server's administrator confirms that fingerprint, trust it with: "
-               f"echo '{line}' >> {known_hosts}")
+        command = f"echo '{line}' >> {shlex.quote(str(known_hosts))}"
+        how = f"if the server's administrator confirms that fingerprint, trust it with: {command}"
     return HostKeyUnknownError(
         f"The host key of {host}:{port} is not known ({key.get_name()} {fp}); {how}.",
         host=host, port=port, key_type=key.get_name(), fingerprint=fp,
-        key_base64=key.get_base64())
+        key_base64=key.get_base64(), trust_command=command)
 
 
 def hop_error(exc: BaseException, hop: Any, name: str, elapsed: float = 0.0) -> RemoteError:

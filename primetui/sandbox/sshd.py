@@ -56,8 +56,9 @@ class SshdService:
 
 
 def start_sshd(workdir: Path, *, users: list[str] | None = None,
-               port: int | None = None) -> SshdService:
-    """Start a private sshd on 127.0.0.1 (a free port unless given) serving `users`."""
+               port: int | None = None, environment: dict[str, str] | None = None) -> SshdService:
+    """Start a private sshd on 127.0.0.1 (a free port unless given) serving `users`;
+    `environment` is set in every session (sshd's SetEnv, which wins over its own PATH)."""
     sshd = find_binary("sshd")
     keygen = find_binary("ssh-keygen")
     if sshd is None or keygen is None:
@@ -80,7 +81,7 @@ def start_sshd(workdir: Path, *, users: list[str] | None = None,
     attempts = 1 if port is not None else 3
     for attempt in range(attempts):
         chosen = port if port is not None else free_port()
-        process = _launch(sshd, workdir, host_key, chosen)
+        process = _launch(sshd, workdir, host_key, chosen, environment or {})
         if wait_for_port(chosen, timeout=10.0) and process.poll() is None:
             break
         stop_pid(process.pid)
@@ -115,7 +116,8 @@ def _write_authorized_keys(workdir: Path, client_key: Path, user: str) -> None:
     target.chmod(0o644)
 
 
-def _launch(sshd: str, workdir: Path, host_key: Path, port: int) -> subprocess.Popen[bytes]:
+def _launch(sshd: str, workdir: Path, host_key: Path, port: int,
+            environment: dict[str, str]) -> subprocess.Popen[bytes]:
     """Write the config for `port`, check it with `sshd -t`, and start sshd in the foreground."""
     config = workdir / "sshd_config"
     config.write_text(
@@ -133,6 +135,7 @@ def _launch(sshd: str, workdir: Path, host_key: Path, port: int) -> subprocess.P
         "UsePAM no\n"
         "Subsystem sftp internal-sftp\n"
         "LogLevel VERBOSE\n"
+        + "".join(f"SetEnv {key}={value}\n" for key, value in environment.items())
     )
     check = subprocess.run([sshd, "-t", "-f", str(config)], capture_output=True, text=True,
                            stdin=subprocess.DEVNULL)

@@ -71,6 +71,8 @@ class PrimeApp(HandOffActions, ThreadWork, App[str | None]):
         Binding("question_mark", "help", "Keys", key_display="?",
                 tooltip="This tab's keys, then every other key, each with its id", id="app.help"),
         Binding("q", "quit", "Quit", tooltip="Leave primetui", id="app.quit"),
+        Binding("ctrl+o", "switch_context", "Context", id="app.switch_context",
+                tooltip="Switch to another context of the config (account, region, servers)"),
         Binding("ctrl+c", "interrupt", "Quit", show=False, id="app.interrupt"),
         Binding("colon", "command_line", "Command", key_display=":", show=False,
                 tooltip="Type a tab or an action by name: :instances, :renew, :logs, :q",
@@ -138,6 +140,12 @@ class PrimeApp(HandOffActions, ThreadWork, App[str | None]):
         settings = self.settings
         if settings is None or settings.path is None:
             self.notify(f"Theme {name} (not saved: there is no config file yet).")
+            return
+        context = settings.contexts.get(settings.context or "")
+        if context is not None and (context.theme or context.ui.get("theme")):
+            self.settings = dataclasses.replace(settings, ui=dataclasses.replace(settings.ui, theme=name))
+            self.notify(f"Theme {name} for now (not saved: the context {settings.context} sets "
+                        f"its own theme in {settings.path}).")
             return
         from primetui.config import save_theme
 
@@ -255,6 +263,71 @@ class PrimeApp(HandOffActions, ThreadWork, App[str | None]):
             self.shell.services_changed(settings, services)
         self.refresh_bindings()
 
+    # -- contexts --------------------------------------------------------------------------
+
+    def context_choices(self) -> list[tuple[str, str]]:
+        """(name, one line about it) for every context of the config, the current one first."""
+        settings = self.settings
+        if settings is None or not settings.contexts:
+            return []
+        from primetui.config import DEFAULT_CONTEXT, context_names
+
+        current = settings.context or DEFAULT_CONTEXT
+        choices = []
+        for name in context_names(settings):
+            context = settings.contexts.get(name)
+            aws = context.aws if context is not None else settings.document.get("aws", {})
+            parts = [f"profile {aws.get('profile') or 'default'}"]
+            if aws.get("region"):
+                parts.append(f"region {aws['region']}")
+            account = (context.account or aws.get("account")) if context else aws.get("account")
+            if account:
+                parts.append(f"account {account}")
+            about = context.description if context is not None and context.description else (
+                "the top-level settings" if context is None else "")
+            line = ", ".join(parts) + (f" — {about}" if about else "")
+            choices.append((name, f"{line} (current)" if name == current else line))
+        choices.sort(key=lambda choice: choice[0] != current)
+        return choices
+
+    def action_switch_context(self, name: str | None = None) -> None:
+        """ctrl+o: pick a context (or go to `name`); every tab is rebuilt for it."""
+        if not self.check_action("switch_context", ()):
+            return
+        if name is not None:
+            self.switch_context(name)
+            return
+        from functools import partial
+
+        commands = [(choice, partial(self.switch_context, choice), about)
+                    for choice, about in self.context_choices()]
+        self.search_commands(commands, placeholder="Switch to the context…")
+
+    def switch_context(self, name: str) -> None:
+        """Use context `name`: new settings and services for the header and every tab; the
+        old services' SSH connections are closed (in a thread: closing never freezes)."""
+        from primetui.config import DEFAULT_CONTEXT, select_context, with_aws_environment
+        from primetui.registry import Services
+        from primetui.ui.prompter import UiPrompter
+
+        settings, old = self.settings, self.services
+        if settings is None:
+            return
+        if (settings.context or DEFAULT_CONTEXT) == name:
+            self.notify(f"Already in the context {name}.")
+            return
+        try:
+            chosen = with_aws_environment(select_context(settings, name, origin="The switcher"))
+        except PrimeError as err:
+            self.notify(error_sentence(err), severity="error", timeout=12)
+            return
+        audit = old.audit if old is not None else None
+        self.install(chosen, Services(chosen, prompter=UiPrompter(self), audit=audit))
+        if old is not None:
+            threading.Thread(target=old.close, name="close-old-context", daemon=True).start()
+        where = f"profile {chosen.aws.profile or 'default'}, region {chosen.aws.region}"
+        self.notify(f"Context {name}: {where}; every tab reads it again.", timeout=6)
+
     # -- the demo --------------------------------------------------------------------------
 
     def start_demo(self) -> None:
@@ -343,6 +416,9 @@ class PrimeApp(HandOffActions, ThreadWork, App[str | None]):
             return not on_modal and self.settings is not None and self.settings.path is not None
         if action == "help":
             return not on_modal
+        if action == "switch_context":
+            return (self.shell is not None and not on_modal and self.settings is not None
+                    and bool(self.settings.contexts))
         if action == "quit":
             return not on_modal
         return True

@@ -28,6 +28,7 @@ class PaletteHost(Protocol):
     def project_themes(self) -> list[str]: ...
     @property
     def config_path(self) -> Path: ...
+    def context_choices(self) -> list[tuple[str, str]]: ...
     def run_action(self, action: str) -> Any: ...
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None: ...
 
@@ -60,6 +61,16 @@ def palette_commands(app: PaletteHost) -> list[PaletteCommand]:
         commands.append(PaletteCommand("Refresh", "Read the account and the current tab "
                                        "again (key r).", partial(act, "refresh"),
                                        ("refresh", "app.refresh")))
+        contexts = app.context_choices()  # (check_action says no while the palette is up)
+        if contexts:
+            commands.append(PaletteCommand("Switch context", "Pick another context of the "
+                                           "config; every tab reads it again (key ctrl+o).",
+                                           partial(act, "switch_context"),
+                                           ("context", "switch-context", "app.switch_context")))
+            commands += [PaletteCommand(f"Context: {name}", f"Switch every tab to {name}: "
+                                        f"{about}.", partial(act, f"switch_context({name!r})"),
+                                        (f"context {name}",))
+                         for name, about in contexts]
         if app.check_action("run_practice_plan", ()):
             commands.append(PaletteCommand(
                 "Run the practice plan", "See how a change is shown, confirmed, run and "

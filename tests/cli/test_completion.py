@@ -34,6 +34,9 @@ def test_bash_completes_commands_and_subcommands(home: Home) -> None:
     assert set(complete_in_bash(home, "instances", "")) >= {"list", "show", "start", "stop"}
     assert "--confirm" in complete_in_bash(home, "instances", "stop", "--c")
     assert complete_in_bash(home, "completion", "") [:3] == ["bash", "zsh", "fish"]
+    # an option's value is not a command word: --context NAME is skipped like --profile NAME
+    assert set(complete_in_bash(home, "--context", "staging", "instances", "")) >= {
+        "list", "show", "start", "stop"}
 
 
 @pytest.fixture

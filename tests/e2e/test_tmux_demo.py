@@ -5,15 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.fixtures.common import require_binary
-from tests.fixtures.tmux import Tmux
-
-PRIMETUI = Path(sys.executable).with_name("primetui")
+from tests.fixtures.tmux import PRIMETUI, Tmux
 
 
 @pytest.mark.e2e

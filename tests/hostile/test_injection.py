@@ -27,9 +27,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from primetui.backups.server_source import preflight_command, tar_command
+from primetui.certificates.accounts import AccountChoice, accounts_command
 from primetui.certificates.auto_renew import _write, renew_command
 from primetui.certificates.model import PortCommands, RenewRequest
 from primetui.certificates.renew import _openssl, _Renewal
+from primetui.certificates.schedule import schedule_script
 from primetui.certificates.server import status_script
 from primetui.config import CertificateSettings, ServerSettings, Settings, parse_settings
 from primetui.errors import ConfigError
@@ -131,10 +133,14 @@ def test_certbot_commands_keep_hostile_config_values_inert(value, dry_run, stand
                                    method="standalone" if standalone else "webroot")
     renewal = SimpleNamespace(settings=settings, standalone=standalone,
                               lineage=SimpleNamespace(name=f"site{value}"),
-                              request=RenewRequest(dry_run=dry_run, force=True))
+                              request=RenewRequest(dry_run=dry_run, force=True),
+                              account=AccountChoice(f"acct{value}"))
     command = _Renewal.certbot_command(renewal)  # the renewal step's own builder
     runs_harmlessly(command)
     one_argument(command, f"site{value}")
+    one_argument(command, f"acct{value}")
+    runs_harmlessly(accounts_command(f"/etc/letsencrypt{value}"))
+    runs_harmlessly(schedule_script(f"/etc/letsencrypt{value}", (f"/srv/cron.d{value}",)))
     timer = renew_command(settings, PortCommands())
     runs_harmlessly(timer)
     hook = shlex.split(timer)[shlex.split(timer).index("--pre-hook") + 1] if standalone else ""

@@ -190,7 +190,9 @@ def test_renewed_but_not_reloaded_is_flagged_as_a_mismatch(service, lineage, ngi
 def test_auto_renewal_plan_installs_cron_whose_deploy_hook_reloads_nginx(service, lineage) -> None:
     status = service.server_certificates()
     assert not status.auto_renewal.cron_lines and not status.auto_renewal.systemd
-    result, lines = run(service.auto_renewal_plan(status))
+    choice = service.plan_auto_renewal(status)
+    assert choice.sentence.startswith("The practice sandbox runs no cron daemon")
+    result, lines = run(choice.plan)
     assert result.ok, result.error
     installed = service.server_certificates()
     after = installed.auto_renewal
@@ -198,18 +200,27 @@ def test_auto_renewal_plan_installs_cron_whose_deploy_hook_reloads_nginx(service
     (line,) = after.cron_lines
     assert "renew --no-random-sleep-on-renew" in line
     assert any("no cron daemon" in text for text in lines)
+    # Each run first sleeps a random delay, so labs do not all reach the CA at one minute.
+    command = line.split(None, 6)[6]
+    delay, _, renew = command.partition(" && ")
+    assert delay == "sleep $(shuf -i 0-3599 -n 1)"
+    seconds = {int(subprocess.run(["sh", "-c", delay.replace("sleep", "echo", 1)],
+                                  capture_output=True, text=True).stdout) for _ in range(5)}
+    assert all(0 <= s < 3600 for s in seconds) and len(seconds) > 1
     # Run what cron would run: the due certificate is renewed and the hook reloads nginx.
     before = served_serial(lineage)
-    command = line.split(None, 6)[6]
-    done = subprocess.run(["sh", "-c", command.replace("\\%", "%")], capture_output=True,
+    done = subprocess.run(["sh", "-c", renew.replace("\\%", "%")], capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     deadline = time.monotonic() + 10
     while served_serial(lineage) == before and time.monotonic() < deadline:
         time.sleep(0.1)
     assert served_serial(lineage) != before
-    again, _ = run(service.auto_renewal_plan(installed))
-    assert again.ok and again.states[:2] == [StepState.SKIPPED, StepState.SKIPPED]
+    # Again: the hook is there (nothing to add), and the cron entry is already in place.
+    again = service.plan_auto_renewal(installed).plan
+    assert not any(DEPLOY_HOOK_NAME in c for c in again.commands())
+    result, _ = run(again)
+    assert result.ok and result.states[1] is StepState.SKIPPED
 
 
 def test_unknown_host_key_is_refused_and_the_endpoint_still_shows(

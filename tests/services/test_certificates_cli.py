@@ -124,3 +124,27 @@ def test_certs_renew_dry_run_needs_no_yes_and_changes_nothing(config, lineage, t
     assert entry["action"] == "certs.renew" and entry["dry_run"] is True
     audit = primetui(config, "audit", tmp=tmp_path)
     assert "(dry run)" in audit.stdout, audit.stdout + audit.stderr
+
+
+def test_unknown_host_key_from_cron_names_the_command_that_trusts_it(config, tmp_path) -> None:
+    empty = tmp_path / "known_hosts"
+    empty.write_text("")
+    settings = parse_settings(config.read_text(), config)
+    prod = dataclasses.replace(settings.servers["prod"], known_hosts=empty)
+    write_document(to_document(dataclasses.replace(settings, servers={"prod": prod})), config)
+    check = primetui(config, "check", tmp=tmp_path)  # as cron runs it: no terminal
+    assert check.returncode in (1, 2), check.stderr
+    said = [line.strip() for line in check.stdout.splitlines() if "trust it with: " in line]
+    (sentence,) = said  # once, in the SSH hosts finding (the certificates one points to it)
+    assert sentence.startswith("It presents ssh-ed25519 SHA256:")
+    command = sentence.split("trust it with: ", 1)[1].removesuffix(".")
+    assert "its host key is not known yet" in check.stdout
+    renew = primetui(config, "certs", "renew", "--dry-run", tmp=tmp_path)
+    assert renew.returncode == 1 and len(renew.stderr.strip().splitlines()) == 1
+    assert renew.stderr.strip().endswith(f"trust it with: {command}.")
+    assert empty.read_text() == ""  # nothing trusted behind the lab's back
+    # The command does what the sentence says: afterwards certbot's side is read.
+    subprocess.run(["sh", "-c", command], check=True)
+    listed = primetui(config, "certs", "list", "--json", tmp=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)["server"]["name"] == "prod"

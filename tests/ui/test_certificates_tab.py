@@ -145,7 +145,8 @@ async def test_tab_shows_both_sides_an_unreachable_endpoint_apart_and_asks_befor
         expiry = overview.server.listing.for_domain(DOMAIN).expiry
         assert live["state"] == "ok" and live["days"] == "9" and live["chain"] == "yes"
         assert live["serial"] == served[:6] + "…" and disk_serial(lineage) == served
-        assert live["not_after"] == live["on_server"] == f"{expiry:%Y-%m-%d}"
+        assert live["not_after"] == f"{expiry:%Y-%m-%d}"
+        assert live["on_server"] == live["days"] == "9"  # both sides: the same certificate
         assert (live["valid"], live["method"], live["mismatch"]) == ("VALID", "webroot", "")
         down = row(app, DOWN)
         assert (down["state"], down["days"], down["serial"], down["on_server"]) == (
@@ -280,13 +281,14 @@ async def test_snapshot_world_shows_closed_endpoints_beside_certbots_listing(
         www, api, old = (row(app, d) for d in SNAPSHOT_DOMAINS)
         assert {www["state"], api["state"], old["state"]} == {"unreachable"}
         assert (www["on_server"], www["valid"], www["method"]) == (
-            "2026-02-03", "VALID", "webroot")
+            "18", "VALID", "webroot")  # days left per certbot, from the overview's moment
         assert (api["on_server"], api["valid"], api["method"]) == (
-            "2026-01-10", "INVALID", "standalone")
+            "-6", "INVALID", "standalone")  # counted as the served Days are
         assert (old["on_server"], old["method"]) == ("none", "—")
         status = status_text(app)
         assert "Automatic renewal is on: a cron entry runs certbot renew" in status
-        assert status.endswith("Checked at 09:30 UTC.")
+        assert "Checked at" not in status  # the tab says when it read, beside the status line
+        assert str(app.screen.query_one("#certificates-read").content).startswith("read ")
 
 
 async def test_read_only_hides_the_renewal_keys(aws_settings, tmp_path) -> None:
@@ -337,13 +339,13 @@ def test_mismatch_flags_say_stale_differs_or_nothing() -> None:
     assert why(agreed, SNAPSHOT_NOW) == "40 days left"
 
 
-def test_status_line_says_all_is_fine_and_when_it_was_checked() -> None:
+def test_status_line_says_all_is_fine_and_the_soonest_expiry() -> None:
     from primetui.certificates.service import CertificatesOverview
     from primetui.ui.tabs.certificates.rows import status_line
 
     overview = CertificatesOverview((_status("abc", "abc"),), None, None, SNAPSHOT_NOW)
     assert status_line(overview) == (
-        "The certificate is fine (the soonest expires in 40 days). Checked at 09:30 UTC.", "")
+        "The certificate is fine (the soonest expires in 40 days).", "")
 
 
 async def test_no_domains_status_keeps_the_config_table_name(aws_settings, tmp_path) -> None:
@@ -379,3 +381,39 @@ async def test_polls_reuse_the_last_read_and_r_asks_certbot_again(aws_settings, 
         await settle(app, pilot)
         assert asked == [False, False, True]
         assert row(app, SNAPSHOT_DOMAINS[0])["state"] == "unreachable"
+
+
+# -- an 80-column terminal -------------------------------------------------------------------
+
+async def test_at_80_columns_certbots_side_and_the_mismatch_are_on_screen(
+        aws_settings, tmp_path) -> None:
+    from tests.fixtures.small_terminal import SMALL
+
+    settings: Settings = lab_settings(aws_settings, tmp_path)
+    services = Services(settings, audit=AuditLog(tmp_path / "audit.jsonl"))
+    install_snapshot_certificates(services)
+    app = make_app(settings, services=services, config_path=tmp_path / "config.toml")
+    async with app.run_test(size=SMALL) as pilot:
+        await show_tab(app, pilot)
+        table = app.screen.query_one("#certificates-table", LiveTable)
+        right = 0
+        for key, column in table.columns.items():
+            right += column.get_render_width(table)
+            if key.value == "mismatch":
+                break
+        assert right <= table.scrollable_content_region.width, (
+            f"the columns up to Mismatch need {right} columns")
+        assert list(table.column_keys[:6]) == ["domain", "state", "days", "on_server", "valid",
+                                               "mismatch"]
+
+
+def test_a_narrow_table_cuts_a_long_domain_and_a_wide_one_keeps_it_whole() -> None:
+    from primetui.ui.tabs.certificates.rows import NARROW_DOMAIN_CHARS, row_cells
+
+    status = dataclasses.replace(_status("abc", "abc"),
+                                 domain="intranet-services.chemistry.lab.example.test")
+    wide = row_cells(status, None, SNAPSHOT_NOW, {})
+    narrow = row_cells(status, None, SNAPSHOT_NOW, {}, narrow=True)
+    assert wide[0].plain == status.domain
+    assert len(narrow[0].plain) == NARROW_DOMAIN_CHARS and narrow[0].plain.endswith("…")
+    assert [cell_text(c) for c in narrow[1:]] == [cell_text(c) for c in wide[1:]]

@@ -71,3 +71,31 @@ async def test_the_checklist_sentences_are_shown_whole_at_80x24():
             words = sentence.split()
             assert words[-1] in shown and "…" not in shown, shown
 
+
+
+async def test_the_maintenance_form_opens_with_the_keyboard_in_its_first_field():
+    from primetui.maintenance.page import PageOptions
+    from primetui.maintenance.steps import CHECKLIST
+    from primetui.ui.tabs.maintenance.dialogs import MaintenanceFormDialog
+    from tests.fixtures.dialogs import DialogHost
+
+    dialog = MaintenanceFormDialog(PageOptions(), "prime.example.edu", CHECKLIST)
+    app = DialogHost(dialog)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        assert app.focused is dialog.query_one("#form-message")
+        assert dialog.query_one(".dialog-title").region.y >= 0  # shown from its title
+        assert dialog.query_one("VerticalScroll").scroll_y == 0
+        await pilot.press("tab", "tab", "tab")  # back, contact, then the first checklist item
+        assert app.focused is dialog.query_one("#form-check-0")
+
+
+async def test_the_overview_hint_is_shown_whole_at_80_columns(aws_settings, tmp_path):
+    from primetui.ui.tabs.overview.tab import HINT
+
+    app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(app, pilot)
+        hint = app.screen.query_one("#overview-hint")
+        shown = "".join(s.text for s in hint.render_line(0)).strip()
+        assert shown == HINT

@@ -1,8 +1,11 @@
-"""SVG snapshots of the shell: every tab, the keys panel and the first-run screen.
+"""SVG snapshots of the shell: every tab and every form or dialog at 80x24 (an SSH terminal)
+and 120x36, the keys panel and the first-run screen.
 
-Theme prime-dark, 120x36, the header's account from the moto server, the audit log written
-with fixed times into tmp_path and shown in UTC, so every run draws the same picture.
-Review a diff before accepting it with `pytest --snapshot-update`.
+Theme prime-dark, the header's account from the moto server, the audit log written with
+fixed times into tmp_path and shown in UTC, the "Checked at" and "read" times fixed, so
+every run draws the same picture. The dialogs are drawn over the first-run screen (the real
+app's styles, nothing to read first). Review a diff before accepting it with
+`pytest --snapshot-update`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from tests.fixtures.backups_world import install_snapshot_backups
 from tests.fixtures.certificates_snapshot import install_snapshot_certificates
 from tests.fixtures.instances_tab import freeze_lab
 from tests.fixtures.shell import SIZE, lab_app, lab_settings, settle, write_audit
+from tests.fixtures.small_terminal import SMALL
 
 FIRST_RUN_CONFIG = Path("/home/ada/.config/primetui/config.toml")
 """Shown on the first-run screen; never written (the test only draws the screen)."""
@@ -26,10 +30,16 @@ SNAPSHOT_BACKUPS = "/srv/lab/secure-backups"
 """The backup destination the pictures name; it does not exist, so there is no backup yet."""
 
 
+SIZES = {"80x24": SMALL, "120x36": SIZE}
+"""An 80-column SSH terminal, and the size the screenshots are taken at."""
+
+
 @pytest.fixture(autouse=True)
 def fixed_check_time(monkeypatch):
-    """The Overview says when it last checked: the pictures show one fixed time."""
+    """The Overview says when it last checked, each table tab when it was read: the
+    pictures show one fixed time."""
     monkeypatch.setattr("primetui.ui.tabs.overview.tab.clock", lambda when: "12:00:00")
+    monkeypatch.setattr("primetui.ui.tabs.table_tab.clock", lambda when: "12:00:00")
 
 
 @pytest.fixture
@@ -46,8 +56,9 @@ def snapshot_settings(aws_settings, tmp_path: Path, **kwargs) -> Settings:
     return dataclasses.replace(settings, backups=backups)
 
 
+@pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
 @pytest.mark.parametrize("tab", TABS, ids=lambda t: t.id)
-def test_tab_snapshot(snap_compare, shell, tab, tmp_path, moto_server):
+def test_tab_snapshot(snap_compare, shell, tab, size, tmp_path, moto_server):
     if tab.id == "backups":
         install_snapshot_backups(shell.services, tmp_path)
     elif tab.id == "certificates":
@@ -60,7 +71,7 @@ def test_tab_snapshot(snap_compare, shell, tab, tmp_path, moto_server):
         await pilot.press(tab.key)
         await settle(pilot.app, pilot)
 
-    assert snap_compare(shell, terminal_size=SIZE, run_before=show)
+    assert snap_compare(shell, terminal_size=size, run_before=show)
 
 
 def test_keys_panel_snapshot(snap_compare, shell):
@@ -91,3 +102,63 @@ def test_first_run_snapshot(snap_compare):
         await settle(pilot.app, pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+# -- the forms and dialogs --------------------------------------------------------------------
+
+def maintenance_form():
+    from primetui.maintenance.page import PageOptions
+    from primetui.maintenance.steps import CHECKLIST
+    from primetui.ui.tabs.maintenance.dialogs import MaintenanceFormDialog
+
+    return MaintenanceFormDialog(PageOptions(contact="it@lab.example.edu"), "prime.example.edu",
+                                 CHECKLIST)
+
+
+def schedule_pair_form():
+    from primetui.instances.model import Instance, PairRequest
+    from primetui.ui.tabs.schedules.pair_form import SchedulePairDialog
+
+    prod = Instance("i-0abc1234def567890", "prime-prod", "EC2", "t3.medium", "running")
+    role = "arn:aws:iam::123456789012:role/lab-scheduler"
+    return SchedulePairDialog(PairRequest(prod, timezone="America/Chicago", role_arn=role),
+                              [prod], [])
+
+
+def passphrase_dialog():
+    from primetui.ui.dialogs.password import PasswordDialog
+
+    return PasswordDialog("New passphrase for the backups", confirm=True, strength_hint=True)
+
+
+def confirm_dialog():
+    from primetui.ui.dialogs.confirm import ConfirmDialog
+
+    return ConfirmDialog("Force-renew the certificate for www.lab.example.test now?",
+                         "certbot --force-renewal asks Let's Encrypt for a new certificate even "
+                         "though this one is not due. Let's Encrypt issues at most 5 duplicate "
+                         "certificates per week, so each forced renewal uses up one of them.")
+
+
+def typed_name_confirm():
+    from primetui.ui.dialogs.type_name import TypeNameDialog
+
+    return TypeNameDialog("prime-prod", "Stop prime-prod")
+
+
+DIALOGS = {"maintenance-form": maintenance_form, "schedule-pair-form": schedule_pair_form,
+           "passphrase": passphrase_dialog, "confirm": confirm_dialog,
+           "typed-name": typed_name_confirm}
+
+
+@pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
+@pytest.mark.parametrize("make", DIALOGS.values(), ids=DIALOGS.keys())
+def test_dialog_snapshot(snap_compare, make, size):
+    app = make_app(None, config_path=FIRST_RUN_CONFIG)
+
+    async def shown(pilot) -> None:
+        await settle(pilot.app, pilot)
+        await pilot.app.push_screen(make())
+        await settle(pilot.app, pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=shown)

@@ -283,7 +283,7 @@ def test_cron_lines_count_only_for_the_same_config_dir() -> None:
 
 def test_cron_entry_escapes_percent_and_units_quote_for_systemd() -> None:
     assert cron_entry("certbot renew --post-hook 'date +%s'", "root").splitlines()[-1] == (
-        "17 3,15 * * * root certbot renew --post-hook 'date +\\%s'")
+        "17 3,15 * * * root sleep $(shuf -i 0-3599 -n 1) && certbot renew --post-hook 'date +\\%s'")
     service, timer = timer_units('A="x y" certbot renew --pre-hook "echo $HOME 100%"')
     assert 'ExecStart=/bin/sh -c "A=\\"x y\\" certbot renew --pre-hook \\"echo $$HOME 100%%\\""' in service
     assert "OnCalendar=" in timer and "Persistent=true" in timer

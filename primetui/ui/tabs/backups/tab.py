@@ -43,6 +43,7 @@ class BackupsTab(HygieneActions, TableTab[BackupsWiring]):
     SUMMARY = ("The encrypted backups of .env and config/, with their age and last "
                "verification.")
     COLUMNS = COLUMNS
+    READ_GROUPS = frozenset({"backups-list"})
     BINDINGS = [
         Binding("c", "create_backup", "Create",
                 tooltip="Create an encrypted, verified backup (the passphrase is asked twice)",

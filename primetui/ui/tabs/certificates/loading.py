@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from primetui.errors import PrimeError
 
 if TYPE_CHECKING:
-    from primetui.certificates.server import AutoRenewal
     from primetui.certificates.service import CertificatesOverview, CertificatesService
     from primetui.config import CertificateSettings
 
@@ -54,9 +53,3 @@ def read_overview(certificates: Callable[[], CertificatesService],
     return endpoints_only(settings, service, error or kept_error,
                           host_key_unknown=service is not None and not ask_server)
 
-
-def already_on(auto: AutoRenewal) -> str:
-    """The refusal when automatic renewal is already on."""
-    how = (f"the systemd timer {', '.join(auto.timers)}" if auto.timers
-           else "a cron entry runs certbot renew")
-    return f"Automatic renewal is already on ({how}), so there is nothing to install."

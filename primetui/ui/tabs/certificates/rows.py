@@ -24,16 +24,19 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("domain", "Domain"),
     ("state", "Served"),
     ("days", "Days"),
+    ("on_server", "certbot"),
+    ("valid", "Status"),
+    ("mismatch", "Mismatch"),
     ("not_after", "Not after"),
     ("serial", "Serial"),
     ("issuer", "Issuer"),
     ("chain", "Chain"),
-    ("on_server", "certbot"),
-    ("valid", "Status"),
     ("method", "Method"),
-    ("mismatch", "Mismatch"),
 )
-"""(key, label) of the tab's columns: the live endpoint first, then certbot's side.
+"""(key, label) of the tab's columns, the most important first so that an 80-column
+terminal shows them: the domain, what the endpoint serves and its days left, certbot's days
+left and VALID/INVALID, and whether the two sides disagree; then the served certificate's
+details and certbot's method, for wider terminals (the details dialog shows everything).
 
 Automatic renewal is one fact for the whole server, so the status line says it (and the
 details), not a column repeating it on every row."""
@@ -45,6 +48,9 @@ UNKNOWN = "?"
 SERIAL_CHARS = 6
 """Hex digits of the served serial shown (enough to see it change; details show all)."""
 ISSUER_CHARS = 10
+NARROW_DOMAIN_CHARS = 24
+"""A narrow table (an 80-column terminal) cuts longer domains with an ellipsis, so the
+certbot and mismatch columns stay on screen (the filter and the details have it whole)."""
 
 URGENT = (Urgency.EXPIRED, Urgency.ERROR, Urgency.CRITICAL)
 
@@ -77,8 +83,12 @@ def mismatch_flag(status: DomainStatus) -> str:
 
 
 def row_cells(status: DomainStatus, server: ServerCertificates | None, now: datetime,
-              styles: Mapping[Urgency, str]) -> tuple[Text | str, ...]:
-    """One domain's cells, in `COLUMNS` order; domain, state and days coloured by urgency."""
+              styles: Mapping[Urgency, str], *, narrow: bool = False) -> tuple[Text | str, ...]:
+    """One domain's cells, in `COLUMNS` order; domain, state and days coloured by urgency.
+
+    Both sides' expiry is counted in days from `now` (the served one in Days, certbot's in
+    its own column); `narrow` cuts a long domain (see `NARROW_DOMAIN_CHARS`).
+    """
     served, disk = status.endpoint, status.on_disk
     style = styles.get(status.urgency, "")
     days = days_until(served.not_after, now) if served.has_certificate else None
@@ -91,21 +101,23 @@ def row_cells(status: DomainStatus, server: ServerCertificates | None, now: date
     elif disk is None:
         on_server, valid = "none", NONE
     else:
-        on_server = f"{disk.expiry:%Y-%m-%d}" if disk.expiry else UNKNOWN
+        disk_days = days_until(disk.expiry, now)
+        on_server = UNKNOWN if disk_days is None else str(disk_days)
         valid = "VALID" if disk.valid else "INVALID"
     flag = mismatch_flag(status)
+    domain = clip(status.domain, NARROW_DOMAIN_CHARS) if narrow else status.domain
     return (
-        Text(status.domain, style=style),
+        Text(domain, style=style),
         Text(served.state.value, style=style),
         Text(NONE if days is None else str(days), style=style, justify="right"),
+        Text(on_server, justify="right"),
+        Text(valid, style=styles.get(Urgency.ERROR, "") if valid == "INVALID" else ""),
+        Text(flag, style=styles.get(Urgency.WARNING, "")),
         f"{served.not_after:%Y-%m-%d}" if served.not_after else NONE,
         clip(served.serial, SERIAL_CHARS + 1) if served.serial else NONE,
         clip(served.issuer, ISSUER_CHARS) if served.issuer else NONE,
         Text(chain, style="" if chain != "no" else styles.get(Urgency.ERROR, "")),
-        on_server,
-        Text(valid, style=styles.get(Urgency.ERROR, "") if valid == "INVALID" else ""),
         (status.authenticator or NONE) if server is not None else UNKNOWN,
-        Text(flag, style=styles.get(Urgency.WARNING, "")),
     )
 
 
@@ -124,7 +136,9 @@ def why(status: DomainStatus, now: datetime) -> str:
 
 
 def status_line(overview: CertificatesOverview) -> tuple[str, str]:
-    """The status line (worst state, automatic renewal, certbot's side) and its severity."""
+    """The status line (worst state, automatic renewal, certbot's side) and its severity.
+
+    When both sides were read, the table tab's own "read 09:41:07" says beside it."""
     rows, now = overview.domains, overview.checked_at
     count = len(rows)
     worst = overview.worst
@@ -144,7 +158,6 @@ def status_line(overview: CertificatesOverview) -> tuple[str, str]:
         parts.append(overview.server.auto_renewal.describe())
     elif overview.server_error:
         parts.append(f"certbot's side is not shown: {overview.server_error}")
-    parts.append(f"Checked at {now:%H:%M} UTC.")
     if worst in URGENT or overview.server_error:
         severity = "error"
     elif worst is Urgency.WARNING or (overview.server is not None

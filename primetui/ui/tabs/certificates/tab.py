@@ -23,10 +23,7 @@ from textual.binding import Binding
 from primetui.certificates.certbot import RenewOutcome, Urgency
 from primetui.errors import PrimeError
 from primetui.ui.messages import OpenPlan
-from primetui.ui.tabs.certificates.loading import (
-    already_on,
-    read_overview,
-)
+from primetui.ui.tabs.certificates.loading import read_overview
 from primetui.ui.tabs.certificates.rows import COLUMNS, row_cells, status_line
 from primetui.ui.tabs.table_tab import TableTab
 from primetui.ui.tabs.wiring import CertificatesWiring
@@ -37,12 +34,12 @@ if TYPE_CHECKING:
     from primetui.certificates.service import CertificatesOverview
     from primetui.plans.plan import Plan
 
-POLL_SECONDS = 120.0
-"""How often both sides are read again while the tab is shown, unless `ui.refresh` says."""
 AFTER_PLAN_SECONDS = 1.0
 """How soon after a plan closes both sides are read again (waits while the plan is open)."""
 LOAD_GROUP = "certificates"
 PLAN_GROUP = "certificates-plan"
+NARROW_BELOW = 100
+"""A tab narrower than this many columns (an 80-column SSH terminal) draws narrow cells."""
 NO_DOMAINS = ("No domains are configured: add them to [certificates] domains in the config "
               "file, with the server where certbot runs.")
 
@@ -68,9 +65,9 @@ class CertificatesTab(TableTab[CertificatesWiring]):
         Binding("i", "issue", "Issue", tooltip="Issue a first certificate for the selected "
                 "domain (certbot certonly) when certbot has none for it, then check it is served",
                 id="certificates.issue"),
-        Binding("a", "install_auto_renewal", "Auto-renew", tooltip="Install a renewal timer "
-                "(or cron entry) that reloads nginx, when none is on",
-                id="certificates.install_auto_renewal"),
+        Binding("a", "install_auto_renewal", "Auto-renew", tooltip="Install what automatic "
+                "renewal lacks: the deploy hook that reloads nginx beside an existing timer, "
+                "or a timer (or cron entry) and the hook", id="certificates.install_auto_renewal"),
         TableTab.FILTER_BINDING,
         TableTab.CLEAR_FILTER_BINDING,
     ]
@@ -89,6 +86,8 @@ class CertificatesTab(TableTab[CertificatesWiring]):
         self._notified_error: str | None = None
         self._refused = False
         self._report: RenewalReport | None = None
+        self._narrow: bool | None = None
+        """Whether the rows were last drawn narrow (None: not drawn yet)."""
 
     def on_mount(self) -> None:
         """Read both sides as soon as the tab is first shown; redraw when the theme changes."""
@@ -148,12 +147,19 @@ class CertificatesTab(TableTab[CertificatesWiring]):
         if overview is None or not self.is_attached:
             return
         styles = self._styles()
-        self.table.show({d.domain: row_cells(d, overview.server, overview.checked_at, styles)
+        self._narrow = narrow = self.size.width < NARROW_BELOW
+        self.table.show({d.domain: row_cells(d, overview.server, overview.checked_at, styles,
+                                             narrow=narrow)
                          for d in overview.domains})
         text, severity = status_line(overview)
         if overview.host_key_unknown:
             text += " Press r to be asked about the host key again."
         self.set_status(text, severity)
+
+    def on_resize(self) -> None:
+        """A terminal made narrower or wider: draw the cells that have a narrow variant again."""
+        if self._narrow is not None and self._narrow != (self.size.width < NARROW_BELOW):
+            self._draw()
 
     def _styles(self) -> dict[Urgency, str]:
         """Rich styles per urgency, from the theme's colours."""
@@ -239,15 +245,12 @@ class CertificatesTab(TableTab[CertificatesWiring]):
             "so each forced renewal uses up one of them."), answered)
 
     def action_install_auto_renewal(self) -> None:
-        """`a`: the plan that installs a renewal timer or cron entry, when none is on."""
+        """`a`: the plan that installs what automatic renewal lacks (the deploy hook beside an
+        existing timer, or a timer or cron entry and the hook); a sentence when nothing is."""
         if self.wiring is None:
             self.notify("Nothing can run until primetui is configured.", severity="warning")
             return
-        server = self.overview.server if self.overview else None
-        if server is not None and server.auto_renewal.active:
-            self.notify(already_on(server.auto_renewal), title=self.TITLE)
-            return
-        self.set_status("Reading certbot's side to plan automatic renewal…")
+        self.set_status("Asking the server what renews its certificates…")
         self.prepare_plan("auto", None)
 
     def _prepare(self, kind: str, domain: str | None = None) -> None:
@@ -270,11 +273,9 @@ class CertificatesTab(TableTab[CertificatesWiring]):
         assert self.wiring is not None
         with self._lock:
             service = self.wiring.certificates()
-            if kind == "auto":
-                status = service.server_certificates()
-                if status.auto_renewal.active:
-                    return already_on(status.auto_renewal)
-                return service.auto_renewal_plan(status), None
+            if kind == "auto":  # only what is missing: never a second timer
+                choice = service.plan_auto_renewal()
+                return choice.sentence if choice.plan is None else (choice.plan, None)
             if kind == "issue":
                 issuance = service.issue_plan(domain or "")  # no row selected: one sentence
                 return issuance.plan, issuance.report

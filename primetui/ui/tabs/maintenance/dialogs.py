@@ -165,6 +165,11 @@ class MaintenanceFormDialog(ModalScreen[MaintenanceForm | None]):
                 yield Button("Cancel", id="form-cancel")
                 yield Button("Show the plan", id="form-go", variant="primary")
 
+    def on_mount(self) -> None:
+        """The keyboard starts in the page's message (not on the scrolling frame around it),
+        with the form shown from its title."""
+        self.set_focus(self.query_one("#form-message", Input), scroll_visible=False)
+
     def _collect(self) -> PageOptions | None:
         error = self.query_one("#form-error", Static)
         try:

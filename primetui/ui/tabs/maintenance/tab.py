@@ -86,6 +86,7 @@ class MaintenanceTab(TableTab[MaintenanceWiring]):
             return
         try:
             self.show_status(self.wiring.maintenance().status())
+            self.mark_read()
         except Exception:  # noqa: BLE001 - the worker reports it as one sentence
             self.reload()
 

@@ -39,8 +39,8 @@ LABELS = {"critical": "● CRITICAL", "warning": "▲ WARNING", "info": "● NOT
 COLOURS = {"critical": "error", "warning": "warning", "info": "accent", "ok": "success"}
 """Theme variables that colour each severity."""
 TAB_KEYS = {tab.id: f"{tab.key} {tab.title}" for tab in TABS}
-HINT = ("enter shows the tab that fixes the finding · 1–7 tabs · ctrl+p every action · "
-        "? keys · p practice plan")
+HINT = "enter shows the tab that fixes the finding · 1–7 tabs · ctrl+p every action"
+"""Fits an 80-column terminal; `?` and `p` are in the footer just below it."""
 
 
 def where(finding: Finding, keys: dict[str, str]) -> str:
