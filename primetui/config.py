@@ -278,6 +278,9 @@ class Settings:
     backups: BackupSettings = field(default_factory=BackupSettings)
     maintenance: MaintenanceSettings = field(default_factory=MaintenanceSettings)
     ui: UiSettings = field(default_factory=UiSettings)
+    keymap: dict[str, str] = field(default_factory=dict)
+    """Keys moved from their defaults: binding id → keys ("certificates.renew" = "N", or
+    `[keymap.certificates]` with `renew = "N"`); the README lists the ids."""
     path: Path | None = field(default=None, compare=False)
     """Where these settings were read from (not a key in the file)."""
     demo: bool = field(default=False, compare=False)
@@ -509,6 +512,7 @@ def _decode(text: str, file: Path) -> dict[str, Any]:
 def _settings_from(doc: dict[str, Any], file: Path) -> Settings:
     """Settings from a decoded document (top-level tables, contexts read but not applied)."""
     _template_host_optional(doc)
+    _flatten_keymap(doc)
     settings = _Reader(file).section("", doc, Settings)
     if settings.ssh.config is not None:
         servers = {n: dataclasses.replace(s, ssh_config=settings.ssh.config)
@@ -693,6 +697,25 @@ def _check_names(s: Settings, file: Path) -> None:
                               f"digits, . _ -), not {server.user!r}.")
 
 
+def _flatten_keymap(doc: dict[str, Any]) -> None:
+    """`[keymap.certificates] renew = "N"` is `"certificates.renew" = "N"`: one flat table."""
+    keymap = doc.get("keymap")
+    if not isinstance(keymap, dict):
+        return
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, table: dict[str, Any]) -> None:
+        for key, value in table.items():
+            name = f"{prefix}.{key}" if prefix else key
+            if isinstance(value, dict):
+                walk(name, value)
+            else:
+                flat[name] = value
+
+    walk("", keymap)
+    doc["keymap"] = flat
+
+
 def _template_host_optional(doc: dict[str, Any]) -> None:
     """The maintenance template needs no `host`: the launched instance's address replaces it."""
     maintenance = doc.get("maintenance")
@@ -814,6 +837,7 @@ def config_problems(text: str, file: Path) -> list[str]:
         except ConfigError as err:
             return [str(err)]
         return []  # pragma: no cover - tomllib and parse_settings agree
+    _flatten_keymap(doc)
     reader = _Reader(file)
     problems: list[str] = []
 
@@ -957,6 +981,8 @@ def to_document(settings: Settings) -> dict[str, Any]:
                 for name, table in doc.pop("contexts", {}).items()}
     if contexts:
         doc["contexts"] = contexts
+    if not doc.get("keymap"):  # no empty [keymap] table in every file written
+        doc.pop("keymap", None)
     return doc
 
 
@@ -1115,6 +1141,10 @@ refresh = 120                  # seconds between background refreshes (Overview,
 # profile = "prime-prod"
 # [contexts.prod.servers.prod]
 # host = "prime.example.edu"
+
+# [keymap]                     # move a key: binding id = keys (`?` and the README list the ids)
+# "certificates.renew" = "N"
+# "app.ssh_shell" = "ctrl+s,S"
 """
 
 

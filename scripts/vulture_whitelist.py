@@ -74,3 +74,6 @@ show_cursor
 # public face of state kept in private attributes).
 sort_column
 pane_shown
+
+# The README's key tables: written and checked by scripts/readme_keys.py (outside primetui/).
+README_BEGIN, README_END, readme_keys

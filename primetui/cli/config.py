@@ -116,13 +116,29 @@ def show_command(term: Terminal) -> int:
                 source = (f"context {effective.context}" if name in by_context
                           else "config file" if name in written else "default")
                 rows.append((name, value, source))
+    problems = _keymap_problems(settings.keymap)
     if term.json:
-        term.print_json({"settings": [{"key": k, "value": v, "source": s} for k, v, s in rows]})
+        shown: dict[str, object] = {
+            "settings": [{"key": k, "value": v, "source": s} for k, v, s in rows]}
+        if problems:
+            shown["problems"] = problems
+        term.print_json(shown)
         return 0
     width = max(len(k) for k, _, _ in rows)
     for key, value, source in rows:
         print(f"{key:<{width}}  {_show(value)}  ({source})")
+    for problem in problems:
+        term.warn(problem)
     return 0
+
+
+def _keymap_problems(keymap: dict[str, str]) -> list[str]:
+    """One sentence per `[keymap]` entry the app leaves out (an unknown id, a bad key)."""
+    if not keymap:
+        return []
+    from primetui.ui.keys import check_keymap
+
+    return check_keymap(keymap)[1]
 
 
 def _written_keys(path: object) -> set[str]:

@@ -23,6 +23,7 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 
 from primetui.errors import PrimeError
+from primetui.ui.handoff import HandOffActions
 from primetui.ui.messages import DemoProgress, OpenPlan, WorkFailed
 from primetui.ui.screens.main import MainScreen
 from primetui.ui.themes import choose_theme, load_themes, shipped_themes_dir
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from primetui.config import Settings
     from primetui.plans.plan import Plan, PlanResult
     from primetui.registry import Services
+    from primetui.ui.widgets.command_line import CommandLine
 
 DemoStarter = Callable[[Callable[[str], None]], "Settings"]
 """Starts the practice world, reporting progress sentences; returns its settings."""
@@ -55,7 +57,7 @@ def error_sentence(err: BaseException | None) -> str:
     return f"Unexpected error: {name}{': ' + detail if detail else ''}."
 
 
-class PrimeApp(ThreadWork, App[str | None]):
+class PrimeApp(HandOffActions, ThreadWork, App[str | None]):
     """The shell: first-run screen or the tabs, themes, palette, keys, and worker failures."""
 
     TITLE = "primetui"
@@ -64,13 +66,27 @@ class PrimeApp(ThreadWork, App[str | None]):
     """Textual's own system commands (theme picker with live preview, screenshot, maximize,
     keys, quit) and primetui's actions beside them."""
     BINDINGS = [
-        Binding("r", "refresh", "Refresh", tooltip="Read the account and the current tab again"),
-        Binding("question_mark", "toggle_keys", "Keys", key_display="?",
-                tooltip="Show or hide every key of this screen"),
-        Binding("q", "quit", "Quit", tooltip="Leave primetui"),
-        Binding("ctrl+o", "switch_context", "Context", id="switch-context",
+        Binding("r", "refresh", "Refresh", tooltip="Read the account and the current tab again",
+                id="app.refresh"),
+        Binding("question_mark", "help", "Keys", key_display="?",
+                tooltip="This tab's keys, then every other key, each with its id", id="app.help"),
+        Binding("q", "quit", "Quit", tooltip="Leave primetui", id="app.quit"),
+        Binding("ctrl+o", "switch_context", "Context", id="app.switch_context",
                 tooltip="Switch to another context of the config (account, region, servers)"),
-        Binding("ctrl+c", "interrupt", "Quit", show=False),
+        Binding("ctrl+c", "interrupt", "Quit", show=False, id="app.interrupt"),
+        Binding("colon", "command_line", "Command", key_display=":", show=False,
+                tooltip="Type a tab or an action by name: :instances, :renew, :logs, :q",
+                id="app.command_line"),
+        Binding("S", "ssh_shell", "SSH shell", show=False, id="app.ssh_shell",
+                tooltip="Open an SSH shell on the selected server (strict host keys); "
+                "primetui comes back when it ends"),
+        Binding("L", "server_logs", "Server logs", show=False, id="app.server_logs",
+                tooltip="The last lines of nginx's and certbot's logs on the selected server"),
+        Binding("E", "edit_config", "Edit config", show=False, id="app.edit_config",
+                tooltip="Open the config in $EDITOR; it is checked when you come back"),
+        Binding("V", "pager", "Pager", show=False, id="app.pager",
+                tooltip="The selected audit entry (Audit tab), else the report of the last "
+                "7 days, in $PAGER"),
     ]
 
     def __init__(self, settings: Settings | None = None, *, services: Services | None = None,
@@ -91,6 +107,7 @@ class PrimeApp(ThreadWork, App[str | None]):
         self._notes: list[tuple[str, str]] = []
         """(message, severity) to notify once the app is running."""
         self._load_themes(theme_dirs)
+        self._apply_keymap(settings)
 
     # -- themes ----------------------------------------------------------------------------
 
@@ -141,6 +158,35 @@ class PrimeApp(ThreadWork, App[str | None]):
         self.settings = dataclasses.replace(settings, ui=ui)
         self.notify(f"Theme {name}, saved in {settings.path}.")
 
+    # -- keys ------------------------------------------------------------------------------
+
+    def _apply_keymap(self, settings: Settings | None) -> None:
+        """Move the keys the config's `[keymap]` moves (well-formed keys only; the ids are
+        checked after the first frame, see `_check_keymap`)."""
+        from primetui.ui.keys import syntax_checked
+
+        keymap = settings.keymap if settings is not None else {}
+        self.keymap_in_use = syntax_checked(keymap)
+        """The keys moved from their defaults, as the help screen shows them."""
+        self.set_keymap(self.keymap_in_use)
+
+    def _check_keymap(self) -> None:
+        """Say, one sentence each, the `[keymap]` entries that were left out."""
+        settings = self.settings
+        if settings is None or not settings.keymap:
+            return
+        from primetui.ui.keys import check_keymap
+
+        def check() -> list[str]:
+            return check_keymap(settings.keymap)[1]
+
+        self.run_in_thread(check, done=self._say_keymap_problems, group="keymap",
+                           description="keymap-check")
+
+    def _say_keymap_problems(self, problems: list[str]) -> None:
+        for problem in problems:
+            self.notify(problem, severity="warning", timeout=15)
+
     # -- screens ---------------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen:
@@ -185,6 +231,7 @@ class PrimeApp(ThreadWork, App[str | None]):
     def _after_first_frame(self) -> None:
         """Work that must not delay the first frame: notifications, the demo's start."""
         self._flush_notes()
+        self._check_keymap()
         if self.demo_starter is not None and self.settings is None:
             self._status("Starting the practice world…")
             self.start_demo()
@@ -209,6 +256,9 @@ class PrimeApp(ThreadWork, App[str | None]):
             services = Services(settings, prompter=UiPrompter(self))
         self.settings, self.services = settings, services
         self._apply_theme(settings.ui.theme)
+        self._apply_keymap(settings)
+        if self.is_running:
+            self._check_keymap()
         if self.shell is not None:
             self.shell.services_changed(settings, services)
         self.refresh_bindings()
@@ -360,6 +410,12 @@ class PrimeApp(ThreadWork, App[str | None]):
                     and not settings.ui.read_only and self.shell is not None)
         if action in ("refresh", "show_tab"):
             return self.shell is not None and not on_modal
+        if action in ("command_line", "ssh_shell", "server_logs", "pager"):
+            return self.shell is not None and self.screen is self.shell
+        if action == "edit_config":
+            return not on_modal and self.settings is not None and self.settings.path is not None
+        if action == "help":
+            return not on_modal
         if action == "switch_context":
             return (self.shell is not None and not on_modal and self.settings is not None
                     and bool(self.settings.contexts))
@@ -385,6 +441,93 @@ class PrimeApp(ThreadWork, App[str | None]):
             self.action_hide_help_panel()
         else:
             self.action_show_help_panel()
+
+    def action_help(self) -> None:
+        """`?`: this tab's keys first, then the keys of everywhere, then the table's."""
+        from primetui.ui.keys import (
+            global_bindings,
+            own_bindings,
+            owner_name,
+            rows,
+            tab_bindings,
+            table_bindings,
+        )
+        from primetui.ui.screens.help import HelpScreen, help_sections
+        from primetui.ui.tabs.table_tab import TableTab
+
+        keymap = dict(self.keymap_in_use)
+        kind = "tab"
+        shell = self.shell
+        if shell is not None and self.screen is shell:
+            body = shell.body(shell.active_tab)
+            title = body.TITLE if body is not None else shell.active_tab
+            here = rows(tab_bindings(type(body)), keymap) if body is not None else []
+            if body is not None and body.read_only:
+                here = [r if r.id.partition(".")[2] not in body.MUTATING else
+                        dataclasses.replace(r, what=r.what + " (off: read-only)") for r in here]
+            table = rows(table_bindings(), keymap) if isinstance(body, TableTab) else []
+        else:
+            title, kind = owner_name(type(self.screen)).capitalize(), "screen"
+            here, table = rows(own_bindings(type(self.screen)), keymap), []
+        live = [b for b in global_bindings(type(self), MainScreen)
+                if self.check_action(b.action.partition("(")[0], ()) is not False]
+        everywhere = rows(live, keymap)
+        self.push_screen(HelpScreen(help_sections(title, here, everywhere, table, kind=kind),
+                                    keymap))
+
+    # -- the command line ----------------------------------------------------------------------
+
+    def action_command_line(self) -> None:
+        """`:`: open the command line at the bottom of the shell (once)."""
+        shell = self.shell
+        if shell is None or self.screen is not shell:
+            return
+        found = shell.query("#command-line")
+        if found:
+            found.first().query_one("Input").focus()
+            return
+        from primetui.ui.palette import command_line_commands
+        from primetui.ui.widgets.command_line import CommandLine
+
+        self._focus_before_command_line = self.focused
+        shell.mount(CommandLine(command_line_commands(self), shell.active_tab))  # type: ignore[arg-type]
+
+    async def _close_command_line(self, line: CommandLine, *, refocus: bool) -> None:
+        """Remove the line; give the keyboard back to what had it (escape) or, after a
+        command, to the shown tab unless the command gave it elsewhere."""
+        await line.remove()
+        before = getattr(self, "_focus_before_command_line", None)
+        self._focus_before_command_line = None
+        if refocus and before is not None and before.is_attached:
+            before.focus()
+        else:
+            self.call_later(self._focus_shown_tab)
+
+    def _focus_shown_tab(self) -> None:
+        shell = self.shell
+        if shell is None or self.screen is not shell:
+            return
+        if self.focused is None or not self.focused.is_attached:
+            body = shell.body(shell.active_tab)
+            if body is not None:
+                body.focus_content()
+
+    async def on_command_line_chosen(self, message: CommandLine.Chosen) -> None:
+        """A command typed on the command line: close the line, then run it.
+
+        The keyboard is not handed back to the widget that had it first: focusing a widget
+        of another tab would switch back to that tab after the command switched away.
+        """
+        import inspect
+
+        await self._close_command_line(message.line, refocus=False)
+        result = message.command.run()
+        if inspect.isawaitable(result):
+            await result
+
+    async def on_command_line_closed(self, message: CommandLine.Closed) -> None:
+        """escape on the command line."""
+        await self._close_command_line(message.line, refocus=True)
 
     async def action_quit(self) -> None:
         """`q`: leave; in the demo, first say so when its maintenance mode is still on."""

@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
@@ -39,6 +40,10 @@ class PaletteCommand:
     name: str
     help: str
     run: Callable[[], Any]
+    words: tuple[str, ...] = ()
+    """What the command line (`:`) accepts for it: `instances`, `renew`, `certificates.renew`."""
+    tab: str = ""
+    """The tab it belongs to ("" for the app's own), so `:details` means this tab's details."""
 
 
 def palette_commands(app: PaletteHost) -> list[PaletteCommand]:
@@ -49,30 +54,79 @@ def palette_commands(app: PaletteHost) -> list[PaletteCommand]:
     act = app.run_action
     if app.shell is not None:
         commands += [PaletteCommand(f"Show {tab.title}", f"Switch to the {tab.title} tab "
-                                    f"(key {tab.key}).", partial(act, f"show_tab({tab.id!r})"))
+                                    f"(key {tab.key}).", partial(act, f"show_tab({tab.id!r})"),
+                                    _tab_words(tab.id, tab.title, tab.short))
                      for tab in TABS]
         commands += tab_commands(app)
         commands.append(PaletteCommand("Refresh", "Read the account and the current tab "
-                                       "again (key r).", partial(act, "refresh")))
+                                       "again (key r).", partial(act, "refresh"),
+                                       ("refresh", "app.refresh")))
         contexts = app.context_choices()  # (check_action says no while the palette is up)
         if contexts:
             commands.append(PaletteCommand("Switch context", "Pick another context of the "
                                            "config; every tab reads it again (key ctrl+o).",
-                                           partial(act, "switch_context")))
+                                           partial(act, "switch_context"),
+                                           ("context", "switch-context", "app.switch_context")))
             commands += [PaletteCommand(f"Context: {name}", f"Switch every tab to {name}: "
-                                        f"{about}.", partial(act, f"switch_context({name!r})"))
+                                        f"{about}.", partial(act, f"switch_context({name!r})"),
+                                        (f"context {name}",))
                          for name, about in contexts]
         if app.check_action("run_practice_plan", ()):
             commands.append(PaletteCommand(
                 "Run the practice plan", "See how a change is shown, confirmed, run and "
                 "undone; it only writes a notice in a scratch folder.",
-                partial(act, "run_practice_plan")))
+                partial(act, "run_practice_plan"), ("practice",)))
+        commands += handoff_commands(app)
     else:
         commands.append(PaletteCommand("Open the demo", "Quit this screen and open the "
-                                       "practice lab (key d).", partial(act, "open_demo")))
+                                       "practice lab (key d).", partial(act, "open_demo"),
+                                       ("demo",)))
     commands.append(PaletteCommand("Write a starter config", f"Write a commented starter "
-                                   f"config to {app.config_path}.", partial(act, "write_starter")))
+                                   f"config to {app.config_path}.", partial(act, "write_starter"),
+                                   ("starter", "init")))
     return commands  # Textual's own commands add Theme (every theme), Keys, Screenshot, Quit
+
+
+HANDOFFS = (
+    ("ssh_shell", "Open an SSH shell on the server",
+     "Suspend primetui and run ssh on the selected server (strict host keys); back on exit",
+     ("ssh", "shell", "app.ssh_shell")),
+    ("server_logs", "Show the server's nginx and certbot logs",
+     "The last lines of nginx's and certbot's logs on the selected server (read-only)",
+     ("logs", "app.server_logs")),
+    ("edit_config", "Edit the config in $EDITOR",
+     "Open the config file in your editor; it is checked when you come back",
+     ("edit", "config", "app.edit_config")),
+    ("pager", "Open in $PAGER",
+     "The selected audit entry (Audit tab) or the report of the last 7 days, in your pager",
+     ("pager", "page", "app.pager")),
+)
+"""(action, name, help, command-line words) of the hand-offs to other programs."""
+
+
+def handoff_commands(app: PaletteHost) -> list[PaletteCommand]:
+    """The hand-offs that make sense now (see `primetui.ui.handoff`)."""
+    return [PaletteCommand(name, f"{help_} (key {_app_key(app, action)}).",
+                           partial(app.run_action, action), words)
+            for action, name, help_, words in HANDOFFS if app.check_action(action, ()) is not False]
+
+
+def _app_key(app: PaletteHost, action: str) -> str:
+    found = [b for b in getattr(type(app), "BINDINGS", [])
+             if isinstance(b, Binding) and b.action == action]
+    return (found[0].key_display or found[0].key) if found else "none"
+
+
+def _tab_words(tab_id: str, title: str, short: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(w.lower() for w in (tab_id, title, short) if w))
+
+
+def _binding_words(binding: Binding) -> tuple[str, ...]:
+    """A tab key's names on the command line: its action, its description, its id."""
+    action = binding.action.partition("(")[0]
+    words = [action, action.replace("_", "-"),
+             binding.description.lower().replace(" ", "-"), binding.id or ""]
+    return tuple(dict.fromkeys(w for w in words if w))
 
 
 def tab_commands(app: PaletteHost) -> list[PaletteCommand]:
@@ -81,8 +135,6 @@ def tab_commands(app: PaletteHost) -> list[PaletteCommand]:
     Keys the tab refuses right now (read-only) are left out; a tab not shown yet is asked
     through a body that is made but not mounted, and is built when its command runs.
     """
-    from textual.binding import Binding
-
     from primetui.ui.tabs import TABS
 
     shell = app.shell
@@ -103,7 +155,8 @@ def tab_commands(app: PaletteHost) -> list[PaletteCommand]:
             commands.append(PaletteCommand(
                 f"{tab.title}: {binding.description}",
                 f"{binding.tooltip or binding.description} (key {key} on the {tab.title} tab).",
-                partial(shell.run_tab_action, tab.id, binding.action)))
+                partial(shell.run_tab_action, tab.id, binding.action),
+                _binding_words(binding), tab.id))
     return commands
 
 
@@ -146,3 +199,51 @@ class PrimeCommandsProvider(Provider):
             score = matcher.match(command.name)
             if score > 0:
                 yield Hit(score, matcher.highlight(command.name), command.run, help=command.help)
+
+
+# -- the command line (`:`) -----------------------------------------------------------------
+
+
+def command_line_commands(app: PaletteHost) -> list[PaletteCommand]:
+    """The palette's commands, plus what a command line is expected to know: quit and help."""
+    act = app.run_action
+    return [*palette_commands(app),
+            PaletteCommand("Keys and what they do", "Show the keys of this tab, then every "
+                           "other key (key ?).", partial(act, "help"),
+                           ("help", "keys", "?", "app.help")),
+            PaletteCommand("Quit", "Leave primetui (key q).", partial(act, "quit"),
+                           ("q", "quit", "exit", "app.quit"))]
+
+
+def command_words(commands: list[PaletteCommand]) -> list[str]:
+    """Every word the command line accepts, for its suggestions (shortest first)."""
+    return sorted({w for c in commands for w in c.words}, key=lambda w: (len(w), w))
+
+
+def resolve_command(text: str, commands: list[PaletteCommand],
+                    current_tab: str = "") -> PaletteCommand | str:
+    """The command `text` names (`instances`, `renew`, `q`), or the sentence saying why none.
+
+    An exact word wins over a word it starts, which wins over part of a command's name; when
+    several tabs have the same word (`details`), the current tab's is meant.
+    """
+    typed = " ".join(text.strip().removeprefix(":").split()).lower()
+    if not typed:
+        return "Type a command: a tab (instances), an action (renew), q to quit, help."
+    tiers = (
+        [c for c in commands if typed in c.words],
+        [c for c in commands if any(w.startswith(typed) for w in c.words)],
+        [c for c in commands if typed in c.name.lower()],
+    )
+    for found in tiers:
+        if not found:
+            continue
+        if len(found) > 1:
+            here = [c for c in found if c.tab == current_tab and current_tab]
+            found = here or found
+        if len({c.name for c in found}) == 1:
+            return found[0]
+        names = ", ".join(dict.fromkeys(c.name for c in found[:4]))
+        more = " …" if len(found) > 4 else ""
+        return f"':{typed}' could mean {names}{more}; type more of it."
+    return f"':{typed}' is not a command here (ctrl+p lists every action; :help the keys)."

@@ -6,7 +6,7 @@ import asyncio
 import threading
 
 import pytest
-from textual.widgets import DataTable, HelpPanel, TabbedContent
+from textual.widgets import DataTable, TabbedContent
 
 from primetui.config import AwsSettings, Settings
 from primetui.errors import PrimeError
@@ -16,6 +16,7 @@ from primetui.registry import Services
 from primetui.sandbox.tools import free_port
 from primetui.ui.app import make_app
 from primetui.ui.palette import palette_commands
+from primetui.ui.screens.help import HelpScreen
 from primetui.ui.screens.main import MainScreen
 from primetui.ui.screens.plan_screen import PlanScreen
 from primetui.ui.tabs import TABS
@@ -94,14 +95,14 @@ async def test_question_mark_shows_and_hides_every_key(aws_settings, tmp_path):
     app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("question_mark")
-        await pilot.pause()
-        panel = app.screen.query_one(HelpPanel)
         keys = {k for k, _ in app.active_bindings.items()}
-        assert {"p", "r", "q", "1", "7"} <= keys and panel.is_mounted
+        assert {"p", "r", "q", "1", "7"} <= keys
         await pilot.press("question_mark")
         await pilot.pause()
-        assert not app.screen.query(HelpPanel)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
 
 
 async def test_palette_command_switches_tabs(aws_settings, tmp_path):

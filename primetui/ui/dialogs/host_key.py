@@ -56,7 +56,7 @@ class HostKeyDialog(ModalScreen[bool]):
     }
     """
 
-    BINDINGS = [Binding("escape", "refuse", "Refuse")]
+    BINDINGS = [Binding("escape", "refuse", "Refuse", id="host_key.refuse")]
 
     def __init__(self, err: HostKeyUnknownError) -> None:
         super().__init__()

@@ -85,7 +85,7 @@ class PasswordDialog(ModalScreen[str | None]):
     }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
     def __init__(self, prompt: str, *, confirm: bool = False, strength_hint: bool = False) -> None:
         super().__init__()

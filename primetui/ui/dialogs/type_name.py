@@ -40,7 +40,7 @@ class TypeNameDialog(ModalScreen[bool]):
     }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
     def __init__(self, name: str, action: str) -> None:
         super().__init__()

@@ -48,9 +48,9 @@ class DetailsScreen(ThreadWork, ModalScreen[R]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close"),
-        Binding("q", "close", "Close", show=False),
-        Binding("ctrl+c", "app.interrupt", "Quit", show=False),
+        Binding("escape", "close", "Close", id="details.close"),
+        Binding("q", "close", "Close", show=False, id="details.close"),
+        Binding("ctrl+c", "app.interrupt", "Quit", show=False, id="details.quit"),
     ]
     BOX_ID: ClassVar[str] = "details-box"
     """The box's id; its widgets' ids start with the same words."""

@@ -26,9 +26,9 @@ class FirstRunScreen(Screen[None]):
     """Shown when there is no config file and no demo: explain, then write one or open the demo."""
 
     BINDINGS = [
-        Binding("w", "app.write_starter", "Write a starter config"),
-        Binding("d", "app.open_demo", "Open the demo"),
-        Binding("q", "app.quit", "Quit"),
+        Binding("w", "app.write_starter", "Write a starter config", id="first_run.write_starter"),
+        Binding("d", "app.open_demo", "Open the demo", id="first_run.open_demo"),
+        Binding("q", "app.quit", "Quit", id="first_run.quit"),
     ]
 
     def __init__(self, config_path: Path) -> None:

@@ -66,7 +66,8 @@ class MainScreen(Screen[None]):
 
     AUTO_FOCUS = None
     BINDINGS = [
-        Binding(tab.key, f"show_tab({tab.id!r})", tab.title, show=False) for tab in TABS
+        Binding(tab.key, f"show_tab({tab.id!r})", tab.title, show=False,
+                id=f"tabs.{tab.id}") for tab in TABS
     ]
 
     def __init__(self, settings: Settings | None, services: Services | None) -> None:

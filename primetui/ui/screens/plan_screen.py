@@ -82,19 +82,19 @@ class PlanScreen(ThreadWork, ModalScreen[PlanResult | None]):
     """
 
     BINDINGS = [
-        Binding("enter", "run", "Run"),
-        Binding("y", "run", "Run", show=False),
-        Binding("escape", "cancel", "Cancel"),
-        Binding("n", "cancel", "Cancel", show=False),
-        Binding("x", "stop", "Stop"),
-        Binding("ctrl+c", "stop", "Stop", show=False),
-        Binding("escape", "stop", "Stop", show=False),
-        Binding("q", "explain_no_quit", "Quit", show=False),
-        Binding("u", "undo", "Undo completed steps"),
-        Binding("c", "copy_commands", "Copy commands", show=False,
+        Binding("enter", "run", "Run", id="plan.run"),
+        Binding("y", "run", "Run", show=False, id="plan.run"),
+        Binding("escape", "cancel", "Cancel", id="plan.cancel"),
+        Binding("n", "cancel", "Cancel", show=False, id="plan.cancel"),
+        Binding("x", "stop", "Stop", id="plan.stop"),
+        Binding("ctrl+c", "stop", "Stop", show=False, id="plan.stop"),
+        Binding("escape", "stop", "Stop", show=False, id="plan.stop"),
+        Binding("q", "explain_no_quit", "Quit", show=False, id="plan.quit"),
+        Binding("u", "undo", "Undo completed steps", id="plan.undo"),
+        Binding("c", "copy_commands", "Copy commands", show=False, id="plan.copy",
                 tooltip="Copy the plan's commands to the clipboard (OSC 52: works over SSH)"),
-        Binding("enter", "close", "Close"),
-        Binding("escape", "close", "Close", show=False),
+        Binding("enter", "close", "Close", id="plan.close"),
+        Binding("escape", "close", "Close", show=False, id="plan.close"),
     ]
 
     class Progress(Message):

@@ -54,7 +54,7 @@ class AuditDetailsScreen(DetailsScreen[None]):
         color: $foreground-muted;
     }
     """
-    BINDINGS = [Binding("enter", "close", "Close", show=False)]
+    BINDINGS = [Binding("enter", "close", "Close", show=False, id="details.close")]
     BOX_ID = "audit-details-box"
 
     def __init__(self, entry: AuditEntry) -> None:

@@ -49,12 +49,12 @@ class AuditTab(TableTab[AuditWiring]):
     """Most telling first, so an 80-column terminal shows what ran and how it ended."""
     BINDINGS = [
         Binding("enter", "details", "Details", tooltip="Show the selected action's commands, "
-                "output and error"),
+                "output and error", id="audit.details"),
         TableTab.FILTER_BINDING,
         TableTab.CLEAR_FILTER_BINDING,
         Binding("w", "write_report", "Write report",
                 tooltip=f"Write a Markdown report of the last {REPORT_DAYS} days: what was "
-                        "done, what failed, what is pending"),
+                        "done, what failed, what is pending", id="audit.write_report"),
     ]
 
     def __init__(self, wiring: AuditWiring | None) -> None:

@@ -84,7 +84,8 @@ class HygieneScreen(DetailsScreen[bool]):
     """
 
     BINDINGS = [
-        Binding("f", "fix", "Fix", tooltip="Show the plan that fixes modes and .gitignore"),
+        Binding("f", "fix", "Fix", tooltip="Show the plan that fixes modes and .gitignore",
+                id="hygiene.fix"),
     ]
     BOX_ID = "backup-hygiene-box"
     CLOSED = False

@@ -75,9 +75,9 @@ class RestorePreviewDialog(ModalScreen[bool]):
     """
 
     BINDINGS = [
-        Binding("y", "answer(True)", "Restore"),
-        Binding("n", "answer(False)", "Cancel"),
-        Binding("escape", "answer(False)", "Cancel", show=False),
+        Binding("y", "answer(True)", "Restore", id="restore_preview.restore"),
+        Binding("n", "answer(False)", "Cancel", id="restore_preview.cancel"),
+        Binding("escape", "answer(False)", "Cancel", show=False, id="restore_preview.cancel"),
     ]
 
     def __init__(self, preview: RestorePreview, safety: str) -> None:

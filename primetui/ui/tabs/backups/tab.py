@@ -47,16 +47,20 @@ class BackupsTab(HygieneActions, TableTab[BackupsWiring]):
     READ_GROUPS = frozenset({"backups-list"})
     BINDINGS = [
         Binding("c", "create_backup", "Create",
-                tooltip="Create an encrypted, verified backup (the passphrase is asked twice)"),
+                tooltip="Create an encrypted, verified backup (the passphrase is asked twice)",
+                id="backups.create_backup"),
         Binding("v", "verify_backup", "Verify",
-                tooltip="Decrypt and read the selected backup: its members and checksums"),
+                tooltip="Decrypt and read the selected backup: its members and checksums",
+                id="backups.verify_backup"),
         Binding("R", "restore_backup", "Restore", key_display="R",
                 tooltip="Restore the selected backup (also enter): preview first, "
-                        "the current files saved first"),
+                        "the current files saved first", id="backups.restore_backup"),
         Binding("p", "prune_backups", "Prune",
-                tooltip="Delete all but the newest backups (the plan names each file)"),
+                tooltip="Delete all but the newest backups (the plan names each file)",
+                id="backups.prune_backups"),
         Binding("h", "show_hygiene", "Hygiene",
-                tooltip="Check that .env files are kept out of git and mode 0600, and fix it"),
+                tooltip="Check that .env files are kept out of git and mode 0600, and fix it",
+                id="backups.show_hygiene"),
         TableTab.FILTER_BINDING,
         TableTab.CLEAR_FILTER_BINDING,
     ]

@@ -57,7 +57,7 @@ class VerifyReportScreen(DetailsScreen[None]):
     }
     """
 
-    BINDINGS = [Binding("enter", "close", "Close", show=False)]
+    BINDINGS = [Binding("enter", "close", "Close", show=False, id="details.close")]
     BOX_ID = "backup-verify-box"
 
     def __init__(self, report: VerifyReport) -> None:

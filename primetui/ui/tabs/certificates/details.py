@@ -118,7 +118,7 @@ class CertificateDetailsScreen(DetailsScreen[None]):
     }
     """
 
-    BINDINGS = [Binding("enter", "close", "Close", show=False)]
+    BINDINGS = [Binding("enter", "close", "Close", show=False, id="details.close")]
     BOX_ID = "certificate-details-box"
 
     def __init__(self, status: DomainStatus, server: ServerCertificates | None,

@@ -55,18 +55,21 @@ class CertificatesTab(TableTab[CertificatesWiring]):
     COLUMNS = COLUMNS
     BINDINGS = [
         Binding("enter", "show_details", "Details",
-                tooltip="Show the selected domain's certificate from both sides in full"),
+                tooltip="Show the selected domain's certificate from both sides in full",
+                id="certificates.show_details"),
         Binding("n", "renew", "Renew", tooltip="Renew the selected domain's certificate with "
-                "certbot over SSH, then check what the endpoint serves"),
+                "certbot over SSH, then check what the endpoint serves", id="certificates.renew"),
         Binding("d", "dry_run", "Dry run", tooltip="Try the selected domain's renewal "
-                "(certbot --dry-run): nothing changes"),
+                "(certbot --dry-run): nothing changes", id="certificates.dry_run"),
         Binding("f", "force_renew", "Force", tooltip="Renew even though it is not due "
-                "(--force-renewal); asks first, as it uses up a Let's Encrypt rate limit"),
+                "(--force-renewal); asks first, as it uses up a Let's Encrypt rate limit",
+                id="certificates.force_renew"),
         Binding("i", "issue", "Issue", tooltip="Issue a first certificate for the selected "
-                "domain (certbot certonly) when certbot has none for it, then check it is served"),
+                "domain (certbot certonly) when certbot has none for it, then check it is served",
+                id="certificates.issue"),
         Binding("a", "install_auto_renewal", "Auto-renew", tooltip="Install what automatic "
                 "renewal lacks: the deploy hook that reloads nginx beside an existing timer, "
-                "or a timer (or cron entry) and the hook"),
+                "or a timer (or cron entry) and the hook", id="certificates.install_auto_renewal"),
         TableTab.FILTER_BINDING,
         TableTab.CLEAR_FILTER_BINDING,
     ]

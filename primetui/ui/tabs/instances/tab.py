@@ -174,10 +174,13 @@ class InstancesTab(TableTab[InstancesWiring]):
     MUTATING = frozenset({"start", "stop"})
     READ_ONLY = "Read-only mode is on: instances cannot be started or stopped."
     BINDINGS = [
-        Binding("s", "start", "Start", tooltip="Start the selected instance (shows the plan first)"),
-        Binding("x", "stop", "Stop", tooltip="Stop the selected instance (shows the plan first)"),
+        Binding("s", "start", "Start", tooltip="Start the selected instance (shows the plan first)",
+                id="instances.start"),
+        Binding("x", "stop", "Stop", tooltip="Stop the selected instance (shows the plan first)",
+                id="instances.stop"),
         Binding("enter", "details", "Details",
-                tooltip="Tags, security groups and inbound rules, storage, launch time"),
+                tooltip="Tags, security groups and inbound rules, storage, launch time",
+                id="instances.details"),
         TableTab.FILTER_BINDING,
         TableTab.CLEAR_FILTER_BINDING,
     ]
@@ -195,7 +198,8 @@ class InstancesTab(TableTab[InstancesWiring]):
     def compose(self) -> ComposeResult:
         """TableTab's widgets, with the table that draws plain cells fast (1,000 rows)."""
         for widget in super().compose():
-            yield FastLiveTable(self.COLUMNS, id=widget.id) if isinstance(widget, LiveTable) else widget
+            yield FastLiveTable(self.COLUMNS,
+            id=widget.id) if isinstance(widget, LiveTable) else widget
 
     def on_mount(self) -> None:
         """Read the instances as soon as the tab is first shown."""

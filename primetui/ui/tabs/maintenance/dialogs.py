@@ -89,7 +89,7 @@ class PagePreviewScreen(DetailsScreen[None]):
         align-horizontal: right;
     }
     """
-    BINDINGS = [Binding("enter", "close", "Close", show=False)]
+    BINDINGS = [Binding("enter", "close", "Close", show=False, id="details.close")]
     BOX_ID = "page-preview-box"
 
     def __init__(self, text: str, where: str) -> None:
@@ -114,8 +114,10 @@ class PagePreviewScreen(DetailsScreen[None]):
 class ChecklistBox(Checkbox):
     """A checklist item: space ticks it; enter submits the form, as in every other field."""
 
-    BINDINGS = [Binding("space", "toggle_button", "Toggle", show=False),
-                Binding("enter", "screen.submit_form", "Submit", show=False)]
+    BINDINGS = [Binding("space", "toggle_button", "Toggle", show=False,
+    id="maintenance_form.toggle"),
+                Binding("enter", "screen.submit_form", "Submit", show=False,
+                        id="maintenance_form.submit")]
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """As many lines as the wrapped sentence needs (Checkbox alone is one line)."""
@@ -135,7 +137,7 @@ class MaintenanceFormDialog(ModalScreen[MaintenanceForm | None]):
         text-wrap: wrap;
     }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
     def __init__(self, page: PageOptions, domain: str, checklist: tuple[str, ...]) -> None:
         super().__init__()
@@ -211,9 +213,10 @@ class TeardownDialog(ModalScreen[str | None]):
     """After traffic is back on prod: keep, stop or terminate the maintenance host."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="TeardownDialog")
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("k", "choose('keep')", "Keep"),
-                Binding("s", "choose('stop')", "Stop"),
-                Binding("t", "choose('terminate')", "Terminate")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+                Binding("k", "choose('keep')", "Keep", id="teardown.keep"),
+                Binding("s", "choose('stop')", "Stop", id="teardown.stop"),
+                Binding("t", "choose('terminate')", "Terminate", id="teardown.terminate")]
 
     def __init__(self, domain: str) -> None:
         super().__init__()

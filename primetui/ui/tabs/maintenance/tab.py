@@ -61,12 +61,14 @@ class MaintenanceTab(TableTab[MaintenanceWiring]):
     COLUMNS = (("n", "#"), ("step", "Step"), ("state", "State"))
     BINDINGS = [
         Binding("p", "preview_page", "Preview",
-                tooltip="Show the maintenance page as a visitor would read it"),
+                tooltip="Show the maintenance page as a visitor would read it",
+                id="maintenance.preview_page"),
         Binding("o", "maintenance_on", "Turn on",
                 tooltip="Ask for the page's words and the checklist, then run the wizard "
-                        "(resumes where it stopped)"),
+                        "(resumes where it stopped)", id="maintenance.maintenance_on"),
         Binding("f", "maintenance_off", "Turn off",
-                tooltip="Move traffic back to prod, then keep, stop or remove the host"),
+                tooltip="Move traffic back to prod, then keep, stop or remove the host",
+                id="maintenance.maintenance_off"),
         TableTab.FILTER_BINDING,
         TableTab.CLEAR_FILTER_BINDING,
     ]

@@ -128,13 +128,16 @@ class OverviewTab(TabBody[OverviewWiring]):
     """
     BINDINGS = [
         Binding("enter", "go_to_fix", "Go to fix", show=False,
-                tooltip="Show the tab that fixes the selected finding"),
+                tooltip="Show the tab that fixes the selected finding", id="overview.go_to_fix"),
         Binding("c", "check_now", "Check now",
-                tooltip="Check every area again now (certificates, backups, instances, …)"),
+                tooltip="Check every area again now (certificates, backups, instances, …)",
+                id="overview.check_now"),
         Binding("k", "trust_host_key", "Trust host key",
-                tooltip="Connect to the selected finding's server and decide on its host key"),
+                tooltip="Connect to the selected finding's server and decide on its host key",
+                id="overview.trust_host_key"),
         Binding("p", "practice", "Practice plan",
-                tooltip="Run the practice plan (harmless: a notice in a scratch folder)"),
+                tooltip="Run the practice plan (harmless: a notice in a scratch folder)",
+                id="overview.practice"),
     ]
     MUTATING = frozenset({"practice", "trust_host_key"})
 

@@ -84,7 +84,7 @@ class SchedulePairDialog(ModalScreen[PairRequest | None]):
     }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
     def __init__(self, request: PairRequest, instances: Sequence[Instance],
                  lambdas: Sequence[str]) -> None:

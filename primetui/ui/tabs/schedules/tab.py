@@ -100,11 +100,15 @@ class SchedulesTab(TableTab[SchedulesWiring]):
     READ_ONLY = "Read-only mode is on: schedules cannot be changed."
     BINDINGS = [
         Binding("enter", "details", "Details",
-                tooltip="Next 5 runs, the full target and the role check with its fix"),
-        Binding("e", "enable", "Enable", tooltip="Enable the selected schedule (as a plan)"),
-        Binding("d", "disable", "Disable", tooltip="Disable the selected schedule (as a plan)"),
+                tooltip="Next 5 runs, the full target and the role check with its fix",
+                id="schedules.details"),
+        Binding("e", "enable", "Enable", tooltip="Enable the selected schedule (as a plan)",
+                id="schedules.enable"),
+        Binding("d", "disable", "Disable", tooltip="Disable the selected schedule (as a plan)",
+                id="schedules.disable"),
         Binding("n", "new_pair", "New pair",
-                tooltip="Create a start/stop schedule pair for an instance (as a plan)"),
+                tooltip="Create a start/stop schedule pair for an instance (as a plan)",
+                id="schedules.new_pair"),
         TableTab.FILTER_BINDING,
         TableTab.CLEAR_FILTER_BINDING,
     ]
