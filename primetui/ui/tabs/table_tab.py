@@ -107,9 +107,10 @@ class TableTab(TabBody[W]):
     """(key, label) of each column."""
 
     FILTER_BINDING = Binding("slash", "open_filter", "Filter", key_display="/",
-                             tooltip="Filter the table by any column's text", id="table.filter")
+                             tooltip="Filter the rows: a regular expression, ~ fuzzy, ! inverted",
+                             id="table.filter")
     CLEAR_FILTER_BINDING = Binding("escape", "clear_filter", "Clear filter", show=False,
-    id="table.clear_filter")
+                                   id="table.clear_filter")
     BINDINGS = [
         Binding("j", "table_cursor('down')", "Down", show=False, id="table.down"),
         Binding("k", "table_cursor('up')", "Up", show=False, id="table.up"),
