@@ -102,6 +102,8 @@ class PrimeApp(HandOffActions, ThreadWork, App[str | None]):
         self.demo_starter = demo_starter
         self._theme_timer: Timer | None = None
         self._notes_lock = threading.Lock()
+        self.closing = False
+        """Set once the app is leaving: work that ends now has no screen left to show it on."""
         self._shown_until: dict[tuple[str, str, str], float] = {}
         self.config_path = config_path
         self._notes: list[tuple[str, str]] = []
@@ -347,6 +349,7 @@ class PrimeApp(HandOffActions, ThreadWork, App[str | None]):
     def exit(self, result: str | None = None, return_code: int = 0,
              message: object | None = None) -> None:
         """Leave; a practice world still starting is told to stop, so quitting never waits."""
+        self.closing = True
         cancel = getattr(self.demo_starter, "cancel", None)
         if callable(cancel) and any(w.group == "demo" and not w.is_finished for w in self.workers):
             threading.Thread(target=cancel, name="demo-cancel", daemon=True).start()

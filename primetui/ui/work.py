@@ -82,6 +82,8 @@ class ThreadWork:
         if route is None or event.state not in FINISHED:
             return
         del routes[worker]
+        if getattr(getattr(self, "app", None), "closing", False):
+            return  # the app is leaving and taking its widgets apart: nothing to show it on
         last: dict[str, str | None] = self.__dict__.setdefault("_thread_work_failures", {})
         if route.after is not None:
             await _call(route.after)

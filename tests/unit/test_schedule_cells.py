@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from primetui.instances.model import Schedule, TargetInfo
 from primetui.schedules.expressions import ScheduleRun
-from primetui.ui.tabs.schedules.tab import schedule_cells
+from primetui.ui.tabs.schedules.tab import COLUMNS, schedule_cells
 
 
 def schedule(state: str) -> Schedule:
@@ -19,12 +19,17 @@ def schedule(state: str) -> Schedule:
                     target=TargetInfo("lambda:InvokeFunction", "stop"), next_runs=(run,))
 
 
+def by_column(one: Schedule) -> dict[str, str]:
+    return {key: str(cell) for (key, _label), cell in zip(COLUMNS, schedule_cells(one, {}, {}),
+                                                          strict=True)}
+
+
 def test_an_enabled_schedule_shows_its_next_run() -> None:
-    cells = [str(c) for c in schedule_cells(schedule("ENABLED"), {}, {})]
-    assert "13:00" in cells[4] and "13:00" in cells[5]
+    cells = by_column(schedule("ENABLED"))
+    assert "13:00" in cells["local"] and "13:00" in cells["next"]
 
 
 def test_a_disabled_schedule_shows_no_next_run() -> None:
-    cells = [str(c) for c in schedule_cells(schedule("DISABLED"), {}, {})]
-    assert "13:00" not in cells[4] + cells[5]
-    assert "disabled" in cells[4]
+    cells = by_column(schedule("DISABLED"))
+    assert "13:00" not in cells["local"] + cells["next"]
+    assert "disabled" in cells["local"]

@@ -142,6 +142,8 @@ class MainScreen(Screen[None]):
             spec = next(tab for tab in TABS if tab.id == tab_id)
             body = spec.load()(self.tab_wiring(tab_id))
             await event.pane.mount(body)
+        if getattr(self.app, "closing", False):
+            return  # quitting while the tab was being built: it is being taken apart again
         try:
             body.focus_content()
         except NoMatches:  # quitting while the tab was being built took it apart again

@@ -80,9 +80,19 @@ def schedule_cells(schedule: Schedule, names: Mapping[str, str],
     else:
         wall = local = "invalid expression" if schedule.expression_error else "none"
     state = Text(schedule.state.lower(), style="" if schedule.enabled else colours.get("warning", ""))
-    return (Text(schedule.name), Text(schedule.group), state, role_cell(schedule, colours),
-            Text(local), Text(wall), Text(schedule.expression), Text(schedule.timezone),
-            Text(acted_on(schedule, names)), Text(short_target(schedule)))
+    cells = {"name": Text(schedule.name), "group": Text(schedule.group), "state": state,
+             "role": role_cell(schedule, colours), "local": Text(local), "next": Text(wall),
+             "expression": Text(schedule.expression), "timezone": Text(schedule.timezone),
+             "instances": Text(acted_on(schedule, names)), "target": Text(short_target(schedule))}
+    return tuple(cells[key] for key, _label in COLUMNS)
+
+
+COLUMNS = (("name", "Name"), ("state", "State".ljust(len("disabled"))),
+           ("local", "Next run (local)"), ("role", "Role check".ljust(len("cannot check"))),
+           ("instances", "Acts on"), ("next", "Next run (zone)"), ("expression", "Expression"),
+           ("group", "Group"), ("timezone", "Time zone"), ("target", "Target"))
+"""What an 80-column terminal must show first (name, state, next run, role check, what it
+acts on); the schedule's own zone, expression, group and target further right."""
 
 
 class SchedulesTab(TableTab[SchedulesWiring]):
@@ -91,11 +101,7 @@ class SchedulesTab(TableTab[SchedulesWiring]):
     TAB_ID = "schedules"
     SUMMARY = ("The EventBridge schedules that stop and start instances, with their next runs "
                "in your local time and a check of the role they run as.")
-    COLUMNS = (("name", "Name"), ("group", "Group"), ("state", "State".ljust(len("disabled"))),
-               ("role", "Role check".ljust(len("cannot check"))),
-               ("local", "Next run (local)"), ("next", "Next run (zone)"),
-               ("expression", "Expression"), ("timezone", "Time zone"), ("instances", "Acts on"),
-               ("target", "Target"))
+    COLUMNS = COLUMNS
     MUTATING = frozenset({"enable", "disable", "new_pair"})
     READ_ONLY = "Read-only mode is on: schedules cannot be changed."
     BINDINGS = [
