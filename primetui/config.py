@@ -1014,12 +1014,9 @@ def _write_text(text: str, file: Path) -> None:
         raise
 
 
-def save_theme(file: Path, theme: str) -> None:
-    """Remember the chosen theme in the user's config file, keeping its comments and order.
-
-    The user's file is edited with tomlkit (format-preserving); tomli-w is only for files
-    primetui writes whole.
-    """
+def _ui_table(file: Path, what: str) -> tuple[Any, Any]:
+    """The user's config file parsed with tomlkit (comments and order kept) and its `[ui]`
+    table, made when missing; `what` names the setting in the sentence of a failure."""
     import tomlkit
     from tomlkit.exceptions import TOMLKitError
 
@@ -1027,15 +1024,27 @@ def save_theme(file: Path, theme: str) -> None:
         text = file.read_text(encoding="utf-8") if file.exists() else ""
         doc = tomlkit.parse(text)
     except (TOMLKitError, UnicodeDecodeError):
-        raise ConfigError(f"{file}: not valid TOML, so the theme was not saved.") from None
+        raise ConfigError(f"{file}: not valid TOML, so the {what} was not saved.") from None
     except OSError as err:
-        raise ConfigError(f"{file}: cannot be read ({err.strerror}), so the theme was not "
+        raise ConfigError(f"{file}: cannot be read ({err.strerror}), so the {what} was not "
                           f"saved.") from None
     ui = doc.get("ui")
     if ui is None:
         ui = tomlkit.table()
         doc["ui"] = ui
-    elif not isinstance(ui, dict):
+    return doc, ui
+
+
+def save_theme(file: Path, theme: str) -> None:
+    """Remember the chosen theme in the user's config file, keeping its comments and order.
+
+    The user's file is edited with tomlkit (format-preserving); tomli-w is only for files
+    primetui writes whole.
+    """
+    import tomlkit
+
+    doc, ui = _ui_table(file, "theme")
+    if not isinstance(ui, dict):
         raise ConfigError(f"{file}: ui: expected a table, so the theme was not saved.")
     ui["theme"] = theme
     _write_text(tomlkit.dumps(doc), file)
@@ -1045,20 +1054,8 @@ def save_table_sort(file: Path, tab: str, sort: str | None) -> None:
     """Remember a table tab's sort in `[ui.sort]` of the user's config file (None forgets
     it), keeping the file's comments and order as `save_theme` does."""
     import tomlkit
-    from tomlkit.exceptions import TOMLKitError
 
-    try:
-        text = file.read_text(encoding="utf-8") if file.exists() else ""
-        doc = tomlkit.parse(text)
-    except (TOMLKitError, UnicodeDecodeError):
-        raise ConfigError(f"{file}: not valid TOML, so the sort was not saved.") from None
-    except OSError as err:
-        raise ConfigError(f"{file}: cannot be read ({err.strerror}), so the sort was not "
-                          f"saved.") from None
-    ui = doc.get("ui")
-    if ui is None:
-        ui = tomlkit.table()
-        doc["ui"] = ui
+    doc, ui = _ui_table(file, "sort")
     if not isinstance(ui, dict) or not isinstance(ui.get("sort", {}), dict):
         raise ConfigError(f"{file}: ui.sort: expected a table, so the sort was not saved.")
     table = ui.get("sort")
