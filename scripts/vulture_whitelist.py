@@ -11,8 +11,9 @@ when something outside its reach uses it; anything else it reports is dead and g
 AuditTab, BackupsTab, CertificatesTab, InstancesTab, MaintenanceTab, OverviewTab, SchedulesTab
 
 # Read by the libraries that call us: paramiko's host-key policy hook, python-gnupg's attribute,
-# Textual's Footer reactives.
+# Textual's Footer reactives, botocore's file loader protocol.
 _.missing_host_key
+_.load_file
 _.buffer_size
 _.compact
 _.show_command_palette
