@@ -21,6 +21,7 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
+from textual.widgets import Input, TextArea
 
 from primetui.errors import PrimeError
 from primetui.ui.handoff import HandOffActions
@@ -74,9 +75,10 @@ class PrimeApp(HandOffActions, ThreadWork, App[str | None]):
         Binding("ctrl+o", "switch_context", "Context", id="app.switch_context",
                 tooltip="Switch to another context of the config (account, region, servers)"),
         Binding("ctrl+c", "interrupt", "Quit", show=False, id="app.interrupt"),
+        # priority: handled as the key arrives, so the keys typed after it reach the line
         Binding("colon", "command_line", "Command", key_display=":", show=False,
-                tooltip="Type a tab or an action by name: :instances, :renew, :logs, :q",
-                id="app.command_line"),
+                priority=True, id="app.command_line",
+                tooltip="Type a tab or an action by name: :instances, :renew, :logs, :q"),
         Binding("S", "ssh_shell", "SSH shell", show=False, id="app.ssh_shell",
                 tooltip="Open an SSH shell on the selected server (strict host keys); "
                 "primetui comes back when it ends"),
@@ -413,7 +415,10 @@ class PrimeApp(HandOffActions, ThreadWork, App[str | None]):
                     and not settings.ui.read_only and self.shell is not None)
         if action in ("refresh", "show_tab"):
             return self.shell is not None and not on_modal
-        if action in ("command_line", "ssh_shell", "server_logs", "pager"):
+        if action == "command_line":  # a `:` typed into a field is the field's
+            return (self.shell is not None and self.screen is self.shell
+                    and not isinstance(self.focused, (Input, TextArea)))
+        if action in ("ssh_shell", "server_logs", "pager"):
             return self.shell is not None and self.screen is self.shell
         if action == "edit_config":
             return not on_modal and self.settings is not None and self.settings.path is not None
@@ -480,8 +485,14 @@ class PrimeApp(HandOffActions, ThreadWork, App[str | None]):
 
     # -- the command line ----------------------------------------------------------------------
 
-    def action_command_line(self) -> None:
-        """`:`: open the command line at the bottom of the shell (once)."""
+    async def action_command_line(self) -> None:
+        """`:`: open the command line at the bottom of the shell (once).
+
+        A priority binding, so the app runs this as the `:` arrives, before it hands the
+        next key to the focused widget: the line is mounted and has the keyboard by then,
+        and keys typed right after the `:` (a fast typist, a paste over SSH) reach the
+        line, never the tab's own keys (`c` is Create on Backups).
+        """
         shell = self.shell
         if shell is None or self.screen is not shell:
             return
@@ -493,7 +504,9 @@ class PrimeApp(HandOffActions, ThreadWork, App[str | None]):
         from primetui.ui.widgets.command_line import CommandLine
 
         self._focus_before_command_line = self.focused
-        shell.mount(CommandLine(command_line_commands(self), shell.active_tab))  # type: ignore[arg-type]
+        line = CommandLine(command_line_commands(self), shell.active_tab)  # type: ignore[arg-type]
+        await shell.mount(line)
+        shell.set_focus(line.input)  # now: `focus()` would wait for the app's next turn
 
     async def _close_command_line(self, line: CommandLine, *, refocus: bool) -> None:
         """Remove the line; give the keyboard back to what had it (escape) or, after a
@@ -516,17 +529,21 @@ class PrimeApp(HandOffActions, ThreadWork, App[str | None]):
                 body.focus_content()
 
     async def on_command_line_chosen(self, message: CommandLine.Chosen) -> None:
-        """A command typed on the command line: close the line, then run it.
+        """A command typed on the command line: run it, then close the line.
 
-        The keyboard is not handed back to the widget that had it first: focusing a widget
-        of another tab would switch back to that tab after the command switched away.
+        In that order: a tab switch hides the old tab before the line lets go of the
+        keyboard. Closed first, the line handed the keyboard back to a widget of the tab
+        it was typed on, and that tab's "I was focused" message, arriving after the
+        command's switch, switched back (and the two tabs then took the keyboard from each
+        other in turn). Nor is the keyboard handed back to the widget that had it first,
+        for the same reason.
         """
         import inspect
 
-        await self._close_command_line(message.line, refocus=False)
         result = message.command.run()
         if inspect.isawaitable(result):
             await result
+        await self._close_command_line(message.line, refocus=False)
 
     async def on_command_line_closed(self, message: CommandLine.Closed) -> None:
         """escape on the command line."""

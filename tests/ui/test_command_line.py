@@ -30,10 +30,10 @@ async def test_typed_tab_name_jumps_to_that_tab(aws_settings, tmp_path):
     app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
+        # One command after another, each from the tab the last one showed.
         for typed, tab in (("instances", "instances"), ("certs", "certificates"),
-                           ("audit", "audit")):
-            await pilot.press("1")  # from the Overview each time (two commands in a row can
-            await settle(app, pilot)  # race for the keyboard: a known defect)
+                           ("audit", "audit"), ("certs", "certificates"),
+                           ("backups", "backups"), ("audit", "audit")):
             await type_command(pilot, typed)
             await pilot.press("enter")
             await settle(app, pilot)
@@ -114,3 +114,43 @@ async def test_read_only_leaves_changing_actions_off_the_command_line(aws_settin
         hint = str(line.query_one("#command-line-hint", Static).render())
         assert "not a command here" in hint
         assert app.shell.active_tab == "overview" and settings.ui.read_only
+
+
+async def test_keys_typed_right_after_the_colon_land_on_the_line_not_the_tab(
+        aws_settings, tmp_path):
+    """A fast typist (or a paste over SSH): `:certs` with no pause. On the Backups tab `c`
+    is Create; the keys must all reach the line as it opens."""
+    from textual import events
+
+    app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("5")
+        await settle(app, pilot)
+        app.post_message(events.Key("colon", ":"))
+        for ch in "certs":
+            app.post_message(events.Key(ch, ch))
+        for _ in range(5):
+            await pilot.pause()
+        assert app.screen is app.shell  # no Create dialog
+        line = app.screen.query_one(CommandLine)
+        assert line.input.value == "certs"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.shell.active_tab == "certificates"
+
+
+async def test_a_colon_typed_into_a_field_is_the_fields(aws_settings, tmp_path):
+    app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("7")
+        await settle(app, pilot)
+        await pilot.press("slash")
+        await pilot.pause()
+        body = app.shell.body("audit")
+        assert app.focused is body.filter_input
+        await pilot.press("1", "0", "colon", "3", "0")
+        await pilot.pause()
+        assert body.filter_input.value == "10:30"
+        assert not app.screen.query(CommandLine)

@@ -4,7 +4,7 @@ What it accepts is the command palette's own list (`primetui.ui.palette`), each 
 the words it answers to (`:instances`, `:renew`, `:certificates.renew`, `:q`); the input
 suggests the rest of a word as it is typed (→ accepts it) and the line above it lists the
 commands that match. `enter` runs the command, `escape` closes the line, and the app
-decides what runs (it gets `CommandLine.Chosen`), after the line is gone.
+decides what runs (it gets `CommandLine.Chosen`) and closes the line after it.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class CommandLine(Vertical):
 
     @dataclass
     class Chosen(Message):
-        """A command was chosen (enter); the app closes the line and runs it."""
+        """A command was chosen (enter); the app runs it and closes the line."""
 
         line: CommandLine
         command: PaletteCommand
