@@ -149,6 +149,51 @@ async def test_disabling_marked_schedules_is_one_plan_with_a_step_each(make_app,
             assert found["State"] == "DISABLED"
 
 
+def set_state(scheduler, name: str, group: str, state: str) -> None:
+    """Change a schedule's state outside primetui (as the console would)."""
+    found = scheduler.get_schedule(Name=name, GroupName=group)
+    scheduler.update_schedule(
+        Name=name, GroupName=group, State=state,
+        ScheduleExpression=found["ScheduleExpression"],
+        FlexibleTimeWindow=found["FlexibleTimeWindow"], Target=found["Target"],
+        **({"ScheduleExpressionTimezone": found["ScheduleExpressionTimezone"]}
+           if found.get("ScheduleExpressionTimezone") else {}))
+
+
+async def test_enabling_marked_schedules_is_one_plan_with_a_step_each(make_app, lab):
+    app = make_app()
+    scheduler = app.services.aws.client("scheduler")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")
+        await settle(app, pilot)
+        tab = app.screen.query_one(SchedulesTab)
+        await until(app, pilot, lambda: len(tab.schedules) >= 2, "the schedules listed")
+        keys = list(tab.schedules)[:2]
+        for key in keys:
+            set_state(scheduler, tab.schedules[key].name, tab.schedules[key].group,
+                      "DISABLED")
+        await pilot.press("r")
+        await settle(app, pilot)
+        await until(app, pilot, lambda: all(tab.schedules[k].state == "DISABLED"
+                                            for k in keys), "the disabled states read")
+        names = [tab.schedules[key].name for key in keys]
+        await mark(app, pilot, SchedulesTab, *names)
+        await pilot.press("e")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PlanScreen)
+        assert len(screen.plan.steps) == 2
+        assert all(name in step.title for name, step in zip(names, screen.plan.steps,
+                                                             strict=True))
+        await run_plan(app, pilot)
+        assert screen.result.ok
+        for key in keys:
+            schedule = tab.schedules[key]
+            found = scheduler.get_schedule(Name=schedule.name, GroupName=schedule.group)
+            assert found["State"] == "ENABLED"
+
+
 async def test_verifying_marked_backups_asks_one_passphrase_and_is_a_step_each(
         aws_settings, tmp_path, sample_project, gpg_home):
     from primetui.ui.dialogs.password import PasswordDialog
