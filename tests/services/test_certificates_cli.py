@@ -19,6 +19,7 @@ from primetui.sandbox.nginx import NginxService
 from tests.fixtures.certificates_world import (
     Lineage,
     cert_settings,
+    eventually,
     served_lineage,
     server_settings,
 )
@@ -94,7 +95,7 @@ def test_certs_renew_yes_renews_and_states_old_and_new_serial(config, lineage, t
     before = served(lineage)
     done = primetui(config, "certs", "renew", DOMAIN, "--yes", tmp=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    after = served(lineage)
+    after = eventually(lambda: served(lineage), lambda s: s != before)
     assert after != before
     assert "Congratulations, all renewals succeeded" in done.stdout  # certbot's own output
     assert done.stdout.rstrip().splitlines()[-1].startswith(

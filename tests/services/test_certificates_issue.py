@@ -23,6 +23,7 @@ from primetui.sandbox.tools import free_port, wait_for_port
 from tests.fixtures.certificates_world import (
     Lineage,
     cert_settings,
+    eventually,
     make_service,
     served_lineage,
     server_settings,
@@ -90,7 +91,9 @@ def test_issuing_a_new_domain_serves_certbots_certificate(
         done = execute(issuance.plan, lambda e: lines.append(e.text) if e.kind == "output"
                        else None)
         assert done.ok, done.error
-        served = probe_endpoint(NEW, address, ca_file=lineage.root / "issuer-root.pem")
+        served = eventually(lambda: probe_endpoint(NEW, address,
+                                                   ca_file=lineage.root / "issuer-root.pem"),
+                            lambda p: p.days_left == 9)
         assert served.verified and served.days_left == 9  # pebble's 10-day certificate
         assert issuance.report.outcomes[NEW] == (
             f"{NEW}: issued and served, serial {served.serial}, expires "

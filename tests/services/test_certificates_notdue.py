@@ -23,6 +23,7 @@ from primetui.sandbox.nginx import NginxService
 from tests.fixtures.certificates_world import (
     Lineage,
     cert_settings,
+    eventually,
     issue_and_serve,
     make_service,
     server_settings,
@@ -105,7 +106,7 @@ def test_force_renews_a_certificate_that_is_not_due(service, lineage) -> None:
     result, _ = run(renewal.plan)
     assert result.ok, result.error
     assert renewal.report.outcome is RenewOutcome.RENEWED
-    after = served(lineage)
+    after = eventually(lambda: served(lineage), lambda s: s != before)
     assert after != before and renewal.report.after[DOMAIN].serial == after
 
 

@@ -34,6 +34,7 @@ from tests.fixtures.certificates_world import (
     Lineage,
     StandIn,
     cert_settings,
+    eventually,
     issue_and_serve,
     make_service,
     make_standin,
@@ -158,7 +159,7 @@ def test_standalone_renewal_stops_the_container_and_starts_it_again(world, stand
     assert "web.pid" in lines  # what holds the port was looked for first
     assert lines.index("web stopped") < lines.index("certbot: renewed.") < lines.index("web started")
     assert standin.running("web") and standin.pid("web") != pid_before
-    assert served(world) != before
+    assert eventually(lambda: served(world), lambda s: s != before) != before
 
 
 def test_held_lock_fails_in_one_sentence_with_the_container_started_again(
