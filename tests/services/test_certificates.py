@@ -27,6 +27,7 @@ from primetui.sandbox.nginx import NginxService
 from tests.fixtures.certificates_world import (
     Lineage,
     cert_settings,
+    eventually,
     make_service,
     served_lineage,
     server_settings,
@@ -66,17 +67,6 @@ def served_serial(lineage: Lineage) -> str | None:
     return probe_endpoint(DOMAIN, lineage.address, ca_file=lineage.root / "issuer-root.pem").serial
 
 
-def served_serial_other_than(lineage: Lineage, old: str | None, seconds: float = 15.0) -> str | None:
-    """The served serial once it differs from `old` (bounded): nginx's old workers finish a
-    reload gracefully, so a connection made at once may still meet one of them."""
-    deadline = time.monotonic() + seconds
-    serial = served_serial(lineage)
-    while serial == old and time.monotonic() < deadline:
-        time.sleep(0.2)
-        serial = served_serial(lineage)
-    return serial
-
-
 def disk_serial(lineage: Lineage) -> str:
     from cryptography import x509
 
@@ -113,7 +103,7 @@ def test_webroot_renewal_changes_the_served_serial(service, lineage, tls_endpoin
     report = renewal.report
     assert report.outcome is RenewOutcome.RENEWED
     assert any("Congratulations, all renewals succeeded" in line for line in lines)
-    after = served_serial_other_than(lineage, before)
+    after = eventually(lambda: served_serial(lineage), lambda s: s != before)
     assert after != before and report.after[DOMAIN].serial == after
     assert report.before[DOMAIN].serial == before
     assert report.changes[0] == next(line for line in lines if "→" in line)
