@@ -18,6 +18,8 @@ import gzip
 import json
 import os
 import re
+import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -154,6 +156,28 @@ def record(aws: str, count: int) -> None:
     print(f"recorded {len(answers)} answers into {DATA} ({DATA.stat().st_size / 1e6:.2f} MB)")
 
 
+def serve_only(aws: str, env_file: Path) -> int:
+    """The instant server alone: the commands and their environment are printed and written."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "primetui")], check=True)
+    answers = json.loads(gzip.decompress(DATA.read_bytes()))
+    server, endpoint = serve(answers)
+    tmp = tempfile.mkdtemp(prefix="primetui-bench-")
+    cmds, env = commands(aws, endpoint, tmp)
+    added = {k: v for k, v in env.items() if os.environ.get(k) != v}
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in added.items()))
+    print(f"serving on {endpoint}; environment in {env_file}; the commands:")
+    for name, command in cmds.items():
+        print(f"  {name}: {' '.join(shlex.quote(c) for c in command)}")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
@@ -161,7 +185,13 @@ def main() -> int:
                         help="the aws CLI to compare with")
     parser.add_argument("--record", action="store_true", help="record the answers from moto")
     parser.add_argument("--instances", type=int, default=1000)
+    parser.add_argument("--serve", metavar="ENV_FILE",
+                        help="only serve the recorded answers until interrupted, writing the "
+                        "environment the three commands need to ENV_FILE (KEY=VALUE lines), "
+                        "to time them with another tool (/usr/bin/time, hyperfine)")
     args = parser.parse_args()
+    if args.serve:
+        return serve_only(args.aws, Path(args.serve))
     if not os.access(args.aws, os.X_OK):
         print(f"No aws CLI at {args.aws}: install it as the docstring says.", file=sys.stderr)
         return 2

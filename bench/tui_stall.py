@@ -69,6 +69,33 @@ def launch(endpoint: str, count: int) -> list[str]:
     return ids
 
 
+FLIP = """
+import json, sys
+import boto3
+ec2 = boto3.client("ec2", endpoint_url=sys.argv[1], region_name="us-east-2",
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+chosen = sys.argv[2:]
+states = {i["InstanceId"]: i["State"]["Name"] for res in ec2.describe_instances(
+    InstanceIds=chosen)["Reservations"] for i in res["Instances"]}
+to_stop = [i for i, s in states.items() if s == "running"]
+to_start = [i for i, s in states.items() if s == "stopped"]
+if to_stop:
+    ec2.stop_instances(InstanceIds=to_stop)
+if to_start:
+    ec2.start_instances(InstanceIds=to_start)
+print(json.dumps({i: ("stopped" if i in to_stop else "running") for i in states}))
+"""
+
+
+def flip_states(endpoint: str, chosen: list[str]) -> dict[str, str]:
+    """Stop the running and start the stopped among `chosen`, from another process (as a
+    colleague at the console would): the harness's own boto3 client and EC2 model must not
+    sit in the measured app's heap, where every full collection would walk them too."""
+    done = subprocess.run([sys.executable, "-c", FLIP, endpoint, *chosen], check=True,
+                          capture_output=True, text=True, timeout=300)
+    return json.loads(done.stdout)
+
+
 FULL_COLLECTIONS: list[float] = []
 """Wall time of each full (oldest-generation) collection while a run measures."""
 
@@ -140,7 +167,6 @@ async def one_run(endpoint: str, ids: list[str], refreshes: int, tmp: Path, run:
                         ui=UiSettings(theme="prime-dark"), path=tmp / "config.toml")
     services = Services(settings, audit=AuditLog(tmp / "audit.jsonl"))
     app = make_app(settings, services=services, config_path=tmp / "config.toml")
-    ec2 = ec2_client(endpoint)
     meter = StallMeter()
     total = len(ids) + 3
 
@@ -166,16 +192,8 @@ async def one_run(endpoint: str, ids: list[str], refreshes: int, tmp: Path, run:
         refresh = []
         for r in range(refreshes):
             chosen = ids[(run * 7 + r * 53) % 50::20][:50]
-            states = {i["InstanceId"]: i["State"]["Name"] for res in (await asyncio.to_thread(
-                ec2.describe_instances, InstanceIds=chosen))["Reservations"] for i in res["Instances"]}
-            to_stop = [i for i, s in states.items() if s == "running"]
-            to_start = [i for i, s in states.items() if s == "stopped"]
-            if to_stop:
-                await asyncio.to_thread(ec2.stop_instances, InstanceIds=to_stop)
-            if to_start:
-                await asyncio.to_thread(ec2.start_instances, InstanceIds=to_start)
+            expected = await asyncio.to_thread(flip_states, endpoint, chosen)
             meter.take()
-            expected = {i: ("stopped" if i in to_stop else "running") for i in states}
             tab.reload()
             while any(tab.instances.get(i) is None or tab.instances[i].state != s
                       for i, s in expected.items()):
@@ -218,6 +236,10 @@ def main() -> int:
     parser.add_argument("--census", action="store_true",
                         help="also count the objects the collector tracks before the tab "
                              "opens and after the last refresh (a full collection each)")
+    parser.add_argument("--vs-tree", metavar="DIR",
+                        help="another checkout of primetui (the code before a change): its "
+                             "runs alternate with this one's against the same moto server, "
+                             "and the ratio of the two medians is printed")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--ids", help=argparse.SUPPRESS)
     parser.add_argument("--run", type=int, default=0, help=argparse.SUPPRESS)
@@ -237,13 +259,20 @@ def main() -> int:
         ids = launch(endpoint, args.instances)
         print(f"{len(ids)} instances launched (+3 of the lab account); {args.runs} runs, "
               f"{args.refreshes} refreshes each; garbage collector {args.collector}")
-        worst_per_run = []
+        trees = {"this": Path(__file__)}
+        if args.vs_tree:
+            trees["peer"] = Path(args.vs_tree).resolve() / "bench" / "tui_stall.py"
+        worst_by_tree: dict[str, list[float]] = {name: [] for name in trees}
         with tempfile.TemporaryDirectory(prefix="primetui-stall-") as tmp:
             ids_file = Path(tmp) / "ids"
             ids_file.write_text("\n".join(ids))
-            for run in range(args.runs):
+            for run, tree in ((r, t) for r in range(args.runs)
+                              for t in (list(trees) if r % 2 == 0 else list(trees)[::-1])):
+                worst_per_run = worst_by_tree[tree]
+                if len(trees) > 1:
+                    print(f"[{tree}: {trees[tree].parents[1]}]")
                 done = subprocess.run(
-                    [sys.executable, __file__, "--child", endpoint, "--ids", str(ids_file),
+                    [sys.executable, trees[tree], "--child", endpoint, "--ids", str(ids_file),
                      "--run", str(run), "--refreshes", str(args.refreshes),
                      "--collector", args.collector, *(["--census"] if args.census else [])],
                     capture_output=True, text=True, timeout=900)
@@ -263,13 +292,20 @@ def main() -> int:
                     before, after = got["before"], got["after"]
                     print(f"  tracked objects: {before['tracked']:,} before the tab, "
                           f"{after['tracked']:,} after its last refresh")
+                    print("  most common before: " + ", ".join(
+                        f"{name} {n:,}" for name, n in sorted(
+                            before["types"].items(), key=lambda kv: -kv[1])[:15]))
                     gained = {name: n - before["types"].get(name, 0)
                               for name, n in after["types"].items()}
                     print("  most gained: " + ", ".join(
                         f"{name} {n:+,}" for name, n in sorted(gained.items(), key=lambda kv: -kv[1])[:15]))
-        median = statistics.median(worst_per_run)
+        median = statistics.median(worst_by_tree["this"])
         print(f"largest stall, median of {args.runs} runs: {median * 1000:.0f} ms "
               f"(budget: under {BUDGET * 1000:.0f} ms)")
+        if "peer" in trees:
+            peer = statistics.median(worst_by_tree["peer"])
+            print(f"peer {trees['peer'].parents[1]}: median {peer * 1000:.0f} ms; "
+                  f"this / peer = {median / peer:.2f}")
         return 0 if median < BUDGET else 1
     finally:
         stop_pid(moto.pid)
