@@ -266,6 +266,7 @@ class Services:
     def _record(self, plan: Plan, result: PlanResult) -> None:
         try:
             self.audit.record(plan, result, demo=self.settings.demo,
+                              context=self.settings.context or "",
                               dry_run=getattr(plan, "rehearsal", False))
         except AuditNotWritten as err:
             result.audit_error = f"{err} This run was not recorded in the audit log."

@@ -33,7 +33,9 @@ def audit_command(term: Terminal) -> int:
     for e in entries:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.when))
         outcome = e.outcome + (" (dry run)" if e.dry_run else "") + (" (demo)" if e.demo else "")
-        print(f"{when}  {e.user}@{e.host}  {e.action}  {e.target}  {outcome}  {e.duration:.1f}s")
+        where = f" [{e.context}]" if e.context else ""
+        print(f"{when}  {e.user}@{e.host}{where}  {e.action}  {e.target}  {outcome}  "
+              f"{e.duration:.1f}s")
         if e.error:
             print(f"    {e.error}")
     if not entries:

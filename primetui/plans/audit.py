@@ -36,6 +36,8 @@ class AuditEntry:
     output_tail: list[str]
     dry_run: bool = False
     demo: bool = False
+    context: str = ""
+    """The config's context it ran in (`--context`); "" for the top-level settings."""
 
 
 class AuditNotWritten(PrimeError):
@@ -62,6 +64,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "when": (int, float), "duration": (int, float), "user": (str,), "host": (str,),
     "action": (str,), "title": (str,), "target": (str,), "outcome": (str,), "error": (str,),
     "commands": (list,), "output_tail": (list,), "dry_run": (bool,), "demo": (bool,),
+    "context": (str,),
 }
 
 
@@ -94,7 +97,8 @@ class AuditLog:
         self.path = path
 
     def record(self, plan: Plan, result: PlanResult, *, dry_run: bool = False,
-               demo: bool = False, redact: tuple[str, ...] = ()) -> AuditEntry:
+               demo: bool = False, redact: tuple[str, ...] = (),
+               context: str = "") -> AuditEntry:
         """Append one entry for a finished run; `redact` strings are blanked from every field."""
         user, host = _who()
         entry = AuditEntry(
@@ -103,6 +107,7 @@ class AuditLog:
             outcome=result.outcome, duration=round(result.duration, 3),
             commands=plan.commands(), error=result.error,
             output_tail=result.output[-OUTPUT_TAIL:], dry_run=dry_run, demo=demo,
+            context=context,
         )
         line = json.dumps(entry.__dict__, ensure_ascii=False)
         for secret in redact:

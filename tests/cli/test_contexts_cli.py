@@ -109,6 +109,12 @@ def test_a_pinned_account_that_matches_acts(ctx_home: Home, lab: SeedResult) -> 
     done = ctx_home.run("instances", "start", "prime-staging", "--yes", "--context", "pinned-here")
     assert done.returncode == 0, done.stderr
     assert ec2_state(lab.staging_instance_id) in ("pending", "running")
+    # The audit log says which context the change was made in.
+    audit = ctx_home.run("audit", "--json")
+    assert audit.returncode == 0, audit.stderr
+    assert json.loads(audit.stdout)[-1]["context"] == "pinned-here"
+    listed = ctx_home.run("audit")
+    assert "[pinned-here]  instances.start" in listed.stdout.splitlines()[-1]
 
 
 def test_a_read_only_view_in_the_wrong_account_shows_and_says_so(ctx_home: Home) -> None:

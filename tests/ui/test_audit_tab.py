@@ -46,7 +46,7 @@ def record_failed_renewal(tmp_path: Path) -> None:
 
     plan = Plan("Renew prime.example.edu", "prod", action="certs.renew", steps=[
         Step("Renew", ["sudo certbot renew --webroot -w /var/www/certbot"], renew)])
-    AuditLog(audit_path(tmp_path)).record(plan, execute(plan))
+    AuditLog(audit_path(tmp_path)).record(plan, execute(plan), context="prod-lab")
 
 
 async def show_audit(app, pilot) -> LiveTable:
@@ -101,6 +101,7 @@ async def test_enter_shows_the_commands_output_and_error_of_an_entry(aws_setting
             "Processing /etc/letsencrypt/renewal/prime.example.edu.conf",
             "Challenge failed for domain prime.example.edu"]
         assert "Action    certs.renew" in text("audit-details-facts")
+        assert "Context   prod-lab" in text("audit-details-facts")
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)

@@ -66,3 +66,17 @@ def test_damaged_lines_are_skipped_and_since_filters(tmp_path: Path) -> None:
         out.write("{not json\n")
     assert len(log.entries()) == 1
     assert log.entries(since=result.started + 3600) == []
+
+
+def test_the_context_is_recorded_and_entries_from_before_contexts_still_read(
+        tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    plan = _plan()
+    log.record(plan, execute(plan), context="staging")
+    old = json.loads(log.path.read_text().splitlines()[0])
+    del old["context"]  # an entry written before contexts existed
+    with log.path.open("a") as out:
+        out.write(json.dumps(old) + "\n")
+    first, second = log.entries()
+    assert first.context == "staging"
+    assert second.context == "" and second.action == "practice.run"

@@ -22,7 +22,8 @@ def facts(entry: AuditEntry) -> str:
     when = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(entry.when))
     outcome = entry.outcome + (" (dry run)" if entry.dry_run else "") + \
         (" (practice world)" if entry.demo else "")
-    return "\n".join([f"When      {when}", f"Who       {entry.user}@{entry.host}",
+    where = [f"Context   {entry.context}"] if entry.context else []
+    return "\n".join([f"When      {when}", f"Who       {entry.user}@{entry.host}", *where,
                       f"Action    {entry.action}", f"Target    {entry.target}",
                       f"Result    {outcome} after {entry.duration:.1f} s"])
 
