@@ -144,6 +144,19 @@ async def test_type_name_dialog_needs_the_exact_name():
         assert app.results == [True]
 
 
+async def test_type_name_dialog_for_several_targets_says_they_are_protected():
+    dialog = TypeNameDialog("prime-prod, prime-db", "Stop 2 instances")
+    app = DialogHost(dialog)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        question = str(dialog.query_one("#type-name-question", Static).content)
+        assert question == "prime-prod, prime-db are protected."
+        await type_text(pilot, "prime-prod, prime-db")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.results == [True]
+
+
 class PrompterHost(App[None]):
     """An app whose thread worker asks through a UiPrompter, as a runner would."""
 

@@ -49,8 +49,9 @@ class TypeNameDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="type-name-box"):
-            yield Static(f"{self.target_name} is protected.", id="type-name-question",
-                         markup=False)
+            several = ", " in self.target_name  # a bulk plan's protected targets, as shown
+            yield Static(f"{self.target_name} {'are' if several else 'is'} protected.",
+                         id="type-name-question", markup=False)
             yield Static(f"Type {self.target_name} to confirm: {self.action_text}",
                          id="type-name-prompt", markup=False)
             yield Input(placeholder=self.target_name, id="type-name-input")
