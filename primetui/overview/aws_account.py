@@ -26,4 +26,4 @@ def check_aws(aws: AwsService) -> AreaResult:
             "warning", "aws", f"AWS account: {err}",
             "Instances and schedules could not be checked.", "overview", "overview.check_now")])
     profile = f"profile {aws.profile}" if aws.profile else "default credentials"
-    return status("aws", f"Account {identity.account} in {aws.region} ({profile}).")
+    return status("aws", f"{identity.account} in {aws.region}, {profile}.")  # fits 80 columns

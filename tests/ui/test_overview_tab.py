@@ -57,8 +57,8 @@ async def test_findings_are_listed_most_urgent_first_and_enter_shows_the_fixing_
         detail = str(app.screen.query_one("#overview-detail").render())
         assert detail.startswith(f"Backups go to {tmp_path / 'backups'}")
         areas = {r[0]: r[1:] for r in rows(app, "overview-areas")}
-        assert areas["AWS account"] == ["✓ OK", "Account 123456789012 in us-east-2 (default "
-                                                "credentials)."]
+        assert areas["AWS account"] == ["✓ OK", "123456789012 in us-east-2, default "
+                                                "credentials."]
         assert areas["Backups"] == ["● CRITICAL", "No backup yet."]
         assert areas[".env hygiene"][0] == "▲ WARNING"
         await pilot.press("enter")
