@@ -122,31 +122,43 @@ async def test_starting_marked_instances_skips_the_ones_already_running(make_app
         assert state(ec2, lab.staging_instance_id) == "running"
 
 
+async def show_two_schedules(app, pilot) -> tuple[SchedulesTab, list]:
+    """The Schedules tab once it lists the lab's schedules; the keys of the first two."""
+    await settle(app, pilot)
+    await pilot.press("3")
+    await settle(app, pilot)
+    tab = app.screen.query_one(SchedulesTab)
+    await until(app, pilot, lambda: len(tab.schedules) >= 2, "the schedules listed")
+    return tab, list(tab.schedules)[:2]
+
+
+async def act_on_marked_schedules(app, pilot, tab: SchedulesTab, keys: list, key: str,
+                                  scheduler, state: str) -> None:
+    """Mark the schedules of `keys`, press `key`: one plan, a step each; run it, and each
+    schedule is then in `state` on the scheduler."""
+    names = [tab.schedules[k].name for k in keys]
+    await mark(app, pilot, SchedulesTab, *names)
+    await pilot.press(key)
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, PlanScreen)
+    assert len(screen.plan.steps) == 2
+    assert all(name in step.title for name, step in zip(names, screen.plan.steps,
+                                                         strict=True))
+    await run_plan(app, pilot)
+    assert screen.result.ok
+    for k in keys:
+        schedule = tab.schedules[k]
+        found = scheduler.get_schedule(Name=schedule.name, GroupName=schedule.group)
+        assert found["State"] == state
+
+
 async def test_disabling_marked_schedules_is_one_plan_with_a_step_each(make_app, lab):
     app = make_app()
     scheduler = app.services.aws.client("scheduler")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        await pilot.press("3")
-        await settle(app, pilot)
-        tab = app.screen.query_one(SchedulesTab)
-        await until(app, pilot, lambda: len(tab.schedules) >= 2, "the schedules listed")
-        keys = list(tab.schedules)[:2]
-        names = [tab.schedules[key].name for key in keys]
-        await mark(app, pilot, SchedulesTab, *names)
-        await pilot.press("d")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, PlanScreen)
-        assert len(screen.plan.steps) == 2
-        assert all(name in step.title for name, step in zip(names, screen.plan.steps,
-                                                             strict=True))
-        await run_plan(app, pilot)
-        assert screen.result.ok
-        for key in keys:
-            schedule = tab.schedules[key]
-            found = scheduler.get_schedule(Name=schedule.name, GroupName=schedule.group)
-            assert found["State"] == "DISABLED"
+        tab, keys = await show_two_schedules(app, pilot)
+        await act_on_marked_schedules(app, pilot, tab, keys, "d", scheduler, "DISABLED")
 
 
 def set_state(scheduler, name: str, group: str, state: str) -> None:
@@ -164,12 +176,7 @@ async def test_enabling_marked_schedules_is_one_plan_with_a_step_each(make_app, 
     app = make_app()
     scheduler = app.services.aws.client("scheduler")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
-        await pilot.press("3")
-        await settle(app, pilot)
-        tab = app.screen.query_one(SchedulesTab)
-        await until(app, pilot, lambda: len(tab.schedules) >= 2, "the schedules listed")
-        keys = list(tab.schedules)[:2]
+        tab, keys = await show_two_schedules(app, pilot)
         for key in keys:
             set_state(scheduler, tab.schedules[key].name, tab.schedules[key].group,
                       "DISABLED")
@@ -177,21 +184,7 @@ async def test_enabling_marked_schedules_is_one_plan_with_a_step_each(make_app, 
         await settle(app, pilot)
         await until(app, pilot, lambda: all(tab.schedules[k].state == "DISABLED"
                                             for k in keys), "the disabled states read")
-        names = [tab.schedules[key].name for key in keys]
-        await mark(app, pilot, SchedulesTab, *names)
-        await pilot.press("e")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, PlanScreen)
-        assert len(screen.plan.steps) == 2
-        assert all(name in step.title for name, step in zip(names, screen.plan.steps,
-                                                             strict=True))
-        await run_plan(app, pilot)
-        assert screen.result.ok
-        for key in keys:
-            schedule = tab.schedules[key]
-            found = scheduler.get_schedule(Name=schedule.name, GroupName=schedule.group)
-            assert found["State"] == "ENABLED"
+        await act_on_marked_schedules(app, pilot, tab, keys, "e", scheduler, "ENABLED")
 
 
 async def test_verifying_marked_backups_asks_one_passphrase_and_is_a_step_each(
