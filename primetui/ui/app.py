@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Input, TextArea
+from textual.widgets import Input
 
 from primetui.errors import PrimeError
 from primetui.ui.handoff import HandOffActions
@@ -417,7 +417,7 @@ class PrimeApp(HandOffActions, ThreadWork, App[str | None]):
             return self.shell is not None and not on_modal
         if action == "command_line":  # a `:` typed into a field is the field's
             return (self.shell is not None and self.screen is self.shell
-                    and not isinstance(self.focused, (Input, TextArea)))
+                    and not isinstance(self.focused, Input))
         if action in ("ssh_shell", "server_logs", "pager"):
             return self.shell is not None and self.screen is self.shell
         if action == "edit_config":
