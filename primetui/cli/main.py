@@ -85,8 +85,33 @@ def _global_options(parser: argparse.ArgumentParser, *, default: object) -> None
                         help="where the debug log goes (default: primetui.log in the state dir)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command-line grammar."""
+VALUE_OPTIONS = frozenset({"--config", "--context", "--profile", "--region", "--log-file"})
+"""The top-level options that take a value: the word after one is never a command."""
+
+
+def named_command(argv: Sequence[str]) -> str | None:
+    """The command `argv` names (`backup` in `--context lab backup verify F`), if any.
+
+    Only that command's module is then imported and its parser built: a command run from
+    cron or a script does not pay for the other commands' imports. Anything this reading
+    gets wrong is caught by `main`, which then builds the whole grammar.
+    """
+    from primetui.areas import CLI_MODULES
+
+    names = {*HOUSE_COMMANDS, *CLI_MODULES}
+    words = iter(argv)
+    for word in words:
+        if word in ("--", "-h", "--help"):  # the top-level help lists every command
+            return None
+        if word in VALUE_OPTIONS:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word if word in names else None
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command-line grammar, or with `only` the grammar of that one command."""
     p = _Parser(prog="primetui", description="The lab's maintenance runbook as a terminal app.",
                 epilog=f"Example:\n  {EXAMPLES['']}",
                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -97,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--read-only", action="store_true", help="turn every mutating action off")
     _global_options(p, default=None)
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
-    _register_commands(sub)
+    _register_commands(sub, only)
     for path, leaf in _leaves(sub):
         _global_options(leaf, default=argparse.SUPPRESS)
         example = EXAMPLES.get(path)
@@ -107,13 +132,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _register_commands(sub: argparse._SubParsersAction) -> None:
-    """primetui's own commands, then each area's, from primetui/cli/<name>.py."""
+def _register_commands(sub: argparse._SubParsersAction, only: str | None = None) -> None:
+    """primetui's own commands, then each area's, from primetui/cli/<name>.py (each module
+    registers the command of its own name)."""
     import importlib
 
     from primetui.areas import CLI_MODULES
 
-    for name in dict.fromkeys((*HOUSE_COMMANDS, *CLI_MODULES)):
+    for name in [only] if only else dict.fromkeys((*HOUSE_COMMANDS, *CLI_MODULES)):
         try:
             module = importlib.import_module(f"primetui.cli.{name}")
         except ModuleNotFoundError as err:
@@ -146,8 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return answer(argv[1:])
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
+        parser, args = _parse(argv)
         _start_logging(args)
         code = _dispatch(args, parser)
         sys.stdout.flush()
@@ -168,6 +193,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"primetui: unexpected error: {type(err).__name__}: {err} (details in {log}).",
               file=sys.stderr)
         return 1
+
+
+def _parse(argv: list[str]) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """The parser and the parsed arguments: the named command's grammar alone when that
+    parses, else the whole grammar (whose messages then name every command)."""
+    only = named_command(argv)
+    if only is not None:
+        parser = build_parser(only)
+        try:
+            return parser, parser.parse_args(argv)
+        except UsageError:
+            pass
+    parser = build_parser()
+    return parser, parser.parse_args(argv)
 
 
 class Terminated(KeyboardInterrupt):

@@ -208,3 +208,40 @@ def test_the_cli_builds_services_one_way() -> None:
               if "Services(" in m.read_text() or "from_settings(" in m.read_text()
               or "from_services(" in m.read_text()]
     assert makers == ["terminal.py"]
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    (["backup", "verify", "F"], "backup"),
+    (["--context", "audit", "--region", "eu-west-1", "instances", "list"], "instances"),
+    (["--config", "check", "report"], "report"),
+    (["--debug", "certs", "list", "audit"], "certs"),
+    (["--help", "backup"], None),  # the top-level help lists every command
+    (["-h"], None),
+    (["frob"], None),
+    ([], None),
+])
+def test_named_command_reads_the_command_past_option_values(argv: list[str],
+                                                              named: str | None) -> None:
+    from primetui.cli.main import named_command
+
+    assert named_command(argv) == named
+
+
+def test_a_command_builds_only_its_own_grammar(home: Home) -> None:
+    """`backup list` neither imports nor parses the other commands' modules; a usage error
+    still names every command when the word was no command."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom primetui.cli.main import main\ncode = main(['backup', 'list'])\n"
+            "print(code, sorted(m for m in sys.modules if m.startswith('primetui.cli.')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=home.env, timeout=60)
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith("0 "), done.stderr
+    assert "'primetui.cli.backup'" in last
+    for other in ("instances", "certs", "maintenance", "schedules", "report", "check"):
+        assert f"'primetui.cli.{other}'" not in last
+    wrong = home.run("--region", "backup", "frob")
+    assert wrong.returncode == 2
+    assert "choose from 'config'" in wrong.stderr and "'maintenance'" in wrong.stderr
