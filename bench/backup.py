@@ -91,6 +91,10 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
+    # the commands run from bytecode, as an installed copy does (this machine may set
+    # PYTHONDONTWRITEBYTECODE, and then every run would compile primetui again)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(HERE.parent / "primetui")],
+                   check=True)
     work = Path(tempfile.mkdtemp(prefix="primetui-bench-backup-"))
     home = make_gpg_home(work / "gnupg")
     try:
