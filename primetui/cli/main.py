@@ -23,6 +23,8 @@ from primetui.paths import config_path, state_dir
 HOUSE_COMMANDS = ("config", "practice", "paths", "completion")
 """Command modules that belong to primetui itself rather than to one area (the areas' own
 come from the table of areas, `primetui.areas.CLI_MODULES`)."""
+WHOLE_GRAMMAR = ("completion",)
+"""Commands that read the whole grammar they were parsed with (the completion scripts)."""
 
 EXAMPLES = {
     "": "primetui --config ~/lab.toml            # open the terminal application",
@@ -199,7 +201,7 @@ def _parse(argv: list[str]) -> tuple[argparse.ArgumentParser, argparse.Namespace
     """The parser and the parsed arguments: the named command's grammar alone when that
     parses, else the whole grammar (whose messages then name every command)."""
     only = named_command(argv)
-    if only is not None:
+    if only is not None and only not in WHOLE_GRAMMAR:
         parser = build_parser(only)
         try:
             return parser, parser.parse_args(argv)
