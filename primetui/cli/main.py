@@ -98,9 +98,7 @@ def named_command(argv: Sequence[str]) -> str | None:
     cron or a script does not pay for the other commands' imports. Anything this reading
     gets wrong is caught by `main`, which then builds the whole grammar.
     """
-    from primetui.areas import CLI_MODULES
-
-    names = {*HOUSE_COMMANDS, *CLI_MODULES}
+    names = _command_modules()
     words = iter(argv)
     for word in words:
         if word in ("--", "-h", "--help"):  # the top-level help lists every command
@@ -139,9 +137,7 @@ def _register_commands(sub: argparse._SubParsersAction, only: str | None = None)
     registers the command of its own name)."""
     import importlib
 
-    from primetui.areas import CLI_MODULES
-
-    for name in [only] if only else dict.fromkeys((*HOUSE_COMMANDS, *CLI_MODULES)):
+    for name in [only] if only else _command_modules():
         try:
             module = importlib.import_module(f"primetui.cli.{name}")
         except ModuleNotFoundError as err:
@@ -149,6 +145,13 @@ def _register_commands(sub: argparse._SubParsersAction, only: str | None = None)
                 raise
             continue
         module.register(sub)
+
+
+def _command_modules() -> tuple[str, ...]:
+    """Every command module's name (each is also its command's name), primetui's own first."""
+    from primetui.areas import CLI_MODULES
+
+    return tuple(dict.fromkeys((*HOUSE_COMMANDS, *CLI_MODULES)))
 
 
 def _leaves(sub: argparse._SubParsersAction, prefix: str = "") -> Iterator[tuple[str, argparse.ArgumentParser]]:

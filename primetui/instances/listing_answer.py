@@ -57,6 +57,7 @@ def read_listing_answer(body: bytes) -> tuple[dict[str, Any], bytes]:
     ns = ""
     path: list[ET.Element] = []  # the open elements, the root first
     names: dict[str, str] = {}
+    fields: dict[str, str] = {}
     found: dict[str, Any] = {}
     parser: ET.XMLPullParser = ET.XMLPullParser(events=("start", "end"))
     try:
@@ -68,6 +69,7 @@ def read_listing_answer(body: bytes) -> tuple[dict[str, Any], bytes]:
                             f"expected a DescribeInstancesResponse, got {_local(elem.tag)}")
                     ns = elem.tag[:-len("DescribeInstancesResponse")]  # "{namespace}" or ""
                     names = _names(ns)
+                    fields = {f"{ns}{tag}": key for tag, key in _TEXT_FIELDS.items()}
                 elif len(path) == 2 and path[1].tag == names["reservationSet"]:
                     found = {"Instances": []}  # a reservation begins
                     reservations.append(found)
@@ -76,7 +78,7 @@ def read_listing_answer(body: bytes) -> tuple[dict[str, Any], bytes]:
             path.pop()
             depth, tag = len(path), elem.tag
             if depth == 4 and path[3].tag == names["instancesSet"]:  # an instance was read
-                found["Instances"].append(_instance(elem, names))
+                found["Instances"].append(_instance(elem, names, fields))
                 path[3].remove(elem)  # always the first child: each is removed once read
             elif depth == 3 and tag == names["ownerId"] and path[1].tag == names["reservationSet"]:
                 found["OwnerId"] = elem.text or ""
@@ -110,18 +112,21 @@ def _events(parser: ET.XMLPullParser, body: bytes) -> Iterator[tuple[str, Any]]:
     yield from cast("Iterator[tuple[str, Any]]", parser.read_events())
 
 
+_TEXT_FIELDS = {"instanceId": "InstanceId", "instanceType": "InstanceType",
+                "privateIpAddress": "PrivateIpAddress", "ipAddress": "PublicIpAddress"}
+"""The row's plain-text fields: the answer's element name → botocore's key."""
+
+
 def _names(ns: str) -> dict[str, str]:
     """The answer's element names in its namespace, by their local names."""
     local = ("reservationSet", "instancesSet", "ownerId", "requestId", "nextToken", "item",
-             "tagSet", "key", "value", "instanceId", "instanceType", "privateIpAddress",
-             "ipAddress", "instanceState", "name", "launchTime")
+             "tagSet", "key", "value", "instanceState", "name", "launchTime")
     return {name: f"{ns}{name}" for name in local}
 
 
-def _instance(raw: ET.Element, names: dict[str, str]) -> dict[str, Any]:
-    """One instance's row fields, in botocore's shape."""
-    fields = {names["instanceId"]: "InstanceId", names["instanceType"]: "InstanceType",
-              names["privateIpAddress"]: "PrivateIpAddress", names["ipAddress"]: "PublicIpAddress"}
+def _instance(raw: ET.Element, names: dict[str, str],
+              fields: dict[str, str]) -> dict[str, Any]:
+    """One instance's row fields, in botocore's shape (`fields`: see `_TEXT_FIELDS`)."""
     item, key, value = names["item"], names["key"], names["value"]
     instance: dict[str, Any] = {}
     for part in raw:

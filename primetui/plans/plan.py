@@ -123,6 +123,15 @@ def as_one_step(plan: Plan, title: str | None = None,
                 undo=undo_run, undo_commands=undo_commands)
 
 
+TARGETS_JOINER = ", "
+"""How a bulk plan joins its targets' names (and its protected ones' in `confirm_name`)."""
+
+
+def names_several(confirm_name: str) -> bool:
+    """Whether a plan's `confirm_name` names several protected targets (a bulk plan's)."""
+    return TARGETS_JOINER in confirm_name
+
+
 def bulk_plan(title: str, plans: list[Plan], action: str,
               undos: Sequence[Plan | None] | None = None) -> Plan:
     """One plan acting on several targets: one step per target (each target's plan as one
@@ -131,8 +140,8 @@ def bulk_plan(title: str, plans: list[Plan], action: str,
     undos = list(undos) if undos else [None] * len(plans)
     steps = [as_one_step(plan, undo=undo) for plan, undo in zip(plans, undos, strict=True)]
     protected = [plan.confirm_name for plan in plans if plan.confirm_name]
-    return Plan(title=title, target=", ".join(plan.target for plan in plans), steps=steps,
-                action=action, confirm_name=", ".join(protected) or None,
+    return Plan(title=title, target=TARGETS_JOINER.join(plan.target for plan in plans),
+                steps=steps, action=action, confirm_name=TARGETS_JOINER.join(protected) or None,
                 mutating=any(plan.mutating for plan in plans),
                 rehearsal=all(plan.rehearsal for plan in plans) and bool(plans))
 

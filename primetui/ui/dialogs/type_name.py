@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from primetui.plans.plan import names_several
+
 
 class TypeNameDialog(ModalScreen[bool]):
     """Dismisses True only when the exact name is typed; escape dismisses False."""
@@ -49,8 +51,8 @@ class TypeNameDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="type-name-box"):
-            several = ", " in self.target_name  # a bulk plan's protected targets, as shown
-            yield Static(f"{self.target_name} {'are' if several else 'is'} protected.",
+            verb = "are" if names_several(self.target_name) else "is"
+            yield Static(f"{self.target_name} {verb} protected.",
                          id="type-name-question", markup=False)
             yield Static(f"Type {self.target_name} to confirm: {self.action_text}",
                          id="type-name-prompt", markup=False)

@@ -23,7 +23,7 @@ from textual.widgets import Footer
 from textual.worker import get_current_worker
 
 from primetui.errors import PrimeError
-from primetui.plans.plan import Plan, PlanEvent, PlanResult, StepState
+from primetui.plans.plan import Plan, PlanEvent, PlanResult, StepState, names_several
 from primetui.ui.dialogs.confirm import ConfirmDialog
 from primetui.ui.dialogs.type_name import TypeNameDialog
 from primetui.ui.widgets.plan_view import PlanView
@@ -131,7 +131,7 @@ class PlanScreen(ThreadWork, ModalScreen[PlanResult | None]):
             self.view.set_note("Dry run: these are the commands; nothing will be run.")
         elif self.read_only:
             self.view.set_note(READ_ONLY)
-        elif self.plan.confirm_name and ", " in self.plan.confirm_name:  # several targets
+        elif self.plan.confirm_name and names_several(self.plan.confirm_name):
             self.view.set_note(f"{self.plan.confirm_name} are protected: you will be asked "
                                f"to type their names as shown.")
         elif self.plan.confirm_name:
