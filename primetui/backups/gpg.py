@@ -22,6 +22,7 @@ from primetui.backups.common import (
     WrongPassphraseError,
     check_passphrase,
 )
+from primetui.backups.derived_key import PACKET_BYTES, KeyDerivation
 from primetui.errors import MissingToolError
 from primetui.secrets import ENCODING, forbid_core_dumps
 
@@ -38,6 +39,10 @@ def gpg_options(s2k_count: int = S2K_COUNT) -> list[str]:
 
 class SinkFailed(Exception):
     """The sink raised; kept until gpg is done, then reported."""
+
+
+class DerivedKeyRefused(Exception):
+    """gpg did not decrypt with the key derived here: verify with the passphrase instead."""
 
 
 class _Sink:
@@ -58,6 +63,46 @@ class _Sink:
         return False  # never let python-gnupg keep the data in memory
 
 
+_HANDLES: dict[tuple[str, str | None], Any] = {}
+_HANDLES_LOCK = threading.Lock()
+
+
+def _handle(binary: str, home: str | None) -> Any:
+    """python-gnupg's handle for a gpg binary and home, made once per process.
+
+    Making one imports python-gnupg and runs `gpg --list-config` to learn gpg's version.
+    """
+    with _HANDLES_LOCK:
+        made = _HANDLES.get((binary, home))
+        if made is None:
+            import gnupg
+
+            try:
+                made = gnupg.GPG(gpgbinary=binary, gnupghome=home)
+            except (OSError, ValueError):
+                raise MissingToolError("gpg is not installed or does not run; install the "
+                                       "'gnupg' package (apt-get install gnupg).") from None
+            made.buffer_size = CHUNK
+            _HANDLES[(binary, home)] = made
+        return made
+
+
+def prepare_gpg(binary: str = "gpg", home: Path | None = None) -> None:
+    """Make gpg's handle on a thread of its own, so it is ready when a backup needs it.
+
+    A command that will encrypt or decrypt calls this first: python-gnupg's start-up (its
+    import and `gpg --list-config`) then runs while the rest of primetui loads. A failure
+    is left to the call that needs the handle, which reports it.
+    """
+    def make() -> None:
+        try:
+            _handle(binary, str(home) if home else None)
+        except Exception:  # noqa: BLE001 - said by the call that needs the handle
+            pass
+
+    threading.Thread(target=make, name="gpg-start", daemon=True).start()
+
+
 class GpgCipher:
     """Encrypts and decrypts backup streams with gpg (one gpg process per call)."""
 
@@ -66,33 +111,19 @@ class GpgCipher:
         self.gnupghome = gnupghome
         self.binary = binary
         self.s2k_count = s2k_count
-        self._made: tuple[tuple[str, str | None], Any] | None = None
-        self._lock = threading.Lock()
 
     def _gpg(self) -> Any:
         """A python-gnupg handle of its own for one call.
 
-        Making one runs `gpg --list-config` to learn gpg's version: that is done once per
-        binary and home, and each call gets a copy (its own `on_data`), so a backup's
-        encrypt and verify start one gpg process each, not two.
+        The handle is made once per binary and home (see `_handle`) and each call gets a
+        copy (its own `on_data`), so a backup's encrypt and verify start one gpg process
+        each, not two.
         """
-        import gnupg
-
         forbid_core_dumps()  # a passphrase is in this process: a core file must not show it
         home = str(self.gnupghome) if self.gnupghome else None
         if home:
             Path(home).mkdir(mode=0o700, parents=True, exist_ok=True)
-        key = (self.binary, home)
-        with self._lock:
-            if self._made is None or self._made[0] != key:
-                try:
-                    made = gnupg.GPG(gpgbinary=self.binary, gnupghome=home)
-                except (OSError, ValueError):
-                    raise MissingToolError("gpg is not installed or does not run; install the "
-                                           "'gnupg' package (apt-get install gnupg).") from None
-                made.buffer_size = CHUNK
-                self._made = (key, made)
-            gpg = copy.copy(self._made[1])
+        gpg = copy.copy(_handle(self.binary, home))
         gpg.on_data = None
         return gpg
 
@@ -111,23 +142,78 @@ class GpgCipher:
         return out.bytes
 
     def decrypt(self, source: Path | BinaryIO, sink: Callable[[bytes], None], passphrase: str,
-                *, label: str = "the backup") -> None:
+                *, label: str = "the backup", derived: KeyDerivation | None = None) -> None:
         """Decrypt `source` into `sink`; a wrong passphrase or a damaged file raises.
 
         gpg writes plaintext before it notices tampering (the integrity check comes last),
         so the caller must treat everything `sink` got as garbage when this raises.
+        With `derived` (the key of a backup just written, derived from the same passphrase
+        while it was written, see `derived_key`) gpg is given that key and does not derive
+        it again; when the file's key packet is not the one it was derived from, or gpg
+        refuses the key, DerivedKeyRefused is raised and the caller decrypts again with
+        the passphrase, for gpg's own verdict.
         """
         check_passphrase(passphrase)
         gpg = self._gpg()
         out = _Sink(sink)
         gpg.on_data = out
-        arg = str(source) if isinstance(source, Path) else source
-        result = gpg.decrypt_file(arg, passphrase=_wire(passphrase),
-                                  extra_args=["--no-symkey-cache"])
-        if not result.ok or result.returncode != 0:
-            raise _decrypt_error(result.stderr, label)
+        if derived is not None and isinstance(source, Path):
+            result = _decrypt_with_key(gpg, source, derived)
+            if not result.ok or result.returncode != 0:
+                raise DerivedKeyRefused()
+        else:
+            arg = str(source) if isinstance(source, Path) else source
+            result = gpg.decrypt_file(arg, passphrase=_wire(passphrase),
+                                      extra_args=["--no-symkey-cache"])
+            if not result.ok or result.returncode != 0:
+                raise _decrypt_error(result.stderr, label)
         if out.error is not None:
             raise SinkFailed() from out.error
+
+
+class _KeyThenFile:
+    """What gpg reads on its stdin: the derived key's line, then the file.
+
+    python-gnupg's writer thread reads it, so gpg is started while the key is still being
+    derived and the first read waits for it. No key (the derivation failed): nothing at
+    all, and gpg, finding neither key nor data, fails.
+    """
+
+    def __init__(self, derivation: KeyDerivation, file: BinaryIO) -> None:
+        self._derivation: KeyDerivation | None = derivation
+        self._file = file
+
+    def read(self, size: int = -1) -> bytes:
+        if self._derivation is not None:
+            key, self._derivation = self._derivation.key(), None
+            if key is None:
+                return b""
+            return f"{key}\n".encode("ascii")
+        return self._file.read(size)
+
+
+def _decrypt_with_key(gpg: Any, source: Path, derivation: KeyDerivation) -> Any:
+    """Decrypt `source` with a derived key: gpg reads it from stdin's first line.
+
+    Refused (an unsuccessful result, no gpg run) when the file does not start with the packet
+    the key is derived from: the file on disk, not the stream gpg wrote, is what is checked.
+    """
+    with open(source, "rb") as file:
+        if derivation.packet is None or file.read(PACKET_BYTES) != derivation.packet.raw:
+            return _NOT_DECRYPTED
+        file.seek(0)
+        return gpg.decrypt_file(_KeyThenFile(derivation, file),
+                                extra_args=["--override-session-key-fd", "0",
+                                            "--no-symkey-cache"])
+
+
+class _NotDecrypted:
+    ok = False
+    returncode = 2
+    stderr = ""
+
+
+_NOT_DECRYPTED = _NotDecrypted()
 
 
 def _wire(passphrase: str) -> str:

@@ -17,7 +17,8 @@ from typing import BinaryIO
 
 from primetui.backups.archive import ArchiveLimits
 from primetui.backups.common import BackupError, temp_name
-from primetui.backups.gpg import CHUNK, GpgCipher, SinkFailed, open_private
+from primetui.backups.derived_key import KeyDerivation
+from primetui.backups.gpg import CHUNK, DerivedKeyRefused, GpgCipher, SinkFailed, open_private
 from primetui.backups.tar import Listing, read_archive
 from primetui.errors import PrimeError
 
@@ -55,11 +56,12 @@ class _Producer(threading.Thread):
 
 
 def encrypt_to_temp(cipher: GpgCipher, produce: Callable[[BinaryIO], None], final: Path,
-                    passphrase: str) -> Path:
+                    passphrase: str, derivation: KeyDerivation | None = None) -> Path:
     """Encrypt what `produce` writes into a 0600 temporary file beside `final`; fsynced.
 
     On any failure the temporary file is removed and the producer's, the disk's or gpg's
-    problem is raised as one sentence (PlanCancelled passes through).
+    problem is raised as one sentence (PlanCancelled passes through). A `derivation` is
+    shown the ciphertext's first bytes, so that the key is derived while the rest is written.
     """
     tmp = final.with_name(temp_name(final.name))
     lock = threading.Lock()
@@ -73,6 +75,8 @@ def encrypt_to_temp(cipher: GpgCipher, produce: Callable[[BinaryIO], None], fina
         with lock:
             if closed[0]:
                 raise OSError(errno.EBADF, "the backup file was closed")
+            if derivation is not None:
+                derivation.feed(chunk)
             view = memoryview(chunk)
             while view:
                 view = view[os.write(fd, view):]
@@ -116,12 +120,29 @@ def encrypt_to_temp(cipher: GpgCipher, produce: Callable[[BinaryIO], None], fina
 
 def decrypt_and_read(cipher: GpgCipher, source: Path, passphrase: str, *,
                      staging: Path | None = None, limits: ArchiveLimits | None = None,
-                     label: str | None = None, include: list[str] | None = None) -> Listing:
+                     label: str | None = None, include: list[str] | None = None,
+                     derived: KeyDerivation | None = None) -> Listing:
     """Decrypt `source` and read (and, with `staging`, extract) the archive inside.
 
     gpg's verdict comes first: a wrong passphrase or a damaged file is reported as such
-    even when the garbage it produced also failed to parse.
+    even when the garbage it produced also failed to parse. With `derived` (a new backup's
+    key, derived from the passphrase while it was written) gpg does not derive the key
+    again; should gpg refuse that key, the file is read once more with the passphrase, and
+    gpg's verdict on that is the answer.
     """
+    if derived is not None and derived.packet is not None and staging is None:
+        try:
+            return _decrypt_and_read(cipher, source, passphrase, None, limits, label, include,
+                                     derived)
+        except DerivedKeyRefused:
+            pass
+    return _decrypt_and_read(cipher, source, passphrase, staging, limits, label, include, None)
+
+
+def _decrypt_and_read(cipher: GpgCipher, source: Path, passphrase: str, staging: Path | None,
+                      limits: ArchiveLimits | None, label: str | None,
+                      include: list[str] | None,
+                      derived: KeyDerivation | None) -> Listing:
     read_fd, write_fd = os.pipe()
     reader = os.fdopen(read_fd, "rb", buffering=CHUNK)
     writer = os.fdopen(write_fd, "wb", buffering=CHUNK)
@@ -146,7 +167,8 @@ def decrypt_and_read(cipher: GpgCipher, source: Path, passphrase: str, *,
             writer.close()
 
     try:
-        cipher.decrypt(source, sink, passphrase, label=label or f"the backup {source.name}")
+        cipher.decrypt(source, sink, passphrase, label=label or f"the backup {source.name}",
+                       derived=derived)
     except SinkFailed:
         pass  # the reader stopped early; its own error says why
     finally:

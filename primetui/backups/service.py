@@ -36,6 +36,7 @@ from primetui.backups.common import (
     check_passphrase,
     stale_temp,
 )
+from primetui.backups.derived_key import KeyDerivation
 from primetui.backups.gpg import S2K_COUNT, GpgCipher
 from primetui.backups.hygiene import HygieneReport, check_hygiene, hygiene_plan
 from primetui.backups.pipeline import decrypt_and_read, encrypt_to_temp, publish
@@ -201,10 +202,12 @@ class BackupService:
         final_name = backup_name(self.config.name, when, set(), kind)
         tmp: Path | None = None
         try:
-            tmp = encrypt_to_temp(self.cipher, produce, dest / final_name, passphrase)
+            derivation = KeyDerivation(passphrase)
+            tmp = encrypt_to_temp(self.cipher, produce, dest / final_name, passphrase,
+                                  derivation)
             emit("verifying: decrypting and listing every member")
             listing = decrypt_and_read(self.cipher, tmp, passphrase, limits=self.limits,
-                                       label="the new backup")
+                                       label="the new backup", derived=derivation)
             names = [m.name for m in listing.members]
             if expected is not None and names != expected:
                 raise BackupError("The new backup does not hold what was archived; it was "

@@ -153,6 +153,10 @@ def _from_prompt(twice: bool) -> str:
 def create_command(term: Terminal) -> int:
     """Write a new backup (no question asked: it only adds a file, so cron can run it)."""
     args = term.args
+    if not args.dry_run:  # gpg will run: its start-up overlaps the rest of the loading
+        from primetui.backups.gpg import prepare_gpg
+
+        prepare_gpg()
     service = term.services.backups
     # A dry run only prints the commands, so it asks for no passphrase.
     passphrase = "dry run" if args.dry_run else read_passphrase(args, twice=True)
@@ -211,6 +215,9 @@ def _when(stamp: float) -> str:
 def verify_command(term: Terminal) -> int:
     """Decrypt and read a backup; print every member with its sha256."""
     args = term.args
+    from primetui.backups.gpg import prepare_gpg
+
+    prepare_gpg()
     service = term.services.backups
     passphrase = read_passphrase(args)
     report = service.verify(args.file, passphrase)
