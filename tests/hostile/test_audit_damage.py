@@ -154,6 +154,19 @@ def test_audit_and_report_read_a_damaged_log(tmp_path, command):
     assert "The good one" in out.stdout or "test.notice" in out.stdout
 
 
+@pytest.fixture
+def ctrl_c_raises():
+    """Python's own ctrl+c handler for the test, whatever the test run inherited.
+
+    A shell without job control starts background commands with SIGINT ignored (`make test
+    &` in a script), and Python then keeps it ignored: ctrl+c would never arrive.
+    """
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_a_run_stopped_by_ctrl_c_is_audited_as_cancelled(tmp_path):
     log = tmp_path / "audit.jsonl"
     audit = AuditLog(log)
@@ -175,6 +188,7 @@ def test_a_run_stopped_by_ctrl_c_is_audited_as_cancelled(tmp_path):
     assert entry.output_tail == ["half way"]
 
 
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_ctrl_c_in_the_cli_exits_130_with_one_sentence_and_an_audit_entry(tmp_path,
                                                                           monkeypatch, capsys):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
