@@ -94,18 +94,16 @@ class KeyDerivation:
         self._passphrase = passphrase
         self._head = b""
         self._thread: threading.Thread | None = None
-        self._done = False
         self.packet: KeyPacket | None = None
         self._key: str | None = None
 
     def feed(self, chunk: bytes) -> None:
         """Look at the ciphertext's next bytes; cheap once the packet was seen."""
-        if self._done:
+        if len(self._head) >= PACKET_BYTES:
             return
         self._head += bytes(chunk[:PACKET_BYTES - len(self._head)])
         if len(self._head) < PACKET_BYTES:
             return
-        self._done = True
         self.packet = read_packet(self._head)
         if self.packet is not None:
             self._thread = threading.Thread(target=self._run, name="backup-key", daemon=True)

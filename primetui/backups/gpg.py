@@ -195,25 +195,16 @@ class _KeyThenFile:
 def _decrypt_with_key(gpg: Any, source: Path, derivation: KeyDerivation) -> Any:
     """Decrypt `source` with a derived key: gpg reads it from stdin's first line.
 
-    Refused (an unsuccessful result, no gpg run) when the file does not start with the packet
+    Refused (DerivedKeyRefused, no gpg run) when the file does not start with the packet
     the key is derived from: the file on disk, not the stream gpg wrote, is what is checked.
     """
     with open(source, "rb") as file:
         if derivation.packet is None or file.read(PACKET_BYTES) != derivation.packet.raw:
-            return _NOT_DECRYPTED
+            raise DerivedKeyRefused()
         file.seek(0)
         return gpg.decrypt_file(_KeyThenFile(derivation, file),
                                 extra_args=["--override-session-key-fd", "0",
                                             "--no-symkey-cache"])
-
-
-class _NotDecrypted:
-    ok = False
-    returncode = 2
-    stderr = ""
-
-
-_NOT_DECRYPTED = _NotDecrypted()
 
 
 def _wire(passphrase: str) -> str:
