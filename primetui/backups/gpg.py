@@ -1,10 +1,12 @@
-"""Symmetric gpg through python-gnupg, streamed: no plaintext or ciphertext held in memory.
+"""Symmetric gpg, streamed: no plaintext or ciphertext held in memory.
 
 AES256, no second compression (the stream is already gzip), a strong S2K (iterated and
 salted SHA512, the largest count) and no passphrase caching. The passphrase goes to gpg on
-its stdin (python-gnupg's loopback pinentry) as UTF-8, never in argv or the environment. gpg's
-output is handed chunk by chunk to a sink, so the caller decides where bytes go: an 0600
-temporary file for ciphertext, a pipe into the tar reader for plaintext.
+its stdin (a loopback pinentry) as UTF-8, never in argv or the environment. gpg's output is
+handed chunk by chunk to a sink, so the caller decides where bytes go: an 0600 temporary
+file for ciphertext, a pipe into the tar reader for plaintext. Decryption goes through
+python-gnupg, whose status lines tell a wrong passphrase from a damaged file; encryption
+is the one gpg `encryption.py` starts, early when it can.
 """
 
 from __future__ import annotations
@@ -23,18 +25,16 @@ from primetui.backups.common import (
     check_passphrase,
 )
 from primetui.backups.derived_key import PACKET_BYTES, KeyDerivation
+from primetui.backups.encryption import (
+    CHUNK,
+    S2K_COUNT,
+    Encryption,
+    Settings,
+    gpg_home,
+    take_started,
+)
 from primetui.errors import MissingToolError
 from primetui.secrets import ENCODING, forbid_core_dumps
-
-S2K_COUNT = 65011712
-"""The largest iteration count OpenPGP can encode: slows down guessing the passphrase."""
-CHUNK = 1 << 20
-
-
-def gpg_options(s2k_count: int = S2K_COUNT) -> list[str]:
-    """gpg's options for every backup: AES256, strong S2K, no compression, no caching."""
-    return ["--compress-algo", "none", "--s2k-mode", "3", "--s2k-digest-algo", "SHA512",
-            "--s2k-count", str(s2k_count), "--s2k-cipher-algo", "AES256", "--no-symkey-cache"]
 
 
 class SinkFailed(Exception):
@@ -112,6 +112,11 @@ class GpgCipher:
         self.binary = binary
         self.s2k_count = s2k_count
 
+    @property
+    def settings(self) -> Settings:
+        """What decides how gpg encrypts: its binary, its home and the S2K count."""
+        return self.binary, self.gnupghome, self.s2k_count
+
     def _gpg(self) -> Any:
         """A python-gnupg handle of its own for one call.
 
@@ -120,25 +125,25 @@ class GpgCipher:
         each, not two.
         """
         forbid_core_dumps()  # a passphrase is in this process: a core file must not show it
-        home = str(self.gnupghome) if self.gnupghome else None
-        if home:
-            Path(home).mkdir(mode=0o700, parents=True, exist_ok=True)
-        gpg = copy.copy(_handle(self.binary, home))
+        gpg = copy.copy(_handle(self.binary, gpg_home(self.gnupghome)))
         gpg.on_data = None
         return gpg
 
     def encrypt(self, source: BinaryIO, sink: Callable[[bytes], None], passphrase: str) -> int:
-        """Encrypt everything `source` yields; ciphertext goes to `sink`. Returns its size."""
+        """Encrypt everything `source` yields; ciphertext goes to `sink`. Returns its size.
+
+        The gpg `start_encryption` started on the same passphrase and settings is used when
+        there is one (it has then derived its key already); otherwise gpg starts now.
+        """
         check_passphrase(passphrase)
-        gpg = self._gpg()
+        encryption = (take_started(self.settings, passphrase)
+                      or Encryption(self.settings, passphrase))
         out = _Sink(sink)
-        gpg.on_data = out
-        result = gpg.encrypt_file(source, None, symmetric="AES256", passphrase=_wire(passphrase),
-                                  armor=False, extra_args=gpg_options(self.s2k_count))
+        code, messages = encryption.finish(source, out)
         if out.error is not None:
             raise SinkFailed() from out.error
-        if not result.ok or result.returncode != 0:
-            raise BackupError(f"gpg could not encrypt the backup: {_reason(result.stderr)}.")
+        if code != 0:
+            raise BackupError(f"gpg could not encrypt the backup: {_reason(messages)}.")
         return out.bytes
 
     def decrypt(self, source: Path | BinaryIO, sink: Callable[[bytes], None], passphrase: str,
@@ -219,7 +224,9 @@ def _wire(passphrase: str) -> str:
 
 
 def _reason(stderr: str) -> str:
-    lines = [line[5:].strip() for line in stderr.splitlines() if line.startswith("gpg: ")]
+    """gpg's last message: not a status line, and without its `gpg: ` (some have none)."""
+    lines = [line.removeprefix("gpg: ").strip() for line in stderr.splitlines()
+             if line.strip() and not line.startswith("[GNUPG:]")]
     return (lines[-1] if lines else "no reason given").rstrip(".")
 
 

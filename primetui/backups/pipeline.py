@@ -18,7 +18,8 @@ from typing import BinaryIO
 from primetui.backups.archive import ArchiveLimits
 from primetui.backups.common import BackupError, temp_name
 from primetui.backups.derived_key import KeyDerivation
-from primetui.backups.gpg import CHUNK, DerivedKeyRefused, GpgCipher, SinkFailed, open_private
+from primetui.backups.encryption import CHUNK
+from primetui.backups.gpg import DerivedKeyRefused, GpgCipher, SinkFailed, open_private
 from primetui.backups.tar import Listing, read_archive
 from primetui.errors import PrimeError
 

@@ -37,7 +37,8 @@ from primetui.backups.common import (
     stale_temp,
 )
 from primetui.backups.derived_key import KeyDerivation
-from primetui.backups.gpg import S2K_COUNT, GpgCipher
+from primetui.backups.encryption import S2K_COUNT
+from primetui.backups.gpg import GpgCipher
 from primetui.backups.hygiene import HygieneReport, check_hygiene, hygiene_plan
 from primetui.backups.pipeline import decrypt_and_read, encrypt_to_temp, publish
 from primetui.backups.restore import (

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from primetui.backups.common import BackupError
-from primetui.backups.gpg import gpg_options
+from primetui.backups.encryption import gpg_options
 from primetui.backups.tar import collect_local, write_local_tar
 from primetui.config import ServerSettings, Settings
 from primetui.plans.plan import PlanCancelled

@@ -153,15 +153,30 @@ def _from_prompt(twice: bool) -> str:
 def create_command(term: Terminal) -> int:
     """Write a new backup (no question asked: it only adds a file, so cron can run it)."""
     args = term.args
-    if not args.dry_run:  # gpg will run: its start-up overlaps the rest of the loading
+    if args.dry_run:  # it only prints the commands, so it asks for no passphrase
+        service = term.services.backups
+        return term.run_plan(service.create_plan("dry run", source=args.source), yes=True,
+                             dry_run=True)
+    from primetui.backups.encryption import discard_started, start_encryption
+
+    passphrase = None
+    try:
+        if args.passphrase_file or args.passphrase_fd is not None:
+            # Nothing to ask, so gpg starts at once: it turns the passphrase into its key
+            # (its slowest step) while the rest of primetui loads and the plan is built.
+            passphrase = read_passphrase(args, twice=True)
+            start_encryption(passphrase)
         from primetui.backups.gpg import prepare_gpg
 
-        prepare_gpg()
-    service = term.services.backups
-    # A dry run only prints the commands, so it asks for no passphrase.
-    passphrase = "dry run" if args.dry_run else read_passphrase(args, twice=True)
-    plan = service.create_plan(passphrase, source=args.source)
-    return term.run_plan(plan, yes=True, dry_run=args.dry_run)
+        prepare_gpg()  # python-gnupg, for the verification, starts while the rest loads
+        service = term.services.backups
+        if passphrase is None:
+            passphrase = read_passphrase(args, twice=True)
+            start_encryption(passphrase)
+        plan = service.create_plan(passphrase, source=args.source)
+        return term.run_plan(plan, yes=True, dry_run=False)
+    finally:
+        discard_started()
 
 
 def list_command(term: Terminal) -> int:

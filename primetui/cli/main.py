@@ -8,17 +8,14 @@ A reader that closes the pipe early ends the command quietly.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 import threading
-import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from primetui import __version__
 from primetui.errors import PrimeError, UsageError
-from primetui.paths import config_path, state_dir
 
 HOUSE_COMMANDS = ("config", "practice", "paths", "completion")
 """Command modules that belong to primetui itself rather than to one area (the areas' own
@@ -194,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("primetui: interrupted.", file=sys.stderr)
         return 130
     except Exception as err:  # noqa: BLE001 - the last line of defence: no traceback on stderr
+        import traceback
+
         log = _crash_log("".join(traceback.format_exception(err)))
         print(f"primetui: unexpected error: {type(err).__name__}: {err} (details in {log}).",
               file=sys.stderr)
@@ -256,6 +255,8 @@ def _quiet_after_broken_pipe() -> int:
 
 def crash_log_path() -> Path:
     """Where unexpected errors are written (mode 0600); its folder is made with the first."""
+    from primetui.paths import state_dir
+
     return state_dir(create=False) / "crash.log"
 
 
@@ -296,6 +297,8 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def run_tui(args: argparse.Namespace) -> int:
     """Open the terminal application (first-run screen, configured, or the demo)."""
+    from primetui.paths import config_path
+
     path = config_path(args.config)
     settings = None
     if path.exists() and not args.demo:  # a bad config is told first, terminal or not
@@ -336,6 +339,8 @@ def _run_demo(args: argparse.Namespace) -> int:
         started.append(sandbox)
         settings = sandbox.settings
         if args.read_only and settings is not None:
+            import dataclasses
+
             settings = dataclasses.replace(settings, ui=dataclasses.replace(settings.ui, read_only=True))
         return settings
 
@@ -345,6 +350,7 @@ def _run_demo(args: argparse.Namespace) -> int:
             world.Sandbox.stop_all_started()
 
     start.cancel = cancel  # type: ignore[attr-defined]
+    from primetui.paths import config_path
     from primetui.ui.app import make_app
 
     app = make_app(None, demo_starter=start, config_path=config_path(args.config))

@@ -9,7 +9,6 @@ way. Only light modules are imported here at start-up (the start-up time is budg
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -46,6 +45,8 @@ def plain(value: Any) -> Any:
         return value.value
     if isinstance(value, Path):
         return str(value)
+    import dataclasses  # here: `backup create` starts gpg before it is needed
+
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
@@ -153,6 +154,8 @@ def effective_settings(args: argparse.Namespace) -> Settings:
 def apply_overrides(settings: Settings, args: argparse.Namespace) -> Settings:
     """The context (--context > PRIMETUI_CONTEXT > default_context), `--read-only`, and
     region/profile by flag > the context's own > environment > config file."""
+    import dataclasses
+
     from primetui.config import select_context
 
     if getattr(args, "read_only", False):
