@@ -152,11 +152,11 @@ class GpgCipher:
 
         gpg writes plaintext before it notices tampering (the integrity check comes last),
         so the caller must treat everything `sink` got as garbage when this raises.
-        With `derived` (the key of a backup just written, derived from the same passphrase
-        while it was written, see `derived_key`) gpg is given that key and does not derive
-        it again; when the file's key packet is not the one it was derived from, or gpg
-        refuses the key, DerivedKeyRefused is raised and the caller decrypts again with
-        the passphrase, for gpg's own verdict.
+        With `derived` (the key derived here from the same passphrase and the file's first
+        packet, see `derived_key`) gpg is given that key and does not derive it itself;
+        when the file's key packet is not the one it was derived from, or gpg refuses the
+        key, DerivedKeyRefused is raised and the caller decrypts again with the
+        passphrase, for gpg's own verdict.
         """
         check_passphrase(passphrase)
         gpg = self._gpg()
@@ -207,9 +207,12 @@ def _decrypt_with_key(gpg: Any, source: Path, derivation: KeyDerivation) -> Any:
         if derivation.packet is None or file.read(PACKET_BYTES) != derivation.packet.raw:
             raise DerivedKeyRefused()
         file.seek(0)
-        return gpg.decrypt_file(_KeyThenFile(derivation, file),
-                                extra_args=["--override-session-key-fd", "0",
-                                            "--no-symkey-cache"])
+        try:
+            return gpg.decrypt_file(_KeyThenFile(derivation, file),
+                                    extra_args=["--override-session-key-fd", "0",
+                                                "--no-symkey-cache"])
+        except BrokenPipeError:  # gpg stopped reading: it refused the key before the end
+            raise DerivedKeyRefused() from None
 
 
 def _wire(passphrase: str) -> str:

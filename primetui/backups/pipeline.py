@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from primetui.backups.archive import ArchiveLimits
-from primetui.backups.common import BackupError, temp_name
+from primetui.backups.common import BackupError, remove_tree, temp_name
 from primetui.backups.derived_key import KeyDerivation
 from primetui.backups.encryption import CHUNK
 from primetui.backups.gpg import DerivedKeyRefused, GpgCipher, SinkFailed, open_private
@@ -126,17 +126,19 @@ def decrypt_and_read(cipher: GpgCipher, source: Path, passphrase: str, *,
     """Decrypt `source` and read (and, with `staging`, extract) the archive inside.
 
     gpg's verdict comes first: a wrong passphrase or a damaged file is reported as such
-    even when the garbage it produced also failed to parse. With `derived` (a new backup's
-    key, derived from the passphrase while it was written) gpg does not derive the key
-    again; should gpg refuse that key, the file is read once more with the passphrase, and
-    gpg's verdict on that is the answer.
+    even when the garbage it produced also failed to parse. With `derived` (the key derived
+    here from the passphrase and the file's first packet, see `derived_key`) gpg does not
+    derive the key itself; should gpg refuse that key, whatever was staged is removed and
+    the file is read once more with the passphrase, and gpg's verdict on that is the answer.
     """
-    if derived is not None and derived.packet is not None and staging is None:
+    if derived is not None and derived.packet is not None:
         try:
-            return _decrypt_and_read(cipher, source, passphrase, None, limits, label, include,
-                                     derived)
+            return _decrypt_and_read(cipher, source, passphrase, staging, limits, label,
+                                     include, derived)
         except DerivedKeyRefused:
-            pass
+            if staging is not None:  # what the refused attempt wrote goes first
+                remove_tree(staging)
+                staging.mkdir(mode=0o700)
     return _decrypt_and_read(cipher, source, passphrase, staging, limits, label, include, None)
 
 

@@ -34,6 +34,7 @@ from primetui.backups.archive import (
     restore_scope,
 )
 from primetui.backups.common import BackupError, remove_tree
+from primetui.backups.derived_key import KeyDerivation
 from primetui.backups.gpg import GpgCipher
 from primetui.backups.pipeline import decrypt_and_read, fsync_dir, write_error
 from primetui.backups.tar import Listing, hash_tree
@@ -155,8 +156,8 @@ def make_preview(listing: Listing, archive: Path, destination: Path) -> RestoreP
 
 
 def stage_preview(cipher: GpgCipher, archive: Path, destination: Path, passphrase: str, *,
-                  limits: ArchiveLimits | None = None,
-                  include: list[str] | None = None) -> RestorePreview:
+                  limits: ArchiveLimits | None = None, include: list[str] | None = None,
+                  derived: KeyDerivation | None = None) -> RestorePreview:
     """Decrypt `archive` once into a staging directory in `destination`, and preview from it.
 
     Every member is checked as it streams out (`read_archive`: no links, devices, `..` or
@@ -182,7 +183,7 @@ def stage_preview(cipher: GpgCipher, archive: Path, destination: Path, passphras
         except OSError as err:
             raise write_error(err, f"a staging directory in {dest}") from None
         listing = decrypt_and_read(cipher, archive, passphrase, staging=staging / "new",
-                                   limits=limits, include=include)
+                                   limits=limits, include=include, derived=derived)
         staged = StagedRestore(staging, created, passphrase)
         staging = created = None  # the StagedRestore owns them from here
         try:
@@ -321,7 +322,8 @@ def restore(cipher: GpgCipher, preview: RestorePreview, passphrase: str,
             emit(f"decrypting {preview.archive.name} into {staging.name}/ (checked member by "
                  f"member)")
             again = decrypt_and_read(cipher, preview.archive, passphrase, staging=new,
-                                     limits=limits, include=include)
+                                     limits=limits, include=include,
+                                     derived=KeyDerivation.of_file(preview.archive, passphrase))
             if incoming_states(again) != incoming_states(preview.listing):
                 raise BackupError(f"{preview.archive.name} no longer holds what the preview "
                                   f"showed; nothing was restored.")

@@ -228,11 +228,17 @@ class BackupService:
         return final
 
     # ------------------------------------------------------------------ verify
-    def verify(self, file: str | Path, passphrase: str) -> VerifyReport:
-        """Decrypt and read the whole archive: every member checked, a sha256 per file."""
+    def verify(self, file: str | Path, passphrase: str, *,
+               derived: KeyDerivation | None = None) -> VerifyReport:
+        """Decrypt and read the whole archive: every member checked, a sha256 per file.
+
+        gpg is given the key derived here (`derived`, started by the caller from the same
+        file, or started now); see `decrypt_and_read`.
+        """
         path = self.resolve(file)
         try:
-            listing = decrypt_and_read(self.cipher, path, passphrase, limits=self.limits)
+            listing = decrypt_and_read(self.cipher, path, passphrase, limits=self.limits,
+                                       derived=derived or KeyDerivation.of_file(path, passphrase))
         except WrongPassphraseError:
             raise  # a typo says nothing about the file: it is not recorded as a failed check
         except PrimeError:
@@ -290,12 +296,13 @@ class BackupService:
         dest = Path(destination).expanduser() if destination else \
             self.default_restore_destination()
         notes = recover_interrupted(dest, dry_run=not recover)
+        derived = KeyDerivation.of_file(path, passphrase)
         if stage:
             preview = stage_preview(self.cipher, path, dest, passphrase, limits=self.limits,
-                                    include=list(self.config.include))
+                                    include=list(self.config.include), derived=derived)
         else:
             listing = decrypt_and_read(self.cipher, path, passphrase, limits=self.limits,
-                                       include=list(self.config.include))
+                                       include=list(self.config.include), derived=derived)
             preview = make_preview(listing, path, dest.absolute())
         return dataclasses.replace(preview, notes=tuple(notes))
 

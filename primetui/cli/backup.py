@@ -230,12 +230,23 @@ def _when(stamp: float) -> str:
 def verify_command(term: Terminal) -> int:
     """Decrypt and read a backup; print every member with its sha256."""
     args = term.args
+    passphrase, derived = None, None
+    if args.passphrase_file or args.passphrase_fd is not None:
+        # Nothing to ask, so the key is derived from the file's first packet at once, while
+        # the rest of primetui loads (a name in the backup folder waits for the config).
+        passphrase = read_passphrase(args)
+        path = Path(args.file).expanduser()
+        if path.is_file():
+            from primetui.backups.derived_key import KeyDerivation
+
+            derived = KeyDerivation.of_file(path, passphrase)
     from primetui.backups.gpg import prepare_gpg
 
     prepare_gpg()
     service = term.services.backups
-    passphrase = read_passphrase(args)
-    report = service.verify(args.file, passphrase)
+    if passphrase is None:
+        passphrase = read_passphrase(args)
+    report = service.verify(args.file, passphrase, derived=derived)
     members = report.listing.members
     if term.json:
         term.print_json({"file": str(report.file), "verified_at": iso_time(report.verified_at),

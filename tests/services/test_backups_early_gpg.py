@@ -2,9 +2,10 @@
 
 gpg turns the passphrase into its key (the S2K, the slowest step of a small backup) before
 it reads any data, so the command line starts the encrypting gpg as soon as it has a
-passphrase it did not have to ask for and hands it the archive later. Against the real
-gpg: the gpg started early is the one that encrypts, only for the same passphrase and
-settings; one that no backup uses is stopped; gpg's refusal is one sentence.
+passphrase it did not have to ask for and hands it the archive later (and `backup verify`
+derives the key of the file it was given, likewise). Against the real gpg: the gpg started
+early is the one that encrypts, only for the same passphrase and settings; one that no
+backup uses is stopped; gpg's refusal is one sentence.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,6 +41,23 @@ def spy(self, args, *rest, **options):
                      "loaded": sorted(m for m in sys.modules if m.startswith("primetui"))})
     real(self, args, *rest, **options)
 subprocess.Popen.__init__ = spy
+from primetui.cli.main import main
+code = main(sys.argv[1:])
+with open(os.environ["SPY_OUT"], "w") as out:
+    json.dump(seen, out)
+sys.exit(code)
+"""
+
+
+DERIVATION_SPY = """
+import json, os, sys
+from primetui.backups import derived_key
+seen = []
+real = derived_key.KeyDerivation._run
+def spy(self):
+    seen.append(sorted(m for m in sys.modules if m.startswith("primetui")))
+    real(self)
+derived_key.KeyDerivation._run = spy
 from primetui.cli.main import main
 code = main(sys.argv[1:])
 with open(os.environ["SPY_OUT"], "w") as out:
@@ -78,7 +97,18 @@ def nothing_left_started() -> Iterator[None]:
 
 
 def symmetric_calls(log: Path) -> int:
+    if not log.exists():
+        return 0
     return sum("--symmetric" in line.split() for line in log.read_text().splitlines())
+
+
+def wait_until_started(log: Path) -> None:
+    """Until the logging wrapper has run for the gpg just started (it could otherwise be
+    stopped before it writes its line)."""
+    deadline = time.monotonic() + 30
+    while symmetric_calls(log) < 1:
+        assert time.monotonic() < deadline, "the started gpg never ran"
+        time.sleep(0.01)
 
 
 def test_backup_create_starts_gpg_before_loading_the_backups_area(
@@ -97,6 +127,22 @@ def test_backup_create_starts_gpg_before_loading_the_backups_area(
     out = shell_gpg(gpg_home, "-o", "/dev/null", "-d", str(made),
                     input=PASSPHRASE.encode() + b"\n")  # the runbook's `gpg -d` reads it
     assert out.returncode == 0, out.stderr
+
+
+def test_backup_verify_derives_the_key_before_loading_the_backups_area(
+        cli_env: dict[str, str], secret_file: Path, tmp_path: Path) -> None:
+    made = cli(cli_env, "backup", "create", "--passphrase-file", str(secret_file))
+    assert made.returncode == 0, made.stderr
+    [backup] = (tmp_path / "backups").iterdir()
+    spied = tmp_path / "spied.json"
+    done = subprocess.run([sys.executable, "-c", DERIVATION_SPY, "backup", "verify", str(backup),
+                           "--passphrase-file", str(secret_file)],
+                          env={**cli_env, "SPY_OUT": str(spied)}, capture_output=True,
+                          timeout=120, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert b"every member checked" in done.stdout
+    [loaded] = json.loads(spied.read_text())  # one derivation, begun first
+    assert "primetui.config" not in loaded and "primetui.backups.service" not in loaded
 
 
 def test_a_create_that_fails_before_encrypting_stops_the_gpg_it_started(
@@ -121,6 +167,7 @@ def test_the_started_gpg_encrypts_the_backup(
     service = make_service(sample_project, gpg_home, tmp_path)
     log = counting_gpg(service, tmp_path)
     start_encryption(PASSPHRASE, service.cipher.settings)
+    wait_until_started(log)
     path = create(service)
     assert symmetric_calls(log) == 1
     out = shell_gpg(gpg_home, "-o", "/dev/null", "-d", str(path),
@@ -138,6 +185,7 @@ def test_a_gpg_started_for_something_else_is_not_used(
         start_encryption(PASSPHRASE, (binary, home, count * 2))
     else:
         start_encryption(started_with, service.cipher.settings)
+    wait_until_started(log)
     path = create(service)
     assert symmetric_calls(log) == 2  # the one started, then the backup's own
     assert gpg_processes(parent=os.getpid()) == []  # the unused one was stopped
