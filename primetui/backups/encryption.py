@@ -170,13 +170,17 @@ def start_encryption(passphrase: str, settings: Settings = ("gpg", None, S2K_COU
         _STARTED.append(started)
 
 
+def _take_all() -> list[Encryption]:
+    with _STARTED_LOCK:
+        started, _STARTED[:] = list(_STARTED), []
+    return started
+
+
 def take_started(settings: Settings, passphrase: str) -> Encryption | None:
     """The gpg started for these settings and this passphrase, if any (it is then the
     caller's); every other one is stopped."""
-    with _STARTED_LOCK:
-        started, _STARTED[:] = list(_STARTED), []
     found = None
-    for each in started:
+    for each in _take_all():
         if found is None and each.matches(settings, passphrase):
             found = each
         else:
@@ -186,7 +190,5 @@ def take_started(settings: Settings, passphrase: str) -> Encryption | None:
 
 def discard_started() -> None:
     """Stop every gpg `start_encryption` started that no backup used."""
-    with _STARTED_LOCK:
-        started, _STARTED[:] = list(_STARTED), []
-    for each in started:
+    for each in _take_all():
         each.discard()
