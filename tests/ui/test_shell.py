@@ -6,7 +6,7 @@ import asyncio
 import threading
 
 import pytest
-from textual.widgets import DataTable, TabbedContent
+from textual.widgets import DataTable, TabbedContent, TabPane
 
 from primetui.config import AwsSettings, Settings
 from primetui.errors import PrimeError
@@ -354,3 +354,22 @@ async def test_quitting_while_a_tab_is_being_built_for_the_first_time_is_clean(a
             app.exit()
             await pilot.pause()
         assert app.return_code == 0, delay
+
+
+async def test_a_tab_shown_after_its_pane_was_taken_apart_is_not_built(aws_settings, tmp_path):
+    """Seen in CI: quitting took the Audit pane apart before its TabActivated was handled,
+    and building the tab into the detached pane raised MountError during the quit."""
+    app = lab_app(lab_settings(aws_settings, tmp_path), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        tabs = screen.query_one(TabbedContent)
+        event = TabbedContent.TabActivated(tabs, tabs.get_tab("audit"))
+        # What the quit leaves: a pane cut off from the app whose own removal has not begun.
+        event.pane = TabPane("Audit", id="audit")
+        await screen._tab_shown(event)
+        assert screen.body("audit") is None and not event.pane.children
+        await pilot.press("7")
+        await settle(app, pilot)
+        assert screen.body("audit") is not None

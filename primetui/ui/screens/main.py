@@ -133,15 +133,24 @@ class MainScreen(Screen[None]):
         """Every tab body built so far."""
         return list(self.query(TabBody))
 
+    async def _build(self, tab_id: str, pane: TabPane) -> TabBody | None:
+        """Build a tab's body into its pane; None if quitting already took the pane apart."""
+        if not pane.is_attached:
+            return None
+        spec = next(tab for tab in TABS if tab.id == tab_id)
+        body = spec.load()(self.tab_wiring(tab_id))
+        await pane.mount(body)
+        return body
+
     @on(TabbedContent.TabActivated)
     async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
         """Build a tab the first time it is shown, then give it the keyboard."""
         tab_id = event.pane.id or ""
         body = self.body(tab_id)
         if body is None:
-            spec = next(tab for tab in TABS if tab.id == tab_id)
-            body = spec.load()(self.tab_wiring(tab_id))
-            await event.pane.mount(body)
+            body = await self._build(tab_id, event.pane)
+            if body is None:
+                return
         if getattr(self.app, "closing", False):
             return  # quitting while the tab was being built: it is being taken apart again
         try:
@@ -186,9 +195,9 @@ class MainScreen(Screen[None]):
         """Show a tab (building it if needed) and run one of its actions (command palette)."""
         body = self.body(tab_id)
         if body is None:
-            spec = next(tab for tab in TABS if tab.id == tab_id)
-            body = spec.load()(self.tab_wiring(tab_id))
-            await self.query_one(f"#{tab_id}", TabPane).mount(body)
+            body = await self._build(tab_id, self.query_one(f"#{tab_id}", TabPane))
+            if body is None:
+                return
         tabs = self.query_one(TabbedContent)
         if tabs.active == tab_id:
             body.focus_content()
