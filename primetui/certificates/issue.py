@@ -9,7 +9,6 @@ then probe the domain again and check it serves the new certificate's serial.
 from __future__ import annotations
 
 import shlex
-import time
 from typing import TYPE_CHECKING
 
 from primetui.certificates.accounts import (
@@ -24,6 +23,7 @@ from primetui.certificates.certbot import (
     parse_renew_output,
 )
 from primetui.certificates.model import RenewalReport, RenewPlan, served_line
+from primetui.certificates.renew import probe_until_served
 from primetui.certificates.server import ServerCertificates
 from primetui.config import CertificateSettings
 from primetui.errors import RemoteError, SudoPasswordNeeded, UsageError
@@ -33,9 +33,6 @@ from primetui.remote.profiles import HostProfile
 if TYPE_CHECKING:
     from primetui.certificates.renew import Prober
     from primetui.remote.runners import Runner
-
-SERVED_WAIT = 15.0
-"""Seconds to wait for nginx's new workers to serve the new certificate."""
 
 
 class _Issuance:
@@ -132,11 +129,8 @@ class _Issuance:
                         timeout=60)
 
     def check_served(self, ctx: StepContext) -> None:
-        deadline = time.monotonic() + SERVED_WAIT
-        new = self.probe([self.domain])[self.domain]
-        while new.serial != self.serial and time.monotonic() < deadline:
-            time.sleep(0.1)  # polling the endpoint while nginx's new workers start
-            new = self.probe([self.domain])[self.domain]
+        new = probe_until_served(self.probe, [self.domain],
+                                 lambda _, found: found.serial == self.serial)[self.domain]
         self.report.after = {self.domain: new}
         if self.serial is None or new.serial != self.serial:
             where = (f"point ssl_certificate and ssl_certificate_key in nginx's site for "

@@ -49,7 +49,13 @@ Prober = Callable[[list[str]], dict[str, EndpointProbe]]
 """Probes the given domains' live endpoints (all at once), keyed by domain."""
 
 SERVED_WAIT = 15.0
-"""Seconds to wait for nginx's new workers to serve a renewed certificate."""
+"""Seconds to wait for nginx's new workers to serve a renewed or new certificate."""
+SERVED_IN_A_ROW = 3
+"""Answers in a row that must show the new certificate before it counts as served: for a
+moment after a reload nginx's old workers still accept connections, so one answer from a
+new worker proves little (the next check could still see the old certificate)."""
+SERVED_INTERVAL = 0.1
+"""Seconds between two probes while waiting for the new certificate."""
 PORT_WAIT = 5.0
 """Seconds to wait for the stopped containers to let go of the challenge port."""
 
@@ -65,6 +71,27 @@ LOCK_RETRIES = 3
 """How many times a renewal waits for a lock held by another certbot run before it fails."""
 LOCK_WAIT = 5.0
 """Seconds between those tries (a status read holds the lock for about a second)."""
+
+
+def probe_until_served(probe: Prober, domains: list[str],
+                       is_new: Callable[[str, EndpointProbe], bool], *,
+                       watch: list[str] | None = None, wait: float = SERVED_WAIT,
+                       interval: float = SERVED_INTERVAL) -> dict[str, EndpointProbe]:
+    """Probe `domains`, then the `watch`ed ones (all by default) again until each has shown
+    its new certificate (`is_new`) `SERVED_IN_A_ROW` times running, or `wait` seconds have
+    passed. Returns each domain's last answer."""
+    deadline = time.monotonic() + wait
+    after = probe(domains)
+    watched = domains if watch is None else watch
+    in_a_row = {d: int(is_new(d, after[d])) for d in watched}
+    pending = [d for d in watched if in_a_row[d] < SERVED_IN_A_ROW]
+    while pending and time.monotonic() < deadline:
+        time.sleep(interval)  # polling the endpoint, not waiting blindly
+        after.update(probe(pending))
+        for d in pending:
+            in_a_row[d] = in_a_row[d] + 1 if is_new(d, after[d]) else 0
+        pending = [d for d in pending if in_a_row[d] < SERVED_IN_A_ROW]
+    return after
 
 
 class _Renewal:
@@ -322,14 +349,8 @@ class _Renewal:
 
     def _probe_until_changed(self, changed: list[str]) -> dict[str, EndpointProbe]:
         """Probe every domain; re-probe renewed ones until nginx's new workers serve them."""
-        deadline = time.monotonic() + SERVED_WAIT
-        after = self.probe(self.report.domains)
-        pending = [d for d in changed if self._same(d, after[d])]
-        while pending and time.monotonic() < deadline:
-            time.sleep(0.1)  # polling the endpoint, not waiting blindly
-            after.update(self.probe(pending))
-            pending = [d for d in pending if self._same(d, after[d])]
-        return after
+        return probe_until_served(self.probe, self.report.domains,
+                                  lambda d, new: not self._same(d, new), watch=changed)
 
     def _same(self, domain: str, new: EndpointProbe) -> bool:
         old = self.report.before.get(domain)
