@@ -148,13 +148,15 @@ async def test_on_then_off_through_the_tui(world: World, tmp_path):
             box.value = True
         await pilot.click("#form-go")
         await settle(app, pilot)
-        assert isinstance(app.screen, PlanScreen)
+        plan_screen = app.screen
+        assert isinstance(plan_screen, PlanScreen)
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, TypeNameDialog)
         app.screen.query_one(Input).value = DOMAIN
         await pilot.press("enter")
         await settle(app, pilot)
+        assert plan_screen.result is not None and plan_screen.result.ok, plan_screen.result
         assert world.eip_instance() == world.service().status().instance_id
         await pilot.press("enter")  # close the plan screen
         await settle(app, pilot)
@@ -166,9 +168,11 @@ async def test_on_then_off_through_the_tui(world: World, tmp_path):
         assert isinstance(app.screen, TeardownDialog)
         await pilot.press("k")
         await settle(app, pilot)
-        assert isinstance(app.screen, PlanScreen)
+        plan_screen = app.screen
+        assert isinstance(plan_screen, PlanScreen)
         await pilot.press("enter")
         await settle(app, pilot)
+        assert plan_screen.result is not None and plan_screen.result.ok, plan_screen.result
         assert world.eip_instance() == world.seed.prod_instance_id
         await pilot.press("enter")
         await settle(app, pilot)
