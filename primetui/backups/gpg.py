@@ -46,7 +46,11 @@ class DerivedKeyRefused(Exception):
 
 
 class _Sink:
-    """Wraps a chunk sink so that its failure stops deliveries but never blocks gpg."""
+    """Wraps a chunk sink so that its failure stops deliveries but never blocks gpg.
+
+    An interruption (ctrl+c, or SIGTERM raised as one) is not a failure of the sink: it
+    passes through, so that the run ends as cancelled rather than as a failed write.
+    """
 
     def __init__(self, sink: Callable[[bytes], None]) -> None:
         self._sink = sink
@@ -58,7 +62,7 @@ class _Sink:
             try:
                 self._sink(chunk)
                 self.bytes += len(chunk)
-            except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
+            except Exception as err:  # noqa: BLE001 - re-raised in the caller's thread
                 self.error = err
         return False  # never let python-gnupg keep the data in memory
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from primetui.backups.derived_key import KeyDerivation
 from primetui.backups.service import BackupService
-from primetui.plans.plan import execute
+from primetui.plans.plan import PlanInterrupted, execute
 from primetui.sandbox.gpg import GpgHome
 from tests.fixtures.backups import PASSPHRASE, create, make_service, run_ok, tree_digest
 
@@ -27,7 +28,8 @@ LIMITED = """
 import json, resource, sys
 from pathlib import Path
 from primetui.config import BackupSettings, Settings
-from primetui.plans.plan import execute
+from primetui.backups.derived_key import KeyDerivation
+from primetui.plans.plan import PlanInterrupted, execute
 from primetui.backups.service import BackupService
 mode, source, dest, home, state, limit, archive = sys.argv[1:8]
 passphrase = sys.stdin.readline().rstrip("\\n")
@@ -171,3 +173,23 @@ def test_a_cancelled_create_leaves_no_file(service: BackupService) -> None:
     assert result.cancelled and not result.ok
     assert os.listdir(service.destination) == []
     run_ok(service.create_plan(PASSPHRASE))
+
+
+def test_an_interruption_while_the_ciphertext_is_written_stays_an_interruption(
+        service: BackupService, monkeypatch: pytest.MonkeyPatch) -> None:
+    # SIGTERM's handler raises in the main thread wherever it is; during a create that is
+    # mostly inside the sink writing gpg's output (which also feeds the key derivation).
+    # CI: the sink kept the interruption as a failed write, and create ended as a failure.
+    feed = KeyDerivation.feed
+
+    def interrupted(self: KeyDerivation, chunk: bytes) -> None:
+        feed(self, chunk)
+        raise KeyboardInterrupt("SIGTERM")
+
+    monkeypatch.setattr(KeyDerivation, "feed", interrupted)
+    with pytest.raises(PlanInterrupted) as caught:
+        execute(service.create_plan(PASSPHRASE))
+    result = caught.value.result
+    assert result.cancelled and not result.ok
+    assert result.error.startswith("Interrupted (SIGTERM)"), result.error
+    assert os.listdir(service.destination) == []
