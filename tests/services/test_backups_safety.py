@@ -28,8 +28,7 @@ LIMITED = """
 import json, resource, sys
 from pathlib import Path
 from primetui.config import BackupSettings, Settings
-from primetui.backups.derived_key import KeyDerivation
-from primetui.plans.plan import PlanInterrupted, execute
+from primetui.plans.plan import execute
 from primetui.backups.service import BackupService
 mode, source, dest, home, state, limit, archive = sys.argv[1:8]
 passphrase = sys.stdin.readline().rstrip("\\n")
