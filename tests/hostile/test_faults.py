@@ -42,7 +42,8 @@ def leftovers(*dirs: Path) -> list[str]:
             if ".tmp-" in p.name or p.name.startswith(STAGING_PREFIX)]
 
 
-def terminate_when(env: dict[str, str], args: list[str], ready: callable) -> subprocess.Popen:
+def terminate_when(env: dict[str, str], args: list[str],
+                   ready: callable) -> subprocess.CompletedProcess[bytes]:
     """Start `primetui ARGS`, SIGTERM it as soon as `ready()` is true, and wait for it."""
     proc = subprocess.Popen([sys.executable, "-m", "primetui", *args], env=env, cwd=REPO,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -52,8 +53,8 @@ def terminate_when(env: dict[str, str], args: list[str], ready: callable) -> sub
         time.sleep(0.005)
     assert proc.poll() is None, "finished before it could be terminated: use a bigger input"
     proc.send_signal(signal.SIGTERM)
-    _, proc.stderr_text = proc.communicate(timeout=60)
-    return proc
+    out, err = proc.communicate(timeout=60)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ def test_sigterm_during_create_removes_the_temporary_file(
     backups = tmp_path / "backups"
     proc = terminate_when(cli_env, ["backup", "create", "--passphrase-file", str(secret_file)],
                           lambda: bool(leftovers(backups)))
-    assert proc.returncode == 143, proc.stderr_text
+    assert proc.returncode == 143, proc.stderr
     assert leftovers(backups) == [] and not any(backups.iterdir())
     audit = Path(cli_env["XDG_STATE_HOME"]) / "primetui" / "audit.jsonl"
     last = json.loads(audit.read_text().splitlines()[-1])
@@ -92,7 +93,7 @@ def test_sigterm_during_restore_removes_the_staged_plaintext(
     proc = terminate_when(cli_env, ["backup", "restore", str(archive), "--yes",
                                     "--passphrase-file", str(secret_file)],
                           staging_has_plaintext)
-    assert proc.returncode == 143, proc.stderr_text
+    assert proc.returncode == 143, proc.stderr
     assert leftovers(big_project, tmp_path / "backups") == []
     assert tree(big_project) == before
 
